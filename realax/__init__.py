@@ -1,0 +1,34 @@
+"""realax: JAX-native reinforcement-learning environments for real-world operations problems."""
+
+from realax.core import Environment, EnvParams, MultiAgentEnv
+from realax.registry import EnvSpec, list_envs, make, register, spec
+
+__version__ = "0.1.0"
+
+register("realax/Spectrum-v0", "realax.envs.spectrum:Spectrum",
+         description="One radio: spectrum access or jamming among RFRL Gym-style emitters (waterfall obs)")
+register("realax/SpectrumMA-v0", "realax.envs.spectrum:SpectrumMA", multi_agent=True,
+         description="Several radios sharing a band (RFRL Gym MARL): they collide with entities and each other")
+
+
+def parallel_env(id: str, **kwargs):
+    """A PettingZoo ``ParallelEnv`` for a multi-agent id."""
+    from realax.wrappers.pettingzoo import PettingZooEnv
+
+    return PettingZooEnv(id, **kwargs)
+
+
+def _register_gymnasium() -> None:
+    import gymnasium
+
+    for env_id in list_envs(multi_agent=False):
+        if env_id not in gymnasium.registry:
+            gymnasium.register(env_id, entry_point="realax.wrappers.gymnasium:GymnasiumEnv",
+                               vector_entry_point="realax.wrappers.gymnasium:GymnasiumVectorEnv",
+                               kwargs={"env_id": env_id})
+
+
+_register_gymnasium()
+
+__all__ = ["Environment", "EnvParams", "MultiAgentEnv", "EnvSpec", "list_envs", "make", "register", "spec",
+           "parallel_env", "__version__"]

@@ -1,0 +1,214 @@
+"""Proximal Policy Optimization for discrete actions, env-agnostic, in the purejaxrl shape.
+
+Algorithm: Schulman et al., "Proximal Policy Optimization Algorithms", arXiv:1707.06347 (2017): clipped
+surrogate objective, value loss and entropy bonus, advantages by GAE (Schulman et al., "High-Dimensional
+Continuous Control Using Generalized Advantage Estimation", ICLR 2016). Structure and defaults follow
+purejaxrl (Lu et al., "Discovered Policy Optimisation", NeurIPS 2022; ``luchris429/purejaxrl``,
+``purejaxrl/ppo.py``): vectorised rollout with ``lax.scan``, epochs of shuffled minibatches, advantage
+normalisation per minibatch, clipped value loss, gradient-norm clipping, Adam with ``eps=1e-5`` and a
+linearly annealed learning rate. One difference: realax envs autoreset inside ``step``, so a truncated
+episode is bootstrapped from ``V(info["final_obs"])`` instead of being treated as terminal.
+
+>>> env, params = realax.make("realax/Spectrum-v0", scenario="constant")
+>>> trainer = make_train(PPOConfig(total_timesteps=50_000), env, params)
+>>> carry, metrics = trainer.train(jax.random.key(0))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax.training.train_state import TrainState
+
+from realax.agents.evaluate import EpisodeStats, Trainer, make_trainer
+from realax.agents.networks import actor_critic_for
+
+
+@dataclasses.dataclass(frozen=True)
+class PPOConfig:
+    """PPO settings; defaults are purejaxrl's for CartPole/MinAtar-sized problems."""
+
+    num_envs: int = 64
+    """Environments stepped in parallel (vmapped)."""
+    num_steps: int = 128
+    """Steps per environment in each rollout; a batch is ``num_envs * num_steps`` transitions."""
+    total_timesteps: int = 500_000
+    """Environment steps in the whole run (rounded down to whole updates)."""
+    lr: float = 2.5e-4
+    """Adam learning rate."""
+    anneal_lr: bool = True
+    """Decay the learning rate linearly to 0 over ``num_updates``."""
+    gamma: float = 0.99
+    """Discount factor."""
+    gae_lambda: float = 0.95
+    """GAE lambda (bias/variance trade-off of the advantage)."""
+    num_minibatches: int = 4
+    """Minibatches per epoch."""
+    update_epochs: int = 4
+    """Passes over each batch."""
+    clip_eps: float = 0.2
+    """Clipping range of the probability ratio (and of the value change)."""
+    ent_coef: float = 0.01
+    """Weight of the entropy bonus."""
+    vf_coef: float = 0.5
+    """Weight of the value loss."""
+    max_grad_norm: float = 0.5
+    """Global gradient-norm clip."""
+    hidden: int = 64
+    """Width of the two tanh hidden layers of the actor and of the critic."""
+    num_seeds: int = 1
+    """Independent runs (the caller vmaps ``init``/``step`` over this many keys)."""
+    updates_per_chunk: int = 10
+    """Updates per ``Trainer.step`` call (one jitted chunk between progress reports)."""
+
+    @property
+    def batch_size(self) -> int:
+        return self.num_envs * self.num_steps
+
+    @property
+    def num_updates(self) -> int:
+        return max(1, self.total_timesteps // self.batch_size)
+
+    @property
+    def minibatch_size(self) -> int:
+        return self.batch_size // self.num_minibatches
+
+    @property
+    def num_chunks(self) -> int:
+        return math.ceil(self.num_updates / self.updates_per_chunk)
+
+
+def gae(rewards, values, next_values, terminated, dones, gamma: float, lam: float):
+    """Generalized advantage estimation over time-major ``[T, ...]`` arrays: ``(advantages, targets)``.
+
+    ``next_values[t]`` is the value of the observation reached by transition ``t`` before any reset
+    (``V(final_obs)``); ``terminated[t]`` drops that bootstrap, ``dones[t]`` (terminated or truncated)
+    stops the advantage from flowing back across the episode boundary:
+    ``delta_t = r_t + gamma (1 - term_t) V'_t - V_t``, ``A_t = delta_t + gamma lam (1 - done_t) A_{t+1}``
+    (Schulman et al. 2016, eq. 16, with the time-limit handling of Pardo et al., "Time Limits in
+    Reinforcement Learning", ICML 2018). ``targets = advantages + values`` are the value regression targets.
+    """
+    f = lambda x: jnp.asarray(x, jnp.float32)
+
+    def body(adv_next, x):
+        r, v, nv, term, done = x
+        adv = r + gamma * nv * (1.0 - term) - v + gamma * lam * (1.0 - done) * adv_next
+        return adv, adv
+
+    xs = (f(rewards), f(values), f(next_values), f(terminated), f(dones))
+    _, adv = jax.lax.scan(body, jnp.zeros_like(xs[1][0]), xs, reverse=True)
+    return adv, adv + xs[1]
+
+
+class Transition(NamedTuple):
+    obs: Any
+    action: jax.Array
+    reward: jax.Array
+    value: jax.Array
+    log_prob: jax.Array
+    terminated: jax.Array
+    done: jax.Array
+    final_obs: Any
+    ep_return: jax.Array
+    ep_length: jax.Array
+
+
+class PPOCarry(NamedTuple):
+    """Everything a run carries between updates (a pytree; vmap it over seeds)."""
+
+    train_state: TrainState
+    env_state: Any
+    obs: Any
+    stats: EpisodeStats
+    key: jax.Array
+    update: jax.Array  # int32 []: updates done so far
+
+
+def make_train(config: PPOConfig, env, params) -> Trainer:
+    """A ``Trainer`` (see ``realax.agents.evaluate.Trainer``) running PPO on ``env`` with ``params``."""
+    c = config
+    net = actor_critic_for(env, params, c.hidden)
+    steps_per_update = c.num_minibatches * c.update_epochs
+
+    def lr_schedule(count):  # purejaxrl's linear_schedule, held at 0 past num_updates
+        return c.lr * jnp.maximum(1.0 - (count // steps_per_update) / c.num_updates, 0.0)
+
+    tx = optax.chain(optax.clip_by_global_norm(c.max_grad_norm),
+                     optax.adam(lr_schedule if c.anneal_lr else c.lr, eps=1e-5))
+    v_reset = jax.vmap(env.reset, in_axes=(0, None))
+    v_step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
+
+    def init(key):
+        key, k_net, k_env = jax.random.split(key, 3)
+        obs, env_state = v_reset(jax.random.split(k_env, c.num_envs), params)
+        net_params = net.init(k_net, jax.tree.map(lambda x: x[0], obs))
+        ts = TrainState.create(apply_fn=net.apply, params=net_params, tx=tx)
+        return PPOCarry(ts, env_state, obs, EpisodeStats.zeros(c.num_envs), key, jnp.int32(0))
+
+    def env_step(carry: PPOCarry, _):
+        key, k_act, k_env = jax.random.split(carry.key, 3)
+        logits, value = net.apply(carry.train_state.params, carry.obs)
+        action = jax.random.categorical(k_act, logits)
+        log_prob = jnp.take_along_axis(jax.nn.log_softmax(logits), action[:, None], -1)[:, 0]
+        obs, env_state, reward, term, trunc, info = v_step(jax.random.split(k_env, c.num_envs), carry.env_state,
+                                                           action, params)
+        done = term | trunc
+        stats, ep_ret, ep_len = carry.stats.record(reward, done)
+        tr = Transition(carry.obs, action, reward, value, log_prob, term, done, info["final_obs"], ep_ret, ep_len)
+        return carry._replace(env_state=env_state, obs=obs, stats=stats, key=key), tr
+
+    def loss_fn(net_params, mb: Transition, adv, targets):
+        logits, value = net.apply(net_params, mb.obs)
+        logp_all = jax.nn.log_softmax(logits)
+        log_prob = jnp.take_along_axis(logp_all, mb.action[:, None], -1)[:, 0]
+        log_ratio = log_prob - mb.log_prob
+        ratio = jnp.exp(log_ratio)
+        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+        pg_loss = -jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - c.clip_eps, 1 + c.clip_eps) * adv).mean()
+        v_clipped = mb.value + jnp.clip(value - mb.value, -c.clip_eps, c.clip_eps)
+        v_loss = 0.5 * jnp.maximum((value - targets) ** 2, (v_clipped - targets) ** 2).mean()
+        entropy = -(jnp.exp(logp_all) * logp_all).sum(-1).mean()
+        approx_kl = ((ratio - 1) - log_ratio).mean()  # Schulman's k3 estimator
+        total = pg_loss + c.vf_coef * v_loss - c.ent_coef * entropy
+        return total, {"loss": total, "policy_loss": pg_loss, "value_loss": v_loss, "entropy": entropy,
+                       "approx_kl": approx_kl}
+
+    def sgd_step(ts: TrainState, batch):
+        grads, aux = jax.grad(loss_fn, has_aux=True)(ts.params, *batch)
+        return ts.apply_gradients(grads=grads), aux
+
+    def epoch(carry, _):
+        ts, key, batch = carry
+        key, k_perm = jax.random.split(key)
+        perm = jax.random.permutation(k_perm, c.batch_size)
+        mbs = jax.tree.map(lambda x: x[perm].reshape(c.num_minibatches, c.minibatch_size, *x.shape[1:]), batch)
+        ts, aux = jax.lax.scan(sgd_step, ts, mbs)
+        return (ts, key, batch), aux
+
+    def update(carry: PPOCarry, _):
+        carry, traj = jax.lax.scan(env_step, carry, None, c.num_steps)
+        _, next_values = net.apply(carry.train_state.params, traj.final_obs)
+        adv, targets = gae(traj.reward, traj.value, next_values, traj.terminated, traj.done, c.gamma, c.gae_lambda)
+        flat = jax.tree.map(lambda x: x.reshape(c.batch_size, *x.shape[2:]), (traj, adv, targets))
+        key, k_epochs = jax.random.split(carry.key)
+        (ts, _, _), aux = jax.lax.scan(epoch, (carry.train_state, k_epochs, flat), None, c.update_epochs)
+        stats = carry.stats.summarise(traj.done, traj.ep_return, traj.ep_length)
+        carry = carry._replace(train_state=ts, stats=stats, key=key, update=carry.update + 1)
+        metrics = {k: v.mean() for k, v in aux.items()}
+        metrics.update(**{"return": stats.last_return}, length=stats.last_length,
+                       env_steps=carry.update * c.batch_size)
+        return carry, metrics
+
+    def step(carry: PPOCarry):
+        return jax.lax.scan(update, carry, None, c.updates_per_chunk)
+
+    def policy(carry: PPOCarry):
+        net_params = carry.train_state.params
+        return lambda key, obs: jnp.argmax(net.apply(net_params, obs)[0], -1)
+
+    return make_trainer(init, step, c.num_chunks, policy)

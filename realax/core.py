@@ -1,0 +1,130 @@
+"""The environment contract (DESIGN §2): functional, gymnax-1.0 style, keys as arguments.
+
+Implementors write ``reset_env``, ``step_env`` and ``get_obs``; the base class's ``step`` adds same-step
+autoreset once for every environment: when an episode ends, the returned observation and state are the
+reset ones and the last observation of the finished episode is in ``info["final_obs"]``.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, Generic, TypeVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from realax.spaces import Space
+
+
+@struct.dataclass
+class EnvParams:
+    """Numeric settings that do not change array shapes; a batch of them can be vmapped."""
+
+    max_steps: int = 100  # episode length; reaching it is truncation, never termination
+
+
+TState = TypeVar("TState")
+TParams = TypeVar("TParams", bound=EnvParams)
+
+
+def _select(pred: jax.Array, on_true: Any, on_false: Any) -> Any:
+    """Leaf-wise ``where(pred, a, b)`` over two pytrees of the same structure."""
+    return jax.tree.map(lambda a, b: jnp.where(pred, a, b), on_true, on_false)
+
+
+class Environment(abc.ABC, Generic[TState, TParams]):
+    """A single-agent environment: pure functions of (key, state, action, params).
+
+    ``reset(key, params) -> (obs, state)`` and
+    ``step(key, state, action, params) -> (obs, state, reward, terminated, truncated, info)``;
+    ``terminated`` (a goal or failure state) and ``truncated`` (the time limit) are separate booleans.
+    Nothing is jitted inside: wrap the methods in ``jax.jit``/``jax.vmap`` yourself.
+    """
+
+    #: one line shown by ``realax list``
+    description: str = ""
+
+    @property
+    @abc.abstractmethod
+    def default_params(self) -> TParams:
+        """The parameters ``realax.make`` returns beside the environment."""
+
+    # -- implemented by each environment ------------------------------------------------------------
+    @abc.abstractmethod
+    def reset_env(self, key: jax.Array, params: TParams) -> tuple[Any, TState]:
+        """Start an episode: ``(obs, state)``."""
+
+    @abc.abstractmethod
+    def step_env(self, key: jax.Array, state: TState, action: Any, params: TParams):
+        """One transition without autoreset: ``(obs, state, reward, terminated, truncated, info)``."""
+
+    @abc.abstractmethod
+    def get_obs(self, state: TState, params: TParams) -> Any:
+        """The observation of a state (used by ``reset_to``)."""
+
+    @abc.abstractmethod
+    def observation_space(self, params: TParams) -> Space:
+        """Space of one observation."""
+
+    @abc.abstractmethod
+    def action_space(self, params: TParams) -> Space:
+        """Space of one action."""
+
+    def render(self, state: TState, params: TParams) -> np.ndarray:
+        """An RGB picture ``uint8 [H, W, 3]`` of the state, for people."""
+        raise NotImplementedError(f"{type(self).__name__} has no render")  # optional per env
+
+    # -- provided -------------------------------------------------------------------------------------
+    def reset(self, key: jax.Array, params: TParams | None = None) -> tuple[Any, TState]:
+        return self.reset_env(key, self.default_params if params is None else params)
+
+    def step(self, key: jax.Array, state: TState, action: Any, params: TParams | None = None):
+        """``step_env`` then, if the episode ended, the reset in the same call (same-step autoreset)."""
+        params = self.default_params if params is None else params
+        key_step, key_reset = jax.random.split(key)
+        obs_st, state_st, reward, terminated, truncated, info = self.step_env(key_step, state, action, params)
+        obs_re, state_re = self.reset_env(key_reset, params)
+        done = jnp.logical_or(terminated, truncated)
+        state = _select(done, state_re, state_st)
+        obs = _select(done, obs_re, obs_st)
+        return obs, state, reward, terminated, truncated, {**info, "final_obs": obs_st}
+
+    def reset_to(self, state: TState, params: TParams | None = None) -> tuple[Any, TState]:
+        """Start from a given state (snapshot starts): ``(obs, state)``."""
+        return self.get_obs(state, self.default_params if params is None else params), state
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+
+class MultiAgentEnv(Environment[TState, TParams]):
+    """Several agents acting at once, stacked with the agent axis first.
+
+    obs ``[A, ...]``, action ``[A]``, reward ``[A]``; ``terminated``/``truncated`` are episode-level
+    scalars; ``info["alive"]`` is ``[A]``. ``observation_space``/``action_space`` describe one agent.
+    """
+
+    @property
+    @abc.abstractmethod
+    def agents(self) -> tuple[str, ...]:
+        """Agent names, in the order of the agent axis."""
+
+    @property
+    def num_agents(self) -> int:
+        return len(self.agents)
+
+    def action_mask(self, state: TState, params: TParams) -> jax.Array:
+        """``bool [A, n_actions]``: which actions each agent may take (all, unless overridden)."""
+        n = self.action_space(params).n
+        return jnp.ones((self.num_agents, n), dtype=bool)
+
+    @abc.abstractmethod
+    def global_state(self, state: TState, params: TParams) -> jax.Array:
+        """A flat view of the whole state for centralised critics."""
+
+    @abc.abstractmethod
+    def global_state_space(self, params: TParams) -> Space:
+        """Space of ``global_state``."""

@@ -1,0 +1,6 @@
+"""RF spectrum access and jamming (RFRL Gym lineage)."""
+
+from realax.envs.spectrum.env import Spectrum, SpectrumParams, SpectrumState
+from realax.envs.spectrum.env_ma import SpectrumMA
+
+__all__ = ["Spectrum", "SpectrumParams", "SpectrumState", "SpectrumMA"]

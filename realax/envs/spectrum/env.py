@@ -1,0 +1,133 @@
+"""``realax/Spectrum-v0``: one cognitive radio sharing a band with scripted emitters and jammers.
+
+Anchor: RFRL Gym (Rosen et al., "RFRL Gym: A Reinforcement Learning Testbed for Cognitive Radio
+Applications", IEEE ICMLA 2023; code ``vtnsiSDD/rfrl-gym``). Facts carried over: action ``Discrete(1+C)``
+with 0 = stay silent; per step the entities choose channels and the radio is scored against that same step's
+occupancy (so it must predict); reward 0 when silent, else ``dsa``: +1 on a channel with no entity, -1
+otherwise, ``jam``: +1 iff the target entity alone occupies the channel, -1 otherwise; ``detect``
+observations show occupied/free, ``classify`` the entity index (collisions are E+1). Episodes last
+``max_steps`` steps (truncation). The paper's switch "dampening" (+d for staying on a channel, -d for
+switching) is ``params.switch_penalty`` (default 0, as in RFRL Gym's code).
+
+Beyond the anchor: seeded; the observation is a waterfall of the last ``history`` frames (``history=1`` is
+RFRL Gym's one-frame observation, which makes hoppers non-Markovian); more jammer types; random scenarios.
+
+- observation: ``int8 [history, C]``, oldest frame first; detect: 0/1, classify: 0 free, i entity i
+  (1-based, JSON order), E+1 collision.
+- action: ``int32`` in ``0..C``; out-of-range actions inside ``jit`` become 0 and ``info["invalid_action"]``.
+- reward: as above, ``float32``; never terminates, truncates at ``max_steps``.
+
+>>> env, params = realax.make("realax/Spectrum-v0", scenario="hopper")
+>>> obs, state = jax.jit(env.reset)(jax.random.key(0), params)
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from realax.core import Environment, EnvParams
+from realax.envs.spectrum import dynamics as dyn
+from realax.envs.spectrum import scenarios
+from realax.spaces import Box, Discrete
+
+
+@struct.dataclass(kw_only=True)
+class SpectrumParams(EnvParams):
+    entities: dyn.EntityParams
+    reward_jam: jax.Array  # bool []; False = dsa
+    target: jax.Array  # int32 []; 1-based target entity for jam, 0 = none
+    switch_penalty: float = 0.0  # the paper's dampening: +d staying on a channel, -d switching
+
+
+@struct.dataclass
+class SpectrumState:
+    t: jax.Array  # int32 []; step index of the newest frame
+    ent: dyn.EntityState
+    frame: jax.Array  # int8 [C]; entity occupancy codes at t
+    waterfall: jax.Array  # int8 [H, C]; observed frames, oldest first
+    tx: jax.Array  # int8 [H]; the radio's channel + 1 in each of those frames (0 = silent)
+
+
+class Spectrum(Environment[SpectrumState, SpectrumParams]):
+    description = "One radio doing spectrum access or jamming among RFRL Gym-style emitters and jammers"
+
+    def __init__(self, scenario: str = "hopper", history: int = 8, seed: int = 0, max_steps: int | None = None):
+        """``scenario``: a built-in name or an RFRL Gym JSON path; ``history``: frames observed;
+        ``seed``: the random hop orders of ``rand_hop`` entities and the ``random`` scenario."""
+        if int(history) < 1:
+            raise ValueError(f"history must be >= 1, got {history}")
+        self.scenario = scenarios.resolve(scenario, seed)
+        self.history = int(history)
+        self.num_channels = self.scenario.num_channels
+        agent = self.scenario.agents[0]
+        self.classify = agent.observation_mode == "classify"
+        ents = dyn.entity_params(self.scenario.entities, self.num_channels)
+        if scenario == "random":
+            ents = scenarios.sample_entities(jax.random.key(seed), ents)
+        self.num_entities = ents.kind.shape[0]
+        self._params = SpectrumParams(
+            max_steps=int(max_steps or self.scenario.max_steps), entities=ents,
+            reward_jam=jnp.asarray(agent.reward_mode == "jam"), target=jnp.asarray(agent.target, jnp.int32))
+
+    @property
+    def default_params(self) -> SpectrumParams:
+        return self._params
+
+    def sample_params(self, key: jax.Array, params: SpectrumParams | None = None) -> SpectrumParams:
+        """Same settings with a random entity table (vmap over keys for a batch of scenarios)."""
+        params = self._params if params is None else params
+        return params.replace(entities=scenarios.sample_entities(key, params.entities, self._params.max_steps),
+                              reward_jam=jnp.asarray(False), target=jnp.asarray(0, jnp.int32))
+
+    def observation_space(self, params=None) -> Box:
+        top = self.num_entities + 1 if self.classify else 1
+        return Box(0, top, (self.history, self.num_channels), jnp.int8)
+
+    def action_space(self, params=None) -> Discrete:
+        return Discrete(1 + self.num_channels)
+
+    def _encode(self, frame: jax.Array) -> jax.Array:
+        return frame if self.classify else (frame > 0).astype(jnp.int8)
+
+    def reset_env(self, key, params):
+        E, C, H = self.num_entities, self.num_channels, self.history
+        u = dyn.uniforms(key, (E, 3))
+        ent = dyn.init_entities(params.entities, u[:, 2])
+        ent = dyn.step_entities(params.entities, ent, jnp.int32(0), jnp.zeros(C, jnp.int8), jnp.zeros(C, bool), u[:, :2])
+        frame, _ = dyn.occupancy(ent.chan, C, E + 1)
+        state = SpectrumState(t=jnp.int32(0), ent=ent, frame=frame,
+                              waterfall=jnp.zeros((H, C), jnp.int8).at[-1].set(self._encode(frame)),
+                              tx=jnp.zeros(H, jnp.int8))
+        return state.waterfall, state
+
+    def get_obs(self, state, params):
+        return state.waterfall
+
+    def step_env(self, key, state, action, params):
+        E, C = self.num_entities, self.num_channels
+        a = jnp.asarray(action, jnp.int32)
+        invalid = (a < 0) | (a > C)
+        a = jnp.where(invalid, 0, a)
+        t = state.t + 1
+        prev_tx = jnp.arange(1, C + 1) == state.tx[-1]
+        ent = dyn.step_entities(params.entities, state.ent, t, state.frame, prev_tx, dyn.uniforms(key, (E, 2)))
+        frame, _ = dyn.occupancy(ent.chan, C, E + 1)
+        cell = frame[jnp.maximum(a - 1, 0)]
+        hit = jnp.where(params.reward_jam, cell == params.target, cell == 0)
+        reward = jnp.where(a == 0, 0.0, jnp.where(hit, 1.0, -1.0))
+        last = state.tx[-1].astype(jnp.int32)
+        reward += jnp.where((a > 0) & (last > 0), jnp.where(a == last, 1.0, -1.0) * params.switch_penalty, 0.0)
+        state = SpectrumState(t=t, ent=ent, frame=frame,
+                              waterfall=jnp.concatenate([state.waterfall[1:], self._encode(frame)[None]]),
+                              tx=jnp.concatenate([state.tx[1:], a.astype(jnp.int8)[None]]))
+        info = {"invalid_action": invalid.astype(jnp.int32)}
+        return state.waterfall, state, reward.astype(jnp.float32), jnp.bool_(False), t >= params.max_steps, info
+
+    def render(self, state, params=None) -> np.ndarray:
+        from realax.envs.spectrum.render import waterfall_image
+
+        return waterfall_image(np.asarray(state.waterfall), np.asarray(state.tx)[:, None], self.num_entities,
+                               classify=self.classify)

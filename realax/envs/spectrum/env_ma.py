@@ -1,0 +1,147 @@
+"""``realax/SpectrumMA-v0``: several radios in one band, each with its own observation and reward mode.
+
+Anchor: RFRL Gym's multi-agent branch (Vangaru et al., "A Multi-Agent Reinforcement Learning Testbed for
+Cognitive Radio Applications", IEEE CCNC 2025; ``vtnsiSDD/rfrl-gym`` branch ``marl-dev``). Facts carried
+over: per-agent observation mode, reward mode and target; a ``dsa`` radio earns +1 only when it is alone on
+its channel (no entity, no other radio) and -1 otherwise (CCNC Eq. 1-3); a ``jam`` radio earns +1 when
+the target entity transmits on its channel; silence earns 0; the classify view shows entities, radios and
+collisions. Entities react to the radios' transmissions of the previous step.
+
+- observation: ``int8 [A, history, C]``; cell codes 0 free, i entity i, E+j radio j, E+A+1 collision
+  (detect agents see 0/1).
+- action: ``int32 [A]`` in ``0..C``; reward ``float32 [A]``; ``info["alive"]`` all true.
+- ``global_state``: the classify waterfall and the radios' recent channels, flattened.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from realax.core import EnvParams, MultiAgentEnv
+from realax.envs.spectrum import dynamics as dyn
+from realax.envs.spectrum import scenarios
+from realax.spaces import Box, Discrete
+
+
+@struct.dataclass(kw_only=True)
+class SpectrumMAParams(EnvParams):
+    entities: dyn.EntityParams
+    reward_jam: jax.Array  # bool [A]
+    target: jax.Array  # int32 [A]; 1-based target entity, 0 = none
+    classify: jax.Array  # bool [A]; False = detect view
+    switch_penalty: float = 0.0
+
+
+@struct.dataclass
+class SpectrumMAState:
+    t: jax.Array  # int32 []
+    ent: dyn.EntityState
+    frame: jax.Array  # int8 [C]; entity-only occupancy at t (what entities react to)
+    waterfall: jax.Array  # int8 [H, C]; full view (entities and radios), oldest first
+    tx: jax.Array  # int8 [H, A]; each radio's channel + 1 per frame
+
+
+class SpectrumMA(MultiAgentEnv[SpectrumMAState, SpectrumMAParams]):
+    description = "Several radios sharing a band (RFRL Gym MARL): collisions with entities and each other"
+
+    def __init__(self, scenario: str = "marl_mixed", history: int = 8, seed: int = 0, num_agents: int = 2,
+                 max_steps: int | None = None):
+        """Multi-agent scenario files set their own agents; single-agent ones are given to
+        ``num_agents`` radios with identical settings."""
+        if int(history) < 1:
+            raise ValueError(f"history must be >= 1, got {history}")
+        self.scenario = scenarios.resolve(scenario, seed)
+        specs = self.scenario.agents if self.scenario.multi_agent_file else self.scenario.agents * int(num_agents)
+        if not specs:
+            raise ValueError("num_agents must be >= 1")
+        self.history, self.num_channels = int(history), self.scenario.num_channels
+        self._agents = tuple(f"radio_{i}" for i in range(len(specs)))
+        ents = dyn.entity_params(self.scenario.entities, self.num_channels)
+        self.num_entities = ents.kind.shape[0]
+        self._params = SpectrumMAParams(
+            max_steps=int(max_steps or self.scenario.max_steps), entities=ents,
+            reward_jam=jnp.array([s.reward_mode == "jam" for s in specs]),
+            target=jnp.array([s.target for s in specs], jnp.int32),
+            classify=jnp.array([s.observation_mode == "classify" for s in specs]))
+
+    @property
+    def agents(self) -> tuple[str, ...]:
+        return self._agents
+
+    @property
+    def default_params(self) -> SpectrumMAParams:
+        return self._params
+
+    @property
+    def _collision(self) -> int:
+        return self.num_entities + self.num_agents + 1
+
+    def observation_space(self, params=None) -> Box:
+        return Box(0, self._collision, (self.history, self.num_channels), jnp.int8)
+
+    def action_space(self, params=None) -> Discrete:
+        return Discrete(1 + self.num_channels)
+
+    def global_state_space(self, params=None) -> Box:
+        return Box(0, max(self._collision, self.num_channels), (self.history * (self.num_channels + self.num_agents),), jnp.int8)
+
+    def global_state(self, state, params=None):
+        return jnp.concatenate([state.waterfall.reshape(-1), state.tx.reshape(-1)])
+
+    def get_obs(self, state, params):
+        wf = state.waterfall[None]
+        return jnp.where(params.classify[:, None, None], wf, (wf > 0).astype(jnp.int8))
+
+    def _view(self, frame, ent_counts, chans):
+        """Full occupancy codes: entities, radios (E+1+j), collisions."""
+        E, C = self.num_entities, self.num_channels
+        radio, radio_counts = dyn.occupancy(chans, C, self._collision, offset=E)
+        total = ent_counts + radio_counts
+        view = jnp.where(total > 1, self._collision, jnp.where(ent_counts > 0, frame, radio))
+        return view.astype(jnp.int8), radio_counts
+
+    def reset_env(self, key, params):
+        E, C, H, A = self.num_entities, self.num_channels, self.history, self.num_agents
+        u = dyn.uniforms(key, (E, 3))
+        ent = dyn.init_entities(params.entities, u[:, 2])
+        ent = dyn.step_entities(params.entities, ent, jnp.int32(0), jnp.zeros(C, jnp.int8), jnp.zeros(C, bool), u[:, :2])
+        frame, counts = dyn.occupancy(ent.chan, C, E + 1)
+        view, _ = self._view(frame, counts, jnp.full((A,), -1))
+        state = SpectrumMAState(t=jnp.int32(0), ent=ent, frame=frame,
+                                waterfall=jnp.zeros((H, C), jnp.int8).at[-1].set(view), tx=jnp.zeros((H, A), jnp.int8))
+        return self.get_obs(state, params), state
+
+    def step_env(self, key, state, action, params):
+        E, C = self.num_entities, self.num_channels
+        a = jnp.asarray(action, jnp.int32)
+        invalid = (a < 0) | (a > C)
+        a = jnp.where(invalid, 0, a)
+        t = state.t + 1
+        prev_tx = jnp.any(jnp.arange(1, C + 1)[None, :] == state.tx[-1][:, None], axis=0)
+        ent = dyn.step_entities(params.entities, state.ent, t, state.frame, prev_tx, dyn.uniforms(key, (E, 2)))
+        frame, counts = dyn.occupancy(ent.chan, C, E + 1)
+        view, radio_counts = self._view(frame, counts, a - 1)
+        ch = jnp.maximum(a - 1, 0)
+        alone = (counts[ch] == 0) & (radio_counts[ch] == 1)
+        target_ch = jnp.where(params.target > 0, ent.chan[jnp.maximum(params.target - 1, 0)], -1)
+        hit = jnp.where(params.reward_jam, target_ch == a - 1, alone)
+        reward = jnp.where(a == 0, 0.0, jnp.where(hit, 1.0, -1.0))
+        last = state.tx[-1].astype(jnp.int32)
+        reward += jnp.where((a > 0) & (last > 0), jnp.where(a == last, 1.0, -1.0) * params.switch_penalty, 0.0)
+        state = SpectrumMAState(t=t, ent=ent, frame=frame,
+                                waterfall=jnp.concatenate([state.waterfall[1:], view[None]]),
+                                tx=jnp.concatenate([state.tx[1:], a.astype(jnp.int8)[None]]))
+        info = {"invalid_action": invalid.astype(jnp.int32), "alive": jnp.ones(self.num_agents, bool)}
+        return (self.get_obs(state, params), state, reward.astype(jnp.float32), jnp.bool_(False),
+                t >= params.max_steps, info)
+
+    def render(self, state, params=None) -> np.ndarray:
+        from realax.envs.spectrum.render import waterfall_image
+
+        E, A = self.num_entities, self.num_agents
+        wf = np.asarray(state.waterfall)
+        wf = np.where(wf > E + A, E + 1, np.where(wf > E, 0, wf))  # radios are drawn as frames
+        return waterfall_image(wf, np.asarray(state.tx), E)

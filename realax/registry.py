@@ -1,0 +1,56 @@
+"""Versioned environment ids mapped to lazy entry points: one table, no if/elif chains."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import re
+from typing import Any
+
+_ID = re.compile(r"^realax/[A-Za-z][A-Za-z0-9_]*-v\d+$")
+
+
+@dataclasses.dataclass(frozen=True)
+class EnvSpec:
+    id: str
+    entry_point: str  # "module:Class"
+    multi_agent: bool
+    description: str
+    kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def load(self):
+        module, _, attr = self.entry_point.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+_REGISTRY: dict[str, EnvSpec] = {}
+
+
+def register(id: str, entry_point: str, *, description: str, multi_agent: bool = False, **kwargs) -> EnvSpec:
+    """Add an id; ids look like ``realax/Name-vN`` and may be registered once."""
+    if not _ID.match(id):
+        raise ValueError(f"environment id {id!r} must look like 'realax/Name-v0'")
+    if id in _REGISTRY:
+        raise ValueError(f"environment id {id!r} is already registered")
+    spec = EnvSpec(id, entry_point, multi_agent, description, kwargs)
+    _REGISTRY[id] = spec
+    return spec
+
+
+def spec(id: str) -> EnvSpec:
+    try:
+        return _REGISTRY[id]
+    except KeyError:
+        raise ValueError(f"unknown environment id {id!r}; registered ids: {', '.join(sorted(_REGISTRY))}") from None
+
+
+def list_envs(multi_agent: bool | None = None) -> list[str]:
+    """Registered ids, sorted; ``multi_agent`` filters when given."""
+    return sorted(i for i, s in _REGISTRY.items() if multi_agent is None or s.multi_agent == multi_agent)
+
+
+def make(id: str, **kwargs):
+    """``(env, default_params)`` for a registered id; keyword arguments go to the constructor."""
+    s = spec(id)
+    env = s.load()(**{**s.kwargs, **kwargs})
+    return env, env.default_params

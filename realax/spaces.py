@@ -1,0 +1,124 @@
+"""Spaces: what actions and observations look like, with JAX sampling and Gymnasium conversion.
+
+Each space knows its shape and dtype, can draw a random element with a PRNG key, can say whether an
+array lies inside it, and converts itself to the matching ``gymnasium.spaces`` object for the adapters.
+"""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+class Space(abc.ABC):
+    shape: tuple[int, ...]
+    dtype: Any
+
+    @abc.abstractmethod
+    def sample(self, key: jax.Array) -> jax.Array:
+        """A uniformly random element."""
+
+    @abc.abstractmethod
+    def contains(self, x: Any) -> bool:
+        """Whether ``x`` (any array-like) lies in the space, dtype kind and shape included."""
+
+    @abc.abstractmethod
+    def to_gymnasium(self):
+        """The equivalent ``gymnasium.spaces`` object."""
+
+
+class Discrete(Space):
+    """Integers ``0 .. n-1``."""
+
+    def __init__(self, n: int, dtype=jnp.int32):
+        if int(n) < 1:
+            raise ValueError(f"Discrete space needs n >= 1, got {n}")
+        self.n = int(n)
+        self.shape = ()
+        self.dtype = dtype
+
+    def sample(self, key):
+        return jax.random.randint(key, (), 0, self.n, dtype=self.dtype)
+
+    def contains(self, x) -> bool:
+        x = np.asarray(x)
+        return x.shape == () and np.issubdtype(x.dtype, np.integer) and 0 <= int(x) < self.n
+
+    def to_gymnasium(self):
+        import gymnasium
+
+        return gymnasium.spaces.Discrete(self.n)
+
+    def __repr__(self):
+        return f"Discrete({self.n})"
+
+
+class MultiDiscrete(Space):
+    """An array of integers, entry ``i`` in ``0 .. nvec[i]-1``."""
+
+    def __init__(self, nvec, dtype=jnp.int32):
+        self.nvec = np.asarray(nvec, dtype=np.int64)
+        if np.any(self.nvec < 1):
+            raise ValueError(f"MultiDiscrete needs every nvec >= 1, got {self.nvec}")
+        self.shape = self.nvec.shape
+        self.dtype = dtype
+
+    def sample(self, key):
+        u = jax.random.uniform(key, self.shape)
+        return jnp.floor(u * jnp.asarray(self.nvec)).astype(self.dtype)
+
+    def contains(self, x) -> bool:
+        x = np.asarray(x)
+        return (x.shape == self.shape and np.issubdtype(x.dtype, np.integer)
+                and bool(np.all((x >= 0) & (x < self.nvec))))
+
+    def to_gymnasium(self):
+        import gymnasium
+
+        return gymnasium.spaces.MultiDiscrete(self.nvec, dtype=np.dtype(self.dtype))
+
+    def __repr__(self):
+        return f"MultiDiscrete({self.nvec.tolist()})"
+
+
+class Box(Space):
+    """A box ``low <= x <= high`` of a given shape; integer dtypes mean integer-valued cells."""
+
+    def __init__(self, low, high, shape: tuple[int, ...], dtype=jnp.float32):
+        self.shape = tuple(int(s) for s in shape)
+        self.dtype = dtype
+        self.low = np.broadcast_to(np.asarray(low, dtype=np.dtype(dtype)), self.shape)
+        self.high = np.broadcast_to(np.asarray(high, dtype=np.dtype(dtype)), self.shape)
+        if np.any(self.low > self.high):
+            raise ValueError("Box needs low <= high everywhere")
+
+    @property
+    def is_integer(self) -> bool:
+        return np.issubdtype(np.dtype(self.dtype), np.integer)
+
+    def sample(self, key):
+        if self.is_integer:
+            u = jax.random.uniform(key, self.shape)
+            span = jnp.asarray(self.high, jnp.float32) - jnp.asarray(self.low, jnp.float32) + 1
+            return (jnp.asarray(self.low, jnp.float32) + jnp.floor(u * span)).astype(self.dtype)
+        low = jnp.where(jnp.isfinite(self.low), self.low, -1.0)
+        high = jnp.where(jnp.isfinite(self.high), self.high, 1.0)
+        return jax.random.uniform(key, self.shape, minval=low, maxval=high).astype(self.dtype)
+
+    def contains(self, x) -> bool:
+        x = np.asarray(x)
+        return (x.shape == self.shape and bool(np.all(np.isfinite(x) if not self.is_integer else True))
+                and bool(np.all((x >= self.low) & (x <= self.high))))
+
+    def to_gymnasium(self):
+        import gymnasium
+
+        return gymnasium.spaces.Box(self.low, self.high, self.shape, dtype=np.dtype(self.dtype))
+
+    def __repr__(self):
+        lo, hi = self.low.min(), self.high.max()
+        return f"Box({lo}, {hi}, {self.shape}, {np.dtype(self.dtype).name})"

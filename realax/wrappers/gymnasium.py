@@ -1,0 +1,109 @@
+"""Gymnasium adapters: ``gymnasium.make("realax/...")`` and ``gymnasium.make_vec(..., "vector_entry_point")``.
+
+The single env returns NumPy arrays and Python scalars and follows Gymnasium's seeding rules (a key is
+drawn from ``self.np_random`` at each reset). The vector env is one jitted, vmapped step over the batch
+with same-step autoreset (Gymnasium >= 1.0 ``AutoresetMode.SAME_STEP``): ``infos["final_obs"]`` and the
+mask ``infos["_final_obs"]`` carry the last observations of the episodes that ended.
+"""
+
+from __future__ import annotations
+
+import gymnasium
+import jax
+import jax.numpy as jnp
+import numpy as np
+from gymnasium.vector import AutoresetMode
+from gymnasium.vector.utils import batch_space
+
+import realax
+
+
+def _checked(action, space: gymnasium.spaces.Space) -> np.ndarray:
+    """The action as an array of the space's dtype, or a ``ValueError`` saying what is wrong."""
+    a = np.asarray(action)
+    if a.shape != space.shape:
+        raise ValueError(f"action has shape {a.shape}; expected {space.shape} for {space}")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"action contains NaN or infinity: {action!r}")
+    if not np.all(a == np.round(a)) or not space.contains(a.astype(space.dtype)):
+        raise ValueError(f"action {action!r} is outside the action space {space}")
+    return a.astype(space.dtype)
+
+
+class GymnasiumEnv(gymnasium.Env):
+    """One realax environment behind the ``gymnasium.Env`` interface."""
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 8}
+
+    def __init__(self, env_id: str, render_mode: str | None = None, **kwargs):
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode {render_mode!r} is not supported; use 'rgb_array' or None")
+        self.env, self.params = realax.make(env_id, **kwargs)
+        self.render_mode = render_mode
+        self.observation_space = self.env.observation_space(self.params).to_gymnasium()
+        self.action_space = self.env.action_space(self.params).to_gymnasium()
+        self._reset = jax.jit(self.env.reset_env)
+        self._step = jax.jit(self.env.step_env)
+        self._key = None
+        self._state = None
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._key = jax.random.key(int(self.np_random.integers(0, 2**63 - 1)))
+        self._key, sub = jax.random.split(self._key)
+        obs, self._state = self._reset(sub, self.params)
+        return np.asarray(obs), {}
+
+    def step(self, action):
+        if self._state is None:
+            raise RuntimeError("call reset() before step()")
+        a = _checked(action, self.action_space)
+        self._key, sub = jax.random.split(self._key)
+        obs, self._state, r, term, trunc, info = self._step(sub, self._state, jnp.asarray(a), self.params)
+        info = {k: np.asarray(v) for k, v in info.items()}
+        return np.asarray(obs), float(r), bool(term), bool(trunc), info
+
+    def render(self):
+        if self.render_mode == "rgb_array" and self._state is not None:
+            return self.env.render(self._state, self.params)
+        return None
+
+
+class GymnasiumVectorEnv(gymnasium.vector.VectorEnv):
+    """``num_envs`` copies stepped by one jitted ``vmap``; same-step autoreset."""
+
+    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
+
+    def __init__(self, num_envs: int, env_id: str, **kwargs):
+        if int(num_envs) < 1:
+            raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+        kwargs.pop("max_episode_steps", None)  # the env's own params set the horizon
+        self.env, self.params = realax.make(env_id, **kwargs)
+        self.num_envs = int(num_envs)
+        self.single_observation_space = self.env.observation_space(self.params).to_gymnasium()
+        self.single_action_space = self.env.action_space(self.params).to_gymnasium()
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._reset = jax.jit(jax.vmap(self.env.reset, in_axes=(0, None)))
+        self._step = jax.jit(jax.vmap(self.env.step, in_axes=(0, 0, 0, None)))
+        self._key = None
+        self._state = None
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._key = jax.random.key(int(self.np_random.integers(0, 2**63 - 1)))
+        self._key, sub = jax.random.split(self._key)
+        obs, self._state = self._reset(jax.random.split(sub, self.num_envs), self.params)
+        return np.asarray(obs), {}
+
+    def step(self, actions):
+        if self._state is None:
+            raise RuntimeError("call reset() before step()")
+        a = _checked(actions, self.action_space)
+        self._key, sub = jax.random.split(self._key)
+        obs, self._state, r, term, trunc, info = self._step(jax.random.split(sub, self.num_envs), self._state,
+                                                            jnp.asarray(a), self.params)
+        infos = {k: np.asarray(v) for k, v in info.items()}
+        done = np.asarray(term) | np.asarray(trunc)
+        infos["_final_obs"] = done
+        return np.asarray(obs), np.asarray(r), np.asarray(term), np.asarray(trunc), infos

@@ -1,0 +1,100 @@
+"""Wrappers that stay inside JAX: they compose, jit and vmap like the environments they wrap."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from realax.core import Environment
+from realax.spaces import Box
+
+
+class Wrapper(Environment):
+    """Forwards everything to ``env``; subclasses override what they change."""
+
+    def __init__(self, env: Environment):
+        self.env = env
+
+    def __getattr__(self, name):
+        return getattr(self.env, name)
+
+    @property
+    def default_params(self):
+        return self.env.default_params
+
+    def reset_env(self, key, params):
+        return self.env.reset_env(key, params)
+
+    def step_env(self, key, state, action, params):
+        return self.env.step_env(key, state, action, params)
+
+    def get_obs(self, state, params):
+        return self.env.get_obs(state, params)
+
+    def observation_space(self, params=None):
+        return self.env.observation_space(params)
+
+    def action_space(self, params=None):
+        return self.env.action_space(params)
+
+    def render(self, state, params=None):
+        return self.env.render(state, params)
+
+
+@struct.dataclass
+class EpisodeStatsState:
+    env_state: object
+    episode_return: jax.Array  # running return of the current episode (per agent for multi-agent envs)
+    episode_length: jax.Array  # int32
+
+
+class EpisodeStats(Wrapper):
+    """Adds ``info["returned_episode"]`` (bool), ``info["episode_return"]`` and ``info["episode_length"]``:
+    the totals of the episode that ended this step (zeros otherwise). Wraps ``step`` (with autoreset)."""
+
+    def reset(self, key, params=None):
+        obs, s = self.env.reset(key, params)
+        zero_r = jnp.zeros(jnp.shape(self._reward_shape(params)), jnp.float32)
+        return obs, EpisodeStatsState(s, zero_r, jnp.int32(0))
+
+    def _reward_shape(self, params):
+        return jnp.zeros((self.env.num_agents,)) if hasattr(self.env, "agents") else jnp.zeros(())
+
+    def step(self, key, state, action, params=None):
+        obs, s, reward, term, trunc, info = self.env.step(key, state.env_state, action, params)
+        done = term | trunc
+        ret = state.episode_return + reward
+        length = state.episode_length + 1
+        info = {**info, "returned_episode": done, "episode_return": jnp.where(done, ret, 0.0),
+                "episode_length": jnp.where(done, length, 0)}
+        new = EpisodeStatsState(s, jnp.where(done, 0.0, ret), jnp.where(done, 0, length))
+        return obs, new, reward, term, trunc, info
+
+    def reset_to(self, state, params=None):
+        obs, s = self.env.reset_to(state, params)
+        return obs, EpisodeStatsState(s, jnp.zeros(jnp.shape(self._reward_shape(params))), jnp.int32(0))
+
+
+class FlattenObservation(Wrapper):
+    """Observations reshaped to one axis (the agent axis kept for multi-agent envs), as ``float32``."""
+
+    def _flat(self, obs):
+        lead = 1 if hasattr(self.env, "agents") else 0
+        return obs.reshape(obs.shape[:lead] + (-1,)).astype(jnp.float32)
+
+    def reset_env(self, key, params):
+        obs, s = self.env.reset_env(key, params)
+        return self._flat(obs), s
+
+    def step_env(self, key, state, action, params):
+        obs, s, r, te, tr, info = self.env.step_env(key, state, action, params)
+        return self._flat(obs), s, r, te, tr, info
+
+    def get_obs(self, state, params):
+        return self._flat(self.env.get_obs(state, params))
+
+    def observation_space(self, params=None):
+        sp = self.env.observation_space(params)
+        return Box(sp.low.reshape(-1).astype("float32"), sp.high.reshape(-1).astype("float32"),
+                   (int(sp.low.size),), jnp.float32)

@@ -1,0 +1,109 @@
+"""PettingZoo adapter: a realax ``MultiAgentEnv`` behind ``pettingzoo.ParallelEnv``.
+
+Observations are dicts ``{"observation": ..., "action_mask": int8 [n_actions]}`` (PettingZoo's convention
+for masks); agents whose episode ended, or who died, leave ``agents``; there is no autoreset inside.
+"""
+
+from __future__ import annotations
+
+import gymnasium
+import jax
+import jax.numpy as jnp
+import numpy as np
+from pettingzoo import ParallelEnv
+
+import realax
+from realax.core import MultiAgentEnv
+
+
+class PettingZooEnv(ParallelEnv):
+    metadata = {"name": "realax", "render_modes": ["rgb_array"], "is_parallelizable": True}
+
+    def __init__(self, env_id: str, render_mode: str | None = None, **kwargs):
+        self.env, self.params = realax.make(env_id, **kwargs)
+        if not isinstance(self.env, MultiAgentEnv):
+            raise ValueError(f"{env_id} is single-agent; use gymnasium.make({env_id!r}) instead")
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode {render_mode!r} is not supported; use 'rgb_array' or None")
+        self.render_mode = render_mode
+        self.metadata = {**self.metadata, "name": env_id}
+        self.possible_agents = list(self.env.agents)
+        self.agents: list[str] = []
+        obs_sp = self.env.observation_space(self.params).to_gymnasium()
+        act_sp = self.env.action_space(self.params)
+        self._n_actions = act_sp.n
+        self._obs_spaces = {a: gymnasium.spaces.Dict({
+            "observation": obs_sp,
+            "action_mask": gymnasium.spaces.Box(0, 1, (act_sp.n,), np.int8)}) for a in self.possible_agents}
+        self._act_spaces = {a: act_sp.to_gymnasium() for a in self.possible_agents}
+        self.state_space = self.env.global_state_space(self.params).to_gymnasium()
+        self._reset = jax.jit(self.env.reset_env)
+        self._step = jax.jit(self.env.step_env)
+        self._mask = jax.jit(self.env.action_mask)
+        self._key = jax.random.key(int(np.random.SeedSequence().generate_state(1)[0]))
+        self._state = None
+
+    def observation_space(self, agent):
+        return self._obs_spaces[agent]
+
+    def action_space(self, agent):
+        return self._act_spaces[agent]
+
+    def _obs(self, obs) -> dict:
+        obs, mask = np.asarray(obs), np.asarray(self._mask(self._state, self.params)).astype(np.int8)
+        idx = {a: i for i, a in enumerate(self.possible_agents)}
+        return {a: {"observation": obs[idx[a]], "action_mask": mask[idx[a]]} for a in self.agents}
+
+    def reset(self, seed: int | None = None, options: dict | None = None):
+        if seed is not None:
+            self._key = jax.random.key(seed)
+        self._key, sub = jax.random.split(self._key)
+        obs, self._state = self._reset(sub, self.params)
+        self.agents = list(self.possible_agents)
+        return self._obs(obs), {a: {} for a in self.agents}
+
+    def step(self, actions: dict):
+        if self._state is None:
+            raise RuntimeError("call reset() before step()")
+        unknown = set(actions) - set(self.agents)
+        if unknown:
+            raise ValueError(f"actions given for agents not in play: {sorted(unknown)}; in play: {self.agents}")
+        mask = np.asarray(self._mask(self._state, self.params))
+        arr = np.zeros(len(self.possible_agents), np.int32)
+        for i, a in enumerate(self.possible_agents):
+            if a not in self.agents:
+                continue
+            if a not in actions:
+                raise ValueError(f"no action given for agent {a!r}")
+            act = np.asarray(actions[a])
+            if act.shape != () or not np.isfinite(act) or act != np.round(act) or not 0 <= act < self._n_actions:
+                raise ValueError(f"action {actions[a]!r} of agent {a!r} is outside Discrete({self._n_actions})")
+            if not mask[i, int(act)]:
+                raise ValueError(f"action {int(act)} of agent {a!r} is masked (invalid now)")
+            arr[i] = int(act)
+        self._key, sub = jax.random.split(self._key)
+        obs, self._state, r, term, trunc, info = self._step(sub, self._state, jnp.asarray(arr), self.params)
+        r, alive = np.asarray(r), np.asarray(info.get("alive", np.ones(len(arr), bool)))
+        term, trunc = bool(term), bool(trunc)
+        live = self.agents
+        idx = {a: i for i, a in enumerate(self.possible_agents)}
+        rewards = {a: float(r[idx[a]]) for a in live}
+        terminations = {a: term or not bool(alive[idx[a]]) for a in live}
+        truncations = {a: trunc for a in live}
+        infos = {a: {} for a in live}
+        observations = self._obs(obs)
+        self.agents = [a for a in live if not (terminations[a] or truncations[a])]
+        return observations, rewards, terminations, truncations, infos
+
+    def state(self) -> np.ndarray:
+        if self._state is None:
+            raise RuntimeError("call reset() before state()")
+        return np.asarray(self.env.global_state(self._state, self.params))
+
+    def render(self):
+        if self.render_mode == "rgb_array" and self._state is not None:
+            return self.env.render(self._state, self.params)
+        return None
+
+    def close(self):
+        pass
