@@ -72,7 +72,7 @@ class EpisodeStats(NamedTuple):
 
 def evaluate(env, params, policy_fn: Callable[[jax.Array, Any], jax.Array], key: jax.Array,
              episodes: int) -> jax.Array:
-    """Returns ``float32 [episodes]``: the sum of rewards of each of ``episodes`` independent episodes.
+    """Returns ``float32 [episodes]`` (``[episodes, A]`` for multi-agent envs): the sum of rewards of each of ``episodes`` independent episodes.
 
     Each episode is a ``jax.lax.scan`` of ``params.max_steps`` steps (so ``params`` must be concrete),
     vmapped over episodes; rewards after an episode's first ``terminated or truncated`` are ignored.
@@ -92,7 +92,8 @@ def evaluate(env, params, policy_fn: Callable[[jax.Array, Any], jax.Array], key:
             total = total + jnp.where(alive, reward, 0.0)
             return (obs, state, alive & ~(terminated | truncated), total), None
 
-        init = (obs, state, jnp.bool_(True), jnp.float32(0.0))
+        zero = jnp.zeros((env.num_agents,) if hasattr(env, "agents") else (), jnp.float32)
+        init = (obs, state, jnp.bool_(True), zero)
         (_, _, _, total), _ = jax.lax.scan(body, init, jax.random.split(k_run, num_steps))
         return total
 

@@ -116,13 +116,12 @@ def make_train(config: QConfig, env, params) -> Trainer:
     n_actions = action_space.n
     index, rows = make_indexer(env.observation_space(params), c.table_size)
     v_index = jax.vmap(index)
-    v_reset = jax.vmap(env.reset, in_axes=(0, None))
     v_step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
     decay_updates = max(1.0, c.eps_fraction * c.num_updates)
 
     def init(key):
         key, k_env = jax.random.split(key)
-        obs, env_state = v_reset(jax.random.split(k_env, c.num_envs), params)
+        obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_env, c.num_envs), params)
         q = jnp.zeros((rows, n_actions), jnp.float32)
         return QCarry(q, env_state, obs, EpisodeStats.zeros(c.num_envs), key, jnp.int32(0))
 

@@ -96,7 +96,9 @@ def uniforms(key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
 
 def pick(mask: jax.Array, u: jax.Array) -> jax.Array:
     """Index of a uniformly random True entry of each row of ``mask [.., C]`` from ``u [..]`` in [0, 1)."""
-    cs = jnp.cumsum(mask.astype(jnp.int32), axis=-1)
+    C = mask.shape[-1]
+    upper = jnp.arange(C)[:, None] <= jnp.arange(C)[None, :]  # cumsum as a masked sum: XLA's CPU
+    cs = jnp.sum(mask[..., :, None] & upper, axis=-2, dtype=jnp.int32)  # reduce-window path crashed on it
     k = jnp.floor(u * cs[..., -1]).astype(jnp.int32)
     return jnp.minimum(jnp.sum(cs <= k[..., None], axis=-1), mask.shape[-1] - 1)
 

@@ -1,0 +1,44 @@
+"""Non-learning policies, side by side with every results table.
+
+A policy is a pure function ``policy(key, obs) -> action`` for one (unbatched) observation; multi-agent
+policies take the stacked ``[A, ...]`` observation and return ``[A]`` actions. ``get`` builds one by name.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+
+from realax.baselines import spectrum
+from realax.core import Environment, MultiAgentEnv
+
+Policy = Callable[[jax.Array, jax.Array], jax.Array]
+
+
+def random_policy(env: Environment, params) -> Policy:
+    """Uniform over the action space (each agent independently)."""
+    space = env.action_space(params)
+    if isinstance(env, MultiAgentEnv):
+        n = env.num_agents
+        return lambda key, obs: jax.vmap(space.sample)(jax.random.split(key, n))
+    return lambda key, obs: space.sample(key)
+
+
+#: family-specific baselines: name -> (env class names it applies to, factory(env, params) -> policy)
+_FAMILY: dict[str, tuple[tuple[str, ...], Callable]] = {
+    "sense_and_avoid": (("Spectrum", "SpectrumMA"), spectrum.sense_and_avoid),
+}
+
+
+def names(env: Environment) -> list[str]:
+    """Baselines that apply to ``env``."""
+    return ["random"] + [n for n, (kinds, _) in _FAMILY.items() if type(env).__name__ in kinds]
+
+
+def get(name: str, env: Environment, params) -> Policy:
+    if name == "random":
+        return random_policy(env, params)
+    if name not in names(env):
+        raise ValueError(f"unknown baseline {name!r} for {type(env).__name__}; available: {names(env)}")
+    return _FAMILY[name][1](env, params)

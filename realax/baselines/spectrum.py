@@ -1,0 +1,27 @@
+"""Spectrum baselines: sense-and-avoid (listen before talk).
+
+Sense-and-avoid transmits on a channel that was free in the last observed frame, chosen uniformly among
+the free ones, and stays silent when none is free: the classical dynamic-spectrum-access heuristic that
+RFRL Gym's dsa reward rewards whenever the band does not change between two steps.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from realax.core import MultiAgentEnv
+from realax.envs.spectrum.dynamics import pick
+
+
+def _one(key: jax.Array, obs: jax.Array) -> jax.Array:
+    free = obs[-1] == 0
+    u = jax.random.uniform(key)
+    return jnp.where(jnp.any(free), pick(free, u) + 1, 0).astype(jnp.int32)
+
+
+def sense_and_avoid(env, params):
+    if isinstance(env, MultiAgentEnv):
+        n = env.num_agents
+        return lambda key, obs: jax.vmap(_one)(jax.random.split(key, n), obs)
+    return _one
