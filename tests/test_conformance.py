@@ -1,0 +1,175 @@
+"""The conformance suite (DESIGN §8): every registered id, existing and future, gets these checks."""
+
+from __future__ import annotations
+
+import gymnasium
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+import realax
+from realax.core import MultiAgentEnv
+
+ALL = realax.list_envs()
+SINGLE = realax.list_envs(multi_agent=False)
+MULTI = realax.list_envs(multi_agent=True)
+
+
+def _random_actions(env, params, key):
+    space = env.action_space(params)
+    if isinstance(env, MultiAgentEnv):
+        return jax.vmap(space.sample)(jax.random.split(key, env.num_agents))
+    return space.sample(key)
+
+
+def _rollout(env, params, key, steps):
+    def body(carry, k):
+        obs, state = carry
+        ka, ks = jax.random.split(k)
+        out = env.step(ks, state, _random_actions(env, params, ka), params)
+        return (out[0], out[1]), out
+
+    obs, state = env.reset(key, params)
+    _, outs = jax.lax.scan(body, (obs, state), jax.random.split(key, steps))
+    return obs, outs
+
+
+@pytest.fixture(params=ALL)
+def made(request):
+    env, params = realax.make(request.param)
+    return request.param, env, params
+
+
+def test_ids_are_versioned_and_unknown_ids_list_the_valid_ones():
+    assert ALL and all(i.startswith("realax/") and i.rsplit("-v", 1)[1].isdigit() for i in ALL)
+    with pytest.raises(ValueError, match="registered ids: .*realax/Spectrum-v0"):
+        realax.make("realax/Nope-v0")
+
+
+def test_shapes_dtypes_and_observations_in_space(made):
+    _, env, params = made
+    obs_space = env.observation_space(params)
+    obs0, (obs, _, reward, term, trunc, info) = jax.jit(lambda k: _rollout(env, params, k, 2 * params.max_steps + 5))(
+        jax.random.key(0))
+    obs, reward = np.asarray(obs), np.asarray(reward)
+    lead = (env.num_agents,) if isinstance(env, MultiAgentEnv) else ()
+    assert obs.shape[1:] == lead + obs_space.shape and obs.dtype == np.dtype(obs_space.dtype)
+    assert reward.dtype == np.float32 and reward.shape[1:] == lead
+    assert np.asarray(term).dtype == bool and np.asarray(trunc).dtype == bool and np.asarray(trunc).shape[1:] == ()
+    for o in [np.asarray(obs0)] + list(obs):
+        for one in (o if lead else [o]):
+            assert obs_space.contains(one)
+    assert np.all(np.isfinite(reward))
+    assert np.asarray(trunc).sum() == 2  # the time limit, twice, is truncation
+    assert not np.asarray(term).any() or "terminates" in type(env).__doc__
+
+
+def test_autoreset_returns_reset_obs_and_keeps_the_final_one(made):
+    _, env, params = made
+    _, (obs, state, _, term, trunc, info) = jax.jit(lambda k: _rollout(env, params, k, params.max_steps))(jax.random.key(1))
+    done = np.asarray(term | trunc)
+    assert done[-1] and not done[:-1].any()
+    assert int(state.t[-1]) == 0  # a fresh episode
+    last_frame = np.asarray(info["final_obs"][-1])
+    assert not np.array_equal(last_frame, np.asarray(obs[-1])) or last_frame.max() == 0
+    # before the end, final_obs is the observation itself
+    np.testing.assert_array_equal(np.asarray(info["final_obs"][:-1]), np.asarray(obs[:-1]))
+
+
+def test_jit_compiles_once_vmaps_and_is_deterministic(made):
+    _, env, params = made
+    traces = []
+
+    def step(key, state, action):
+        traces.append(1)
+        return env.step(key, state, action, params)
+
+    jstep = jax.jit(step)
+    obs, state = env.reset(jax.random.key(0), params)
+    for i in range(5):
+        k = jax.random.key(i)
+        obs, state, *_ = jstep(k, state, _random_actions(env, params, k))
+    assert len(traces) == 1
+    a = jax.jit(lambda k: _rollout(env, params, k, 30))(jax.random.key(7))
+    b = jax.jit(lambda k: _rollout(env, params, k, 30))(jax.random.key(7))
+    jax.tree.map(np.testing.assert_array_equal, a, b)
+    obs_b, _ = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(jax.random.key(0), 8), params)
+    assert obs_b.shape[0] == 8
+
+
+def test_reset_to_restarts_from_a_state(made):
+    _, env, params = made
+    _, state = env.reset(jax.random.key(3), params)
+    obs, state, *_ = jax.jit(env.step)(jax.random.key(4), state, _random_actions(env, params, jax.random.key(5)), params)
+    obs2, state2 = env.reset_to(state, params)
+    np.testing.assert_array_equal(np.asarray(obs), np.asarray(obs2))
+    a = env.step(jax.random.key(9), state, _random_actions(env, params, jax.random.key(8)), params)
+    b = env.step(jax.random.key(9), state2, _random_actions(env, params, jax.random.key(8)), params)
+    jax.tree.map(np.testing.assert_array_equal, a, b)
+
+
+def test_out_of_range_actions_inside_jit_are_replaced_and_counted(made):
+    _, env, params = made
+    _, state = env.reset(jax.random.key(0), params)
+    n = env.action_space(params).n
+    bad = jnp.full((env.num_agents,) if isinstance(env, MultiAgentEnv) else (), n + 3, jnp.int32)
+    noop = jnp.zeros_like(bad)
+    out_bad = jax.jit(env.step)(jax.random.key(1), state, bad, params)
+    out_ok = jax.jit(env.step)(jax.random.key(1), state, noop, params)
+    assert np.all(np.asarray(out_bad[5]["invalid_action"]) == 1)
+    assert np.all(np.asarray(out_ok[5]["invalid_action"]) == 0)
+    np.testing.assert_array_equal(np.asarray(out_bad[0]), np.asarray(out_ok[0]))
+
+
+def test_render_returns_an_rgb_image(made):
+    _, env, params = made
+    _, state = env.reset(jax.random.key(0), params)
+    img = env.render(state, params)
+    assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3 and img.shape[0] > 8 and img.std() > 0
+
+
+@pytest.mark.parametrize("env_id", SINGLE)
+def test_gymnasium_check_env(env_id):
+    env = gymnasium.make(env_id)
+    check_env(env.unwrapped, skip_render_check=True)
+    obs, _ = env.reset(seed=3)
+    assert env.observation_space.contains(obs)
+    with pytest.raises(ValueError, match="outside the action space"):
+        env.step(env.action_space.n + 1)
+    with pytest.raises(ValueError, match="shape"):
+        env.step(np.array([1, 2]))
+    with pytest.raises(ValueError, match="NaN"):
+        env.step(float("nan"))
+
+
+@pytest.mark.parametrize("env_id", SINGLE)
+def test_gymnasium_vector_env_same_step_autoreset(env_id):
+    from gymnasium.vector import AutoresetMode
+
+    venv = gymnasium.make_vec(env_id, num_envs=4, vectorization_mode="vector_entry_point")
+    assert venv.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
+    obs, _ = venv.reset(seed=0)
+    horizon = venv.env.default_params.max_steps
+    for t in range(horizon):
+        obs, r, term, trunc, infos = venv.step(venv.action_space.sample())
+        assert obs.shape == venv.observation_space.shape and r.shape == (4,)
+    assert trunc.all() and infos["_final_obs"].all() and infos["final_obs"].shape == obs.shape
+    with pytest.raises(ValueError, match="shape"):
+        venv.step(np.zeros(3, np.int64))
+
+
+@pytest.mark.parametrize("env_id", MULTI)
+def test_pettingzoo_api_seed_and_state(env_id):
+    from pettingzoo.test import parallel_api_test, parallel_seed_test, state_test
+    from pettingzoo.utils.conversions import parallel_to_aec
+
+    parallel_api_test(realax.parallel_env(env_id), num_cycles=250)
+    parallel_seed_test(lambda: realax.parallel_env(env_id))
+    state_test(parallel_to_aec(realax.parallel_env(env_id)), realax.parallel_env(env_id), num_cycles=50)
+    env = realax.parallel_env(env_id)
+    env.reset(seed=0)
+    agent = env.agents[0]
+    with pytest.raises(ValueError, match="outside"):
+        env.step({a: (99 if a == agent else 0) for a in env.agents})
