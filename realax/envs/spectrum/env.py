@@ -13,7 +13,8 @@ Beyond the anchor: seeded; the observation is a waterfall of the last ``history`
 RFRL Gym's one-frame observation, which makes hoppers non-Markovian); more jammer types; random scenarios.
 
 - observation: ``int8 [history, C]``, oldest frame first; detect: 0/1, classify: 0 free, i entity i
-  (1-based, JSON order), E+1 collision.
+  (1-based, JSON order), E+1 collision. With ``own_tx=True`` the radio's own transmission adds K (the
+  number of codes: 2 in detect, E+2 in classify) to its cell, so it can see what reactive jammers see.
 - action: ``int32`` in ``0..C``; out-of-range actions inside ``jit`` become 0 and ``info["invalid_action"]``.
 - reward: as above, ``float32``; never terminates, truncates at ``max_steps``.
 
@@ -54,13 +55,16 @@ class SpectrumState:
 class Spectrum(Environment[SpectrumState, SpectrumParams]):
     description = "One radio doing spectrum access or jamming among RFRL Gym-style emitters and jammers"
 
-    def __init__(self, scenario: str = "hopper", history: int = 8, seed: int = 0, max_steps: int | None = None):
+    def __init__(self, scenario: str = "hopper", history: int = 8, own_tx: bool = False, seed: int = 0,
+                 max_steps: int | None = None):
         """``scenario``: a built-in name or an RFRL Gym JSON path; ``history``: frames observed;
+        ``own_tx``: also show the radio's own past transmissions (off: RFRL Gym's information);
         ``seed``: the random hop orders of ``rand_hop`` entities and the ``random`` scenario."""
         if int(history) < 1:
             raise ValueError(f"history must be >= 1, got {history}")
         self.scenario = scenarios.resolve(scenario, seed)
         self.history = int(history)
+        self.own_tx = bool(own_tx)
         self.num_channels = self.scenario.num_channels
         agent = self.scenario.agents[0]
         self.classify = agent.observation_mode == "classify"
@@ -82,8 +86,12 @@ class Spectrum(Environment[SpectrumState, SpectrumParams]):
         return params.replace(entities=scenarios.sample_entities(key, params.entities, self._params.max_steps),
                               reward_jam=jnp.asarray(False), target=jnp.asarray(0, jnp.int32))
 
+    @property
+    def _levels(self) -> int:
+        return self.num_entities + 2 if self.classify else 2
+
     def observation_space(self, params=None) -> Box:
-        top = self.num_entities + 1 if self.classify else 1
+        top = self._levels * (2 if self.own_tx else 1) - 1
         return Box(0, top, (self.history, self.num_channels), jnp.int8)
 
     def action_space(self, params=None) -> Discrete:
@@ -101,10 +109,13 @@ class Spectrum(Environment[SpectrumState, SpectrumParams]):
         state = SpectrumState(t=jnp.int32(0), ent=ent, frame=frame,
                               waterfall=jnp.zeros((H, C), jnp.int8).at[-1].set(self._encode(frame)),
                               tx=jnp.zeros(H, jnp.int8))
-        return state.waterfall, state
+        return self.get_obs(state, params), state
 
     def get_obs(self, state, params):
-        return state.waterfall
+        if not self.own_tx:
+            return state.waterfall
+        mine = state.tx[:, None] == jnp.arange(1, self.num_channels + 1, dtype=jnp.int8)[None, :]
+        return state.waterfall + jnp.int8(self._levels) * mine.astype(jnp.int8)
 
     def step_env(self, key, state, action, params):
         E, C = self.num_entities, self.num_channels
@@ -124,7 +135,7 @@ class Spectrum(Environment[SpectrumState, SpectrumParams]):
                               waterfall=jnp.concatenate([state.waterfall[1:], self._encode(frame)[None]]),
                               tx=jnp.concatenate([state.tx[1:], a.astype(jnp.int8)[None]]))
         info = {"invalid_action": invalid.astype(jnp.int32)}
-        return state.waterfall, state, reward.astype(jnp.float32), jnp.bool_(False), t >= params.max_steps, info
+        return self.get_obs(state, params), state, reward.astype(jnp.float32), jnp.bool_(False), t >= params.max_steps, info
 
     def render(self, state, params=None) -> np.ndarray:
         from realax.envs.spectrum.render import waterfall_image

@@ -155,3 +155,15 @@ def test_random_scenarios_vmap_over_params():
     obs, state = jax.vmap(env.reset)(jax.random.split(jax.random.key(1), 16), batch)
     obs, state, r, *_ = jax.vmap(env.step)(jax.random.split(jax.random.key(2), 16), state, jnp.ones(16, jnp.int32), batch)
     assert obs.shape == (16, 8, 10) and len({tuple(k) for k in np.asarray(batch.entities.kind)}) > 8
+
+
+def test_own_transmissions_are_marked_when_asked():
+    env, params = realax.make("realax/Spectrum-v0", scenario="constant", history=2, own_tx=True)
+    obs, state = env.reset(jax.random.key(0), params)
+    obs, state, *_ = env.step(jax.random.key(1), state, jnp.int32(5), params)  # jam the tv on ch4
+    obs, state, *_ = env.step(jax.random.key(2), state, jnp.int32(2), params)  # then ch1
+    K = 1 + 2  # classify codes with one entity: free, tv, collision
+    assert np.asarray(obs).tolist() == [[0, 0, 0, 0, 1 + K, 0, 0, 0, 0, 0], [0, K, 0, 0, 1, 0, 0, 0, 0, 0]]
+    assert env.observation_space(params).high.max() == 2 * K - 1
+    plain, p2 = realax.make("realax/Spectrum-v0", scenario="constant", history=2)
+    assert plain.observation_space(p2).high.max() == K - 1

@@ -1,0 +1,54 @@
+"""The ``realax`` command end to end, on tiny budgets."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from realax.cli import app
+
+runner = CliRunner()
+
+
+def _ok(args):
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    return r.output
+
+
+def test_list_shows_ids_and_spaces():
+    out = _ok(["list"])
+    assert "realax/Spectrum-v0" in out and "realax/SpectrumMA-v0" in out and "Discrete(11)" in out
+
+
+def test_train_eval_render_roundtrip(tmp_path):
+    run = tmp_path / "run"
+    out = _ok(["train", "qlearning", "realax/Spectrum-v0", "--scenario", "constant", "-e", "history=1",
+               "--total-timesteps", "20000", "--num-seeds", "2", "--episodes", "5", "--out", str(run)])
+    assert "qlearning (greedy)" in out and "sense_and_avoid" in out and (run / "curve.png").exists()
+    res = json.loads(_ok(["eval", "realax/Spectrum-v0", "--policy", str(run), "--episodes", "5", "--json"]))
+    saved = json.loads((run / "metrics.json").read_text())
+    assert res["mean"] == max(saved["agent_seed_means"]) == 100.0
+    gif = tmp_path / "a.gif"
+    _ok(["render", "realax/Spectrum-v0", "--policy", str(run), "--out", str(gif), "--steps", "5"])
+    assert gif.stat().st_size > 100
+
+
+def test_eval_baseline_json_and_bench():
+    res = json.loads(_ok(["eval", "realax/Spectrum-v0", "--scenario", "mixed", "--policy", "sense_and_avoid",
+                          "--episodes", "20", "--json"]))
+    assert set(res) == {"mean", "std", "episodes"} and -100 <= res["mean"] <= 100
+    ma = json.loads(_ok(["eval", "realax/SpectrumMA-v0", "--policy", "random", "--episodes", "4", "--json"]))
+    assert -400 <= ma["mean"] <= 400
+    out = _ok(["bench", "realax/Spectrum-v0", "--num-envs", "8", "--num-steps", "10"])
+    assert "N=      8" in out and "M steps/s" in out
+
+
+def test_bad_input_is_refused_with_a_message():
+    r = runner.invoke(app, ["eval", "realax/Spectrum-v0", "--scenario", "nope"])
+    assert r.exit_code != 0 and "unknown spectrum scenario" in r.output
+    r = runner.invoke(app, ["train", "sarsa", "realax/Spectrum-v0"])
+    assert r.exit_code != 0 and "unknown algorithm" in r.output
+    r = runner.invoke(app, ["train", "ppo", "realax/Spectrum-v0", "--set", "nope=1"])
+    assert r.exit_code != 0 and "no field 'nope'" in r.output
