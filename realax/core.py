@@ -72,9 +72,9 @@ class Environment(abc.ABC, Generic[TState, TParams]):
     def action_space(self, params: TParams) -> Space:
         """Space of one action."""
 
+    @abc.abstractmethod
     def render(self, state: TState, params: TParams) -> np.ndarray:
-        """An RGB picture ``uint8 [H, W, 3]`` of the state, for people."""
-        raise NotImplementedError(f"{type(self).__name__} has no render")  # optional per env
+        """An RGB picture ``uint8 [H, W, 3]`` of the state, for people (not for the hot path)."""
 
     # -- provided -------------------------------------------------------------------------------------
     def reset(self, key: jax.Array, params: TParams | None = None) -> tuple[Any, TState]:

@@ -39,7 +39,7 @@ class PPOConfig:
     """Steps per environment in each rollout; a batch is ``num_envs * num_steps`` transitions."""
     total_timesteps: int = 500_000
     """Environment steps in the whole run (rounded down to whole updates)."""
-    lr: float = 2.5e-4
+    lr: float = 1e-3
     """Adam learning rate."""
     anneal_lr: bool = True
     """Decay the learning rate linearly to 0 over ``num_updates``."""
@@ -53,13 +53,13 @@ class PPOConfig:
     """Passes over each batch."""
     clip_eps: float = 0.2
     """Clipping range of the probability ratio (and of the value change)."""
-    ent_coef: float = 0.01
+    ent_coef: float = 0.05
     """Weight of the entropy bonus."""
     vf_coef: float = 0.5
     """Weight of the value loss."""
     max_grad_norm: float = 0.5
     """Global gradient-norm clip."""
-    hidden: int = 64
+    hidden: int = 128
     """Width of the two tanh hidden layers of the actor and of the critic."""
     num_seeds: int = 1
     """Independent runs (the caller vmaps ``init``/``step`` over this many keys)."""

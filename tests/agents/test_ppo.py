@@ -52,7 +52,7 @@ def test_gae_matches_loop_with_termination_and_truncation():
 
 
 def test_config_derived_quantities():
-    c = PPOConfig()
+    c = PPOConfig(num_envs=64, num_steps=128, total_timesteps=500_000)
     assert c.num_updates == 500_000 // (64 * 128)
     assert c.minibatch_size == 64 * 128 // 4
     with pytest.raises(dataclasses.FrozenInstanceError):

@@ -176,3 +176,34 @@ def occupancy(chan: jax.Array, num_channels: int, collision_code: int, offset: i
     counts = jnp.sum(hit, axis=0, dtype=jnp.int32)
     ids = jnp.sum(hit * jnp.arange(offset + 1, offset + 1 + chan.shape[0])[:, None], axis=0)
     return jnp.where(counts > 1, collision_code, ids).astype(jnp.int8), counts
+
+
+def start(p: EntityParams, key: jax.Array, num_channels: int) -> tuple[EntityState, jax.Array, jax.Array]:
+    """Entities at step 0 (nothing was on the air before): ``(state, codes [C], counts [C])``."""
+    E = p.kind.shape[0]
+    u = uniforms(key, (E, 3))
+    s = step_entities(p, init_entities(p, u[:, 2]), jnp.int32(0), jnp.zeros(num_channels, jnp.int8),
+                      jnp.zeros(num_channels, bool), u[:, :2])
+    return (s, *occupancy(s.chan, num_channels, E + 1))
+
+
+def advance(p: EntityParams, s: EntityState, key: jax.Array, t: jax.Array, prev_frame: jax.Array,
+            prev_tx: jax.Array) -> tuple[EntityState, jax.Array, jax.Array]:
+    """Entities at step ``t``: ``(state, codes [C], counts [C])``."""
+    E, C = p.cum_weights.shape
+    s = step_entities(p, s, t, prev_frame, prev_tx, uniforms(key, (E, 2)))
+    return (s, *occupancy(s.chan, C, E + 1))
+
+
+def radio_action(action: jax.Array, num_channels: int) -> tuple[jax.Array, jax.Array]:
+    """``(action, invalid)``: actions outside ``0..C`` become 0 (silent) and are flagged."""
+    a = jnp.asarray(action, jnp.int32)
+    invalid = (a < 0) | (a > num_channels)
+    return jnp.where(invalid, 0, a), invalid.astype(jnp.int32)
+
+
+def switch_bonus(action: jax.Array, last: jax.Array, penalty: jax.Array) -> jax.Array:
+    """The RFRL paper's dampening: +penalty for transmitting again on the last channel, -penalty for a
+    switch, 0 when this step or the last one was silent (``action``/``last`` are channel + 1)."""
+    last = last.astype(jnp.int32)
+    return jnp.where((action > 0) & (last > 0), jnp.where(action == last, 1.0, -1.0) * penalty, 0.0)

@@ -101,11 +101,8 @@ class Spectrum(Environment[SpectrumState, SpectrumParams]):
         return frame if self.classify else (frame > 0).astype(jnp.int8)
 
     def reset_env(self, key, params):
-        E, C, H = self.num_entities, self.num_channels, self.history
-        u = dyn.uniforms(key, (E, 3))
-        ent = dyn.init_entities(params.entities, u[:, 2])
-        ent = dyn.step_entities(params.entities, ent, jnp.int32(0), jnp.zeros(C, jnp.int8), jnp.zeros(C, bool), u[:, :2])
-        frame, _ = dyn.occupancy(ent.chan, C, E + 1)
+        ent, frame, _ = dyn.start(params.entities, key, self.num_channels)
+        H, C = self.history, self.num_channels
         state = SpectrumState(t=jnp.int32(0), ent=ent, frame=frame,
                               waterfall=jnp.zeros((H, C), jnp.int8).at[-1].set(self._encode(frame)),
                               tx=jnp.zeros(H, jnp.int8))
@@ -118,23 +115,19 @@ class Spectrum(Environment[SpectrumState, SpectrumParams]):
         return state.waterfall + jnp.int8(self._levels) * mine.astype(jnp.int8)
 
     def step_env(self, key, state, action, params):
-        E, C = self.num_entities, self.num_channels
-        a = jnp.asarray(action, jnp.int32)
-        invalid = (a < 0) | (a > C)
-        a = jnp.where(invalid, 0, a)
+        C = self.num_channels
+        a, invalid = dyn.radio_action(action, C)
         t = state.t + 1
         prev_tx = jnp.arange(1, C + 1) == state.tx[-1]
-        ent = dyn.step_entities(params.entities, state.ent, t, state.frame, prev_tx, dyn.uniforms(key, (E, 2)))
-        frame, _ = dyn.occupancy(ent.chan, C, E + 1)
+        ent, frame, _ = dyn.advance(params.entities, state.ent, key, t, state.frame, prev_tx)
         cell = frame[jnp.maximum(a - 1, 0)]
         hit = jnp.where(params.reward_jam, cell == params.target, cell == 0)
         reward = jnp.where(a == 0, 0.0, jnp.where(hit, 1.0, -1.0))
-        last = state.tx[-1].astype(jnp.int32)
-        reward += jnp.where((a > 0) & (last > 0), jnp.where(a == last, 1.0, -1.0) * params.switch_penalty, 0.0)
+        reward += dyn.switch_bonus(a, state.tx[-1], params.switch_penalty)
         state = SpectrumState(t=t, ent=ent, frame=frame,
                               waterfall=jnp.concatenate([state.waterfall[1:], self._encode(frame)[None]]),
                               tx=jnp.concatenate([state.tx[1:], a.astype(jnp.int8)[None]]))
-        info = {"invalid_action": invalid.astype(jnp.int32)}
+        info = {"invalid_action": invalid}
         return self.get_obs(state, params), state, reward.astype(jnp.float32), jnp.bool_(False), t >= params.max_steps, info
 
     def render(self, state, params=None) -> np.ndarray:

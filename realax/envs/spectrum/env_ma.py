@@ -104,37 +104,30 @@ class SpectrumMA(MultiAgentEnv[SpectrumMAState, SpectrumMAParams]):
         return view.astype(jnp.int8), radio_counts
 
     def reset_env(self, key, params):
-        E, C, H, A = self.num_entities, self.num_channels, self.history, self.num_agents
-        u = dyn.uniforms(key, (E, 3))
-        ent = dyn.init_entities(params.entities, u[:, 2])
-        ent = dyn.step_entities(params.entities, ent, jnp.int32(0), jnp.zeros(C, jnp.int8), jnp.zeros(C, bool), u[:, :2])
-        frame, counts = dyn.occupancy(ent.chan, C, E + 1)
+        H, C, A = self.history, self.num_channels, self.num_agents
+        ent, frame, counts = dyn.start(params.entities, key, C)
         view, _ = self._view(frame, counts, jnp.full((A,), -1))
         state = SpectrumMAState(t=jnp.int32(0), ent=ent, frame=frame,
                                 waterfall=jnp.zeros((H, C), jnp.int8).at[-1].set(view), tx=jnp.zeros((H, A), jnp.int8))
         return self.get_obs(state, params), state
 
     def step_env(self, key, state, action, params):
-        E, C = self.num_entities, self.num_channels
-        a = jnp.asarray(action, jnp.int32)
-        invalid = (a < 0) | (a > C)
-        a = jnp.where(invalid, 0, a)
+        C = self.num_channels
+        a, invalid = dyn.radio_action(action, C)
         t = state.t + 1
         prev_tx = jnp.any(jnp.arange(1, C + 1)[None, :] == state.tx[-1][:, None], axis=0)
-        ent = dyn.step_entities(params.entities, state.ent, t, state.frame, prev_tx, dyn.uniforms(key, (E, 2)))
-        frame, counts = dyn.occupancy(ent.chan, C, E + 1)
+        ent, frame, counts = dyn.advance(params.entities, state.ent, key, t, state.frame, prev_tx)
         view, radio_counts = self._view(frame, counts, a - 1)
         ch = jnp.maximum(a - 1, 0)
         alone = (counts[ch] == 0) & (radio_counts[ch] == 1)
         target_ch = jnp.where(params.target > 0, ent.chan[jnp.maximum(params.target - 1, 0)], -1)
         hit = jnp.where(params.reward_jam, target_ch == a - 1, alone)
         reward = jnp.where(a == 0, 0.0, jnp.where(hit, 1.0, -1.0))
-        last = state.tx[-1].astype(jnp.int32)
-        reward += jnp.where((a > 0) & (last > 0), jnp.where(a == last, 1.0, -1.0) * params.switch_penalty, 0.0)
+        reward += dyn.switch_bonus(a, state.tx[-1], params.switch_penalty)
         state = SpectrumMAState(t=t, ent=ent, frame=frame,
                                 waterfall=jnp.concatenate([state.waterfall[1:], view[None]]),
                                 tx=jnp.concatenate([state.tx[1:], a.astype(jnp.int8)[None]]))
-        info = {"invalid_action": invalid.astype(jnp.int32), "alive": jnp.ones(self.num_agents, bool)}
+        info = {"invalid_action": invalid, "alive": jnp.ones(self.num_agents, bool)}
         return (self.get_obs(state, params), state, reward.astype(jnp.float32), jnp.bool_(False),
                 t >= params.max_steps, info)
 
