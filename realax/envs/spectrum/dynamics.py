@@ -94,11 +94,22 @@ def uniforms(key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
     return ((h >> 8).astype(jnp.float32) * (1.0 / (1 << 24))).reshape(shape)
 
 
+def _cumsum(x: jax.Array) -> jax.Array:
+    """Inclusive prefix sum along the last axis by log2(C) shifted adds (Hillis and Steele, 1986).
+
+    ``jnp.cumsum`` lowers to a reduce-window that XLA's CPU simplifier aborted on when the mask was a
+    compile-time constant under ``vmap`` (jax 0.10); shifted adds also fuse with their neighbours.
+    """
+    n, shift = x.shape[-1], 1
+    while shift < n:
+        x = x + jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(shift, 0)])[..., :n]
+        shift *= 2
+    return x
+
+
 def pick(mask: jax.Array, u: jax.Array) -> jax.Array:
     """Index of a uniformly random True entry of each row of ``mask [.., C]`` from ``u [..]`` in [0, 1)."""
-    C = mask.shape[-1]
-    upper = jnp.arange(C)[:, None] <= jnp.arange(C)[None, :]  # cumsum as a masked sum: XLA's CPU
-    cs = jnp.sum(mask[..., :, None] & upper, axis=-2, dtype=jnp.int32)  # reduce-window path crashed on it
+    cs = _cumsum(mask.astype(jnp.int32))
     k = jnp.floor(u * cs[..., -1]).astype(jnp.int32)
     return jnp.minimum(jnp.sum(cs <= k[..., None], axis=-1), mask.shape[-1] - 1)
 

@@ -167,3 +167,14 @@ def test_own_transmissions_are_marked_when_asked():
     assert env.observation_space(params).high.max() == 2 * K - 1
     plain, p2 = realax.make("realax/Spectrum-v0", scenario="constant", history=2)
     assert plain.observation_space(p2).high.max() == K - 1
+
+
+def test_pick_draws_uniformly_among_allowed_channels():
+    mask = jnp.array([[0, 1, 0, 1, 1, 0, 0, 0, 0, 1], [1, 0, 0, 0, 0, 0, 0, 0, 0, 0]], bool)
+    u = jax.random.uniform(jax.random.key(0), (40000, 1))
+    picks = np.asarray(jax.vmap(lambda x: dyn.pick(mask, jnp.repeat(x, 2)))(u))
+    counts = np.bincount(picks[:, 0], minlength=10) / len(picks)
+    np.testing.assert_allclose(counts[[1, 3, 4, 9]], 0.25, atol=0.01)
+    assert counts[[0, 2, 5, 6, 7, 8]].sum() == 0 and set(picks[:, 1]) == {0}
+    x = jax.random.bernoulli(jax.random.key(1), 0.4, (64, 10)).astype(jnp.int32)
+    np.testing.assert_array_equal(np.asarray(dyn._cumsum(x)), np.cumsum(np.asarray(x), -1))
