@@ -1,6 +1,9 @@
-"""realax: JAX-native reinforcement-learning environments for real-world operations problems."""
+"""realax: JAX-native reinforcement-learning environments for real-world operations problems.
 
-from realax.core import Environment, EnvParams, MultiAgentEnv
+``import realax`` registers the ids (with Gymnasium too) without importing JAX; the base classes load on
+first use, so a program (such as the ``realax`` command) can still configure XLA before JAX starts.
+"""
+
 from realax.registry import EnvSpec, list_envs, make, register, spec
 
 __version__ = "0.1.0"
@@ -9,6 +12,14 @@ register("realax/Spectrum-v0", "realax.envs.spectrum:Spectrum",
          description="One radio: spectrum access or jamming among RFRL Gym-style emitters (waterfall obs)")
 register("realax/SpectrumMA-v0", "realax.envs.spectrum:SpectrumMA", multi_agent=True,
          description="Several radios sharing a band (RFRL Gym MARL): they collide with entities and each other")
+
+
+def __getattr__(name: str):
+    if name in ("Environment", "EnvParams", "MultiAgentEnv"):
+        from realax import core
+
+        return getattr(core, name)
+    raise AttributeError(f"module 'realax' has no attribute {name!r}")
 
 
 def parallel_env(id: str, **kwargs):

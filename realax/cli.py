@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import ast
-import dataclasses
 import json
 import os
-import time
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -195,7 +194,7 @@ def render(
     key = jax.random.key(seed)
     obs, state = env.reset(key, params)
     frames = []
-    for t in range(steps):
+    for _t in range(steps):
         key, k1, k2 = jax.random.split(key, 3)
         obs, state, *_ = step(k1, state, act(k2, obs), params)
         frames.append(Image.fromarray(np.asarray(env.render(state, params))))
@@ -207,5 +206,16 @@ def render(
     typer.echo(f"wrote {out} ({len(frames)} frames)")
 
 
-if __name__ == "__main__":
+def main() -> None:
+    """Entry point of the ``realax`` command."""
+    # XLA's CPU runtime has been seen to wedge (every worker idle, the result never ready) on vmapped graphs
+    # when its Eigen pool is multi-threaded; single-threaded Eigen avoids it (seen here in a PPO run on 2 busy
+    # cores; PyAutoLabs/PyAutoFit issue 1530 measured 0/12 hangs with the flag against 14/16 without).
+    flag = "--xla_cpu_multi_thread_eigen=false"
+    if "jax" not in sys.modules and flag not in os.environ.get("XLA_FLAGS", ""):
+        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flag}".strip()
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -47,7 +47,7 @@ def make_config(algo: str, overrides: dict):
         raise ValueError(f"unknown algorithm {algo!r}; available: {sorted(ALGOS)}")
     cls = ALGOS[algo][0]
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    for k, v in overrides.items():
+    for k in overrides:
         if k not in fields:
             raise ValueError(f"{cls.__name__} has no field {k!r}; fields: {sorted(fields)}")
     return cls(**{k: type(getattr(cls(), k))(v) for k, v in overrides.items()})
@@ -171,5 +171,5 @@ def load_policy(folder: Path, env, params):
     if len(flat) != len(arrays):
         raise ValueError(f"{folder} does not match {meta['algo']} on this environment")
     leaves = [jax.random.wrap_key_data(a) if jnp.issubdtype(t.dtype, jax.dtypes.prng_key) else jnp.asarray(a)
-              for t, a in zip(flat, arrays)]
+              for t, a in zip(flat, arrays, strict=True)]
     return trainer.policy(jax.tree.unflatten(tree, leaves))

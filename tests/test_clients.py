@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import gymnasium
-import numpy as np
 import pytest
 
 import realax  # noqa: F401  (registers the ids with Gymnasium)
@@ -35,7 +34,7 @@ def test_batch_shards_over_two_cpu_devices():
         "r = measure(env, p, 64, num_steps=10, repeats=1)\n"
         "assert r.devices == 2 and r.steps_per_second > 0\n"
         "print('ok', r.devices)\n")
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    env = {**os.environ, "XLA_FLAGS": os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "ok 2" in out.stdout

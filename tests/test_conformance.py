@@ -152,7 +152,7 @@ def test_gymnasium_vector_env_same_step_autoreset(env_id):
     assert venv.metadata["autoreset_mode"] == AutoresetMode.SAME_STEP
     obs, _ = venv.reset(seed=0)
     horizon = venv.env.default_params.max_steps
-    for t in range(horizon):
+    for _t in range(horizon):
         obs, r, term, trunc, infos = venv.step(venv.action_space.sample())
         assert obs.shape == venv.observation_space.shape and r.shape == (4,)
     assert trunc.all() and infos["_final_obs"].all() and infos["final_obs"].shape == obs.shape

@@ -7,11 +7,9 @@ import json
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 
 import realax
 from realax.envs.spectrum import dynamics as dyn
-from realax.envs.spectrum.scenarios import BUILTIN
 
 
 def _env(tmp_path, entities, obs="classify", reward="dsa", target=None, history=1, channels=10, ma=None, **kw):
@@ -116,7 +114,6 @@ def test_stochastic_entities_follow_their_probabilities(tmp_path):
     ents = {"s": {"type": "StochasticHopFreq", "channels": [1, 8], "channel_weights": [0.8, 0.2]},
             "p": {"type": "StochasticConstantFreq", "channels": [5], "percent_on": 0.3}}
     env, params = _env(tmp_path, ents)
-    _, (obs, state, *_rest) = None, (None, None)
     keys = jax.random.split(jax.random.key(0), 4000)
     _, states = jax.vmap(env.reset, in_axes=(0, None))(keys, params)
     ch = np.asarray(states.ent.chan)
