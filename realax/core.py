@@ -45,6 +45,8 @@ class Environment(abc.ABC, Generic[TState, TParams]):
 
     #: one line shown by ``realax list``
     description: str = ""
+    #: the action that replaces an invalid one inside ``jit`` (counted in ``info["invalid_action"]``)
+    noop_action: int = 0
 
     @property
     @abc.abstractmethod

@@ -115,7 +115,7 @@ def test_out_of_range_actions_inside_jit_are_replaced_and_counted(made):
     _, state = env.reset(jax.random.key(0), params)
     n = env.action_space(params).n
     bad = jnp.full((env.num_agents,) if isinstance(env, MultiAgentEnv) else (), n + 3, jnp.int32)
-    noop = jnp.zeros_like(bad)
+    noop = jnp.full_like(bad, env.noop_action)
     out_bad = jax.jit(env.step)(jax.random.key(1), state, bad, params)
     out_ok = jax.jit(env.step)(jax.random.key(1), state, noop, params)
     assert np.all(np.asarray(out_bad[5]["invalid_action"]) == 1)

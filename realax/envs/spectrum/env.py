@@ -68,9 +68,7 @@ class Spectrum(Environment[SpectrumState, SpectrumParams]):
         self.num_channels = self.scenario.num_channels
         agent = self.scenario.agents[0]
         self.classify = agent.observation_mode == "classify"
-        ents = dyn.entity_params(self.scenario.entities, self.num_channels)
-        if scenario == "random":
-            ents = scenarios.sample_entities(jax.random.key(seed), ents)
+        ents = scenarios.entity_table(self.scenario, seed)
         self.num_entities = ents.kind.shape[0]
         self._params = SpectrumParams(
             max_steps=int(max_steps or self.scenario.max_steps), entities=ents,

@@ -59,7 +59,7 @@ class SpectrumMA(MultiAgentEnv[SpectrumMAState, SpectrumMAParams]):
             raise ValueError("num_agents must be >= 1")
         self.history, self.num_channels = int(history), self.scenario.num_channels
         self._agents = tuple(f"radio_{i}" for i in range(len(specs)))
-        ents = dyn.entity_params(self.scenario.entities, self.num_channels)
+        ents = scenarios.entity_table(self.scenario, seed)
         self.num_entities = ents.kind.shape[0]
         self._params = SpectrumMAParams(
             max_steps=int(max_steps or self.scenario.max_steps), entities=ents,

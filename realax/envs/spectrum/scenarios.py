@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 
 from realax.envs.spectrum import scenario as sc
-from realax.envs.spectrum.dynamics import EntityParams
+from realax.envs.spectrum.dynamics import EntityParams, entity_params
 
 
 def _scn(entities: dict, obs: str, reward: str, target: str | None = None, channels: int = 10,
@@ -124,6 +124,12 @@ def sample_entities(key: jax.Array, like: EntityParams, max_steps: int = 100) ->
                         cum_weights=cw, onoff=onoff.astype(jnp.int32), start=start.astype(jnp.int32),
                         stop=jnp.full((E,), 2**30, jnp.int32), percent_on=jax.random.uniform(ks[4], (E,), minval=0.3, maxval=1.0),
                         avoid_repeats=jnp.ones((E,), bool))
+
+
+def entity_table(scenario: sc.Scenario, seed: int = 0) -> EntityParams:
+    """The scenario's entities as arrays; the ``random`` scenario's are drawn from ``seed``."""
+    ents = entity_params(scenario.entities, scenario.num_channels)
+    return sample_entities(jax.random.key(seed), ents) if scenario.name == "random" else ents
 
 
 def resolve(scenario: str, seed: int = 0) -> sc.Scenario:
