@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -208,12 +207,9 @@ def render(
 
 def main() -> None:
     """Entry point of the ``realax`` command."""
-    # XLA's CPU runtime has been seen to wedge (every worker idle, the result never ready) on vmapped graphs
-    # when its Eigen pool is multi-threaded; single-threaded Eigen avoids it (seen here in a PPO run on 2 busy
-    # cores; PyAutoLabs/PyAutoFit issue 1530 measured 0/12 hangs with the flag against 14/16 without).
-    flag = "--xla_cpu_multi_thread_eigen=false"
-    if "jax" not in sys.modules and flag not in os.environ.get("XLA_FLAGS", ""):
-        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {flag}".strip()
+    from realax import _xla
+
+    _xla.configure()
     app()
 
 
