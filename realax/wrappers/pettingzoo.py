@@ -2,6 +2,9 @@
 
 Observations are dicts ``{"observation": ..., "action_mask": int8 [n_actions]}`` (PettingZoo's convention
 for masks); agents whose episode ended, or who died, leave ``agents``; there is no autoreset inside.
+Actions outside the space always raise; masked (currently invalid) actions raise too unless
+``strict_masks=False``, which replaces them with the env's ``noop_action`` as the jitted path does
+(PettingZoo's own seed and state tests sample actions without looking at masks).
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ from realax.core import MultiAgentEnv
 class PettingZooEnv(ParallelEnv):
     metadata = {"name": "realax", "render_modes": ["rgb_array"], "is_parallelizable": True}
 
-    def __init__(self, env_id: str, render_mode: str | None = None, **kwargs):
+    def __init__(self, env_id: str, render_mode: str | None = None, strict_masks: bool = True, **kwargs):
         self.env, self.params = realax.make(env_id, **kwargs)
         if not isinstance(self.env, MultiAgentEnv):
             raise ValueError(f"{env_id} is single-agent; use gymnasium.make({env_id!r}) instead")
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode {render_mode!r} is not supported; use 'rgb_array' or None")
         self.render_mode = render_mode
+        self.strict_masks = strict_masks
         self.metadata = {**self.metadata, "name": env_id}
         self.possible_agents = list(self.env.agents)
         self.agents: list[str] = []
@@ -78,9 +82,13 @@ class PettingZooEnv(ParallelEnv):
             act = np.asarray(actions[a])
             if act.shape != () or not np.isfinite(act) or act != np.round(act) or not 0 <= act < self._n_actions:
                 raise ValueError(f"action {actions[a]!r} of agent {a!r} is outside Discrete({self._n_actions})")
-            if not mask[i, int(act)]:
-                raise ValueError(f"action {int(act)} of agent {a!r} is masked (invalid now)")
-            arr[i] = int(act)
+            if mask[i, int(act)]:
+                arr[i] = int(act)
+            elif self.strict_masks:
+                valid = np.flatnonzero(mask[i]).tolist()
+                raise ValueError(f"action {int(act)} of agent {a!r} is masked (invalid now); valid: {valid}")
+            else:
+                arr[i] = self.env.noop_action
         self._key, sub = jax.random.split(self._key)
         obs, self._state, r, term, trunc, info = self._step(sub, self._state, jnp.asarray(arr), self.params)
         r, alive = np.asarray(r), np.asarray(info.get("alive", np.ones(len(arr), bool)))
