@@ -12,6 +12,8 @@ register("realax/Spectrum-v0", "realax.envs.spectrum:Spectrum",
          description="One radio: spectrum access or jamming among RFRL Gym-style emitters (waterfall obs)")
 register("realax/SpectrumMA-v0", "realax.envs.spectrum:SpectrumMA", multi_agent=True,
          description="Several radios sharing a band (RFRL Gym MARL): they collide with entities and each other")
+register("realax/SMAX-v0", "realax.envs.smax:SMAX", multi_agent=True,
+         description="StarCraft-style unit micromanagement (JaxMARL SMAX rules) against a heuristic enemy")
 
 
 def __getattr__(name: str):
@@ -22,11 +24,12 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'realax' has no attribute {name!r}")
 
 
-def parallel_env(id: str, **kwargs):
-    """A PettingZoo ``ParallelEnv`` for a multi-agent id."""
+def parallel_env(id: str, strict_masks: bool = True, **kwargs):
+    """A PettingZoo ``ParallelEnv`` for a multi-agent id; ``strict_masks=False`` turns masked actions into
+    the env's no-op instead of raising."""
     from realax.wrappers.pettingzoo import PettingZooEnv
 
-    return PettingZooEnv(id, **kwargs)
+    return PettingZooEnv(id, strict_masks=strict_masks, **kwargs)
 
 
 def _register_gymnasium() -> None:

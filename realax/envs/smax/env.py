@@ -1,0 +1,343 @@
+"""``realax/SMAX-v0``: StarCraft-style unit micromanagement on a 32 x 32 map (JaxMARL's SMAX rules).
+
+Anchor: Rutherford et al., "JaxMARL: Multi-Agent RL Environments and Algorithms in JAX" (NeurIPS 2024 D&B),
+``JaxMARL:jaxmarl/environments/smax/smax_env.py``, summarised in research/jax-env-anchors.md §2. Facts
+carried over (section numbers of that page):
+
+- six unit types with velocity, damage per shot, attack range, sight range, radius, health and weapon
+  cooldown as in §2.2 (shields folded into health; no armour); map 32 x 32; one env step is 8 ticks of 1/16 s.
+- per tick (§2.3): every living unit either moves (direction x velocity x 1/16, clipped to the map) or shoots
+  its target if that target is alive and closer than the attack range and its own cooldown is <= 0; all shots
+  of a tick land together (several shooters add up on one target); a shot sets the cooldown to the type
+  cooldown + U(-1/16, 2/16), otherwise it runs down by 1/16; units touching a wall die; health <= 0 is death;
+  overlapping living units are pushed apart by their radii; dead units never move.
+- actions (§2.4): ``Discrete(5 + n_enemies)``: 0 +y, 1 +x, 2 -y, 3 -x, 4 stop, ``5 + k`` attack enemy ``k``;
+  stop is always available, moves need the unit alive, attack ``k`` needs both alive and the target within
+  attack range. Enemies number allies in reverse order.
+- observation (§2.5, "unit_list"): 13 features of every other unit (allies first) -- health fraction, position
+  relative to the observer / the observer's sight range, last move direction, last action index / (n - 1),
+  cooldown fraction, type one-hot -- zero unless both are alive and it is within sight; then 10 own features
+  (health fraction, position / map size, cooldown fraction, type one-hot). ``global_state`` is JaxMARL's world
+  state: per unit health fraction, x, y, cooldown (s), type one-hot (zero when dead), then teams and types.
+- reward (§2.6): the opposing team's health removed this step, each unit's loss as a fraction of its maximum
+  health, summed and divided by the opposing team's size (paid to every agent, dead ones too), plus
+  ``won_battle_bonus`` when every opponent is dead and one of the team lives (both wiped out is a draw).
+- the enemy team is played by the heuristic of §2.7 (``heuristic.py``) unless ``self_play=True``.
+
+Beyond the anchor: the episode terminates when a team is wiped out and is truncated at ``max_steps``
+(JaxMARL folds both into one ``done``); a masked or out-of-range action is replaced by stop (4, the
+``noop_action``) and counted in ``info["invalid_action"]``; ``info["alive"]`` and ``info["won"]`` report the
+battle; observations are clipped into ``Box(-1, 1)``; the cooldown is kept >= 0 (same firing times).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from realax.core import EnvParams, MultiAgentEnv
+from realax.envs.smax import scenarios as sc
+from realax.envs.smax.heuristic import MOVES, STOP, heuristic_actions, uniforms
+from realax.spaces import Box, Discrete
+
+N_TYPES = len(sc.UNIT_TYPES)
+UNIT_FEATURES, OWN_FEATURES = 7 + N_TYPES, 4 + N_TYPES
+
+
+def _arr(*v):
+    return struct.field(default_factory=lambda: jnp.array(v, jnp.float32))
+
+
+@struct.dataclass(kw_only=True)
+class SMAXParams(EnvParams):
+    """Unit stats per type (marine, marauder, stalker, zealot, zergling, hydralisk), §2.2."""
+
+    velocity: jax.Array = _arr(3.15, 2.25, 4.13, 3.15, 4.13, 3.15)  # float32 [6]; map units / s
+    attack: jax.Array = _arr(9.0, 10.0, 13.0, 8.0, 5.0, 12.0)  # float32 [6]; damage per shot
+    attack_range: jax.Array = _arr(5.0, 6.0, 6.0, 2.0, 2.0, 5.0)  # float32 [6]
+    sight_range: jax.Array = _arr(9.0, 10.0, 10.0, 9.0, 8.0, 9.0)  # float32 [6]
+    radius: jax.Array = _arr(0.375, 0.5625, 0.625, 0.5, 0.375, 0.625)  # float32 [6]
+    health: jax.Array = _arr(45.0, 125.0, 160.0, 150.0, 35.0, 80.0)  # float32 [6]
+    cooldown: jax.Array = _arr(0.61, 1.07, 1.87, 0.86, 0.5, 0.59)  # float32 [6]; seconds between shots
+    map_width: float = 32.0
+    map_height: float = 32.0
+    time_per_tick: float = 1.0 / 16.0
+    won_battle_bonus: float = 1.0
+    reward_scale: float = 1.0  # multiplies the whole reward (Q-learning configs use 10)
+    walls_cause_death: bool = True
+    see_enemy_actions: bool = True
+
+
+@struct.dataclass
+class SMAXState:
+    t: jax.Array  # int32 []; env steps taken
+    pos: jax.Array  # float32 [N, 2]; allies then enemies
+    health: jax.Array  # float32 [N]
+    alive: jax.Array  # bool [N]
+    cooldown: jax.Array  # float32 [N]; seconds until the weapon is ready (>= 0)
+    types: jax.Array  # int32 [N]
+    prev_move: jax.Array  # float32 [N, 2]; last move direction (zero when stopped or shooting)
+    prev_attack: jax.Array  # int32 [N]; last action index if it was an attack, else 0
+    enemy_goal: jax.Array  # float32 [E, 2]; heuristic default target (start rotated about the centre)
+    enemy_last: jax.Array  # int32 [E]; heuristic's last target (ally index, -1 none)
+
+
+def _pdist(pos):
+    delta = pos[:, None, :] - pos[None, :, :]
+    return delta, jnp.sqrt(jnp.sum(delta * delta, axis=-1))
+
+
+class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
+    """SMAX unit micromanagement; the episode terminates when a team is wiped out (see module docstring)."""
+
+    description = "StarCraft-style micromanagement (JaxMARL SMAX rules) against the heuristic enemy"
+    noop_action = STOP
+
+    def __init__(self, scenario: str | sc.Scenario = "3m", self_play: bool = False, ticks_per_step: int = 8,
+                 max_steps: int = 100):
+        if int(ticks_per_step) < 1:
+            raise ValueError(f"ticks_per_step must be >= 1, got {ticks_per_step}")
+        if int(max_steps) < 1:
+            raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+        self._params = SMAXParams(max_steps=int(max_steps))
+        self.scenario = sc.resolve(scenario, self._params.map_width, self._params.map_height)
+        self.num_allies, self.num_enemies = self.scenario.num_allies, self.scenario.num_enemies
+        self.num_units = self.num_allies + self.num_enemies
+        self.self_play, self.ticks = bool(self_play), int(ticks_per_step)
+        names = [f"ally_{i}" for i in range(self.num_allies)]
+        if self.self_play:
+            names += [f"enemy_{i}" for i in range(self.num_enemies)]
+        self._agents = tuple(names)
+        n_a, n_e = self.num_allies, self.num_enemies
+        self.n_actions = 5 + (max(n_a, n_e) if self.self_play else n_e)
+        self._is_ally = np.arange(self.num_units) < n_a
+        # each unit's own action count (features divide the last action index by it minus one)
+        self._unit_n_actions = np.where(self._is_ally, 5 + n_e, 5 + n_a).astype(np.float32)
+        self.obs_size = UNIT_FEATURES * (self.num_units - 1) + OWN_FEATURES
+
+    @property
+    def agents(self) -> tuple[str, ...]:
+        return self._agents
+
+    @property
+    def default_params(self) -> SMAXParams:
+        return self._params
+
+    # -- spaces ---------------------------------------------------------------------------------------------
+    def observation_space(self, params=None) -> Box:
+        return Box(-1.0, 1.0, (self.obs_size,), jnp.float32)
+
+    def action_space(self, params=None) -> Discrete:
+        return Discrete(self.n_actions)
+
+    def _global_high(self, params):
+        unit = jnp.concatenate([jnp.stack([1.0, params.map_width, params.map_height, jnp.max(params.cooldown) + 1.0]),
+                                jnp.ones(N_TYPES)])
+        return jnp.concatenate([jnp.tile(unit, self.num_units), jnp.ones(self.num_units),
+                                jnp.full(self.num_units, N_TYPES - 1.0)]).astype(jnp.float32)
+
+    def global_state_space(self, params=None) -> Box:
+        high = np.asarray(self._global_high(params or self._params))
+        return Box(np.zeros_like(high), high, high.shape, jnp.float32)
+
+    # -- helpers --------------------------------------------------------------------------------------------
+    def _stats(self, types, params):
+        """Per-unit stats from the type table by a one-hot product (no gather): dict of float32 [N]."""
+        oh = (types[:, None] == jnp.arange(N_TYPES)[None, :]).astype(jnp.float32)
+        table = jnp.stack([params.velocity, params.attack, params.attack_range, params.sight_range,
+                           params.radius, params.health, params.cooldown], axis=1)
+        cols = oh @ table
+        keys = ("velocity", "attack", "range", "sight", "radius", "health", "cooldown")
+        return oh, {k: cols[:, i] for i, k in enumerate(keys)}
+
+    def _can_attack(self, state, dist, rng):
+        """bool [N, N]: unit i may shoot unit j now (both alive, opposite teams, j within i's range)."""
+        opp = jnp.asarray(self._is_ally[:, None] != self._is_ally[None, :])
+        return opp & state.alive[:, None] & state.alive[None, :] & (dist < rng[:, None])
+
+    def _masks(self, state, dist, rng):
+        n_a, n_e, N, n = self.num_allies, self.num_enemies, self.num_units, self.n_actions
+        can = self._can_attack(state, dist, rng)
+        attack = jnp.zeros((N, n - 5), bool)
+        attack = attack.at[:n_a, :n_e].set(can[:n_a, n_a:]).at[n_a:, :n_a].set(can[n_a:, :n_a][:, ::-1])
+        alive = state.alive[:, None]
+        return jnp.concatenate([jnp.repeat(alive, 4, axis=1), jnp.ones((N, 1), bool), attack], axis=1)
+
+    def action_mask(self, state, params=None) -> jax.Array:
+        params = params or self._params
+        _, st = self._stats(state.types, params)
+        return self._masks(state, _pdist(state.pos)[1], st["range"])[: self.num_agents]
+
+    def _push(self, pos, alive, radius):
+        """Separate overlapping living units: each pair moves apart by half its overlap ratio (§2.3)."""
+        delta, dist = _pdist(pos)
+        dist = dist + jnp.eye(self.num_units) + 1e-6
+        pair = alive[:, None] & alive[None, :]
+        overlap = jnp.where(pair, jax.nn.relu((radius[:, None] + radius[None, :]) / dist - 1.0), 0.0)
+        return jnp.where(alive[:, None], pos + jnp.sum(delta * overlap[..., None], axis=1) / 2, pos)
+
+    # -- reset ----------------------------------------------------------------------------------------------
+    def _start_positions(self, u, params):
+        s, n_a, n_e = self.scenario, self.num_allies, self.num_enemies
+        W, H = params.map_width, params.map_height
+        wh = jnp.stack([W, H]).astype(jnp.float32)
+        noise = 4.0 * u[: 2 * self.num_units].reshape(self.num_units, 2) - 2.0
+        base = jnp.where(jnp.asarray(self._is_ally)[:, None], jnp.stack([W / 4, H / 2]), jnp.stack([3 * W / 4, H / 2]))
+        pos = base + noise
+        if s.ally_positions is not None:
+            pos = pos.at[:n_a].set(jnp.asarray(s.ally_positions, jnp.float32))
+        if s.enemy_positions is not None:
+            pos = pos.at[n_a:].set(jnp.asarray(s.enemy_positions, jnp.float32))
+        if not s.smacv2_positions:
+            return pos
+        # §2.8 surround: one team at the centre +- 2, the other in 4 groups on the centre-corner diagonals
+        v = u[2 * self.num_units:]
+        N = self.num_units
+        centre = wh / 2
+        corners = jnp.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]) * wh
+        t = v[:4, None]
+        groups = t * centre + (1 - t) * corners
+        g = jnp.floor(v[4:4 + N] * 4).astype(jnp.int32).clip(0, 3)
+        outside = (g[:, None] == jnp.arange(4)[None, :]).astype(jnp.float32) @ groups + noise
+        allies_inside = v[4 + N] < 0.5
+        inside_team = jnp.where(allies_inside, jnp.asarray(self._is_ally), ~jnp.asarray(self._is_ally))
+        surround = jnp.where(inside_team[:, None], centre + noise, outside)
+        # §2.8 reflect: allies uniform over the left half, enemies mirrored (extra enemies: right half)
+        r = v[5 + N:5 + 3 * N].reshape(N, 2)
+        left = r[:n_a] * jnp.stack([W / 2, H])
+        k = min(n_a, n_e)
+        right = r[n_a:] * jnp.stack([W / 2, H]) + jnp.stack([W / 2, 0.0])
+        mirrored = jnp.stack([W - left[:k, 0], left[:k, 1]], axis=1)
+        reflect = jnp.concatenate([left, mirrored, right[k:n_e]], axis=0)
+        return jnp.where(v[5 + 3 * N] < 0.5, surround, reflect)
+
+    def reset_env(self, key, params):
+        N, n_a, n_e = self.num_units, self.num_allies, self.num_enemies
+        u = uniforms(key, (2 * N + 6 + 3 * N + N,))
+        types = jnp.asarray(self.scenario.ally_types + self.scenario.enemy_types, jnp.int32)
+        if self.scenario.smacv2_types:  # §2.8: allies uniform over all six types, enemies copy them
+            draw = jnp.floor(u[-N:] * N_TYPES).astype(jnp.int32).clip(0, N_TYPES - 1)
+            ally = draw[:n_a]
+            enemy = jnp.concatenate([ally[: min(n_a, n_e)], draw[n_a + min(n_a, n_e):]])[:n_e]
+            types = jnp.concatenate([ally, enemy])
+        _, st = self._stats(types, params)
+        alive = jnp.ones(N, bool)
+        pos = self._push(self._start_positions(u, params), alive, st["radius"])
+        centre = jnp.stack([params.map_width, params.map_height]) / 2
+        state = SMAXState(t=jnp.int32(0), pos=pos.astype(jnp.float32), health=st["health"], alive=alive,
+                          cooldown=jnp.zeros(N, jnp.float32), types=types, prev_move=jnp.zeros((N, 2), jnp.float32),
+                          prev_attack=jnp.zeros(N, jnp.int32), enemy_goal=2 * centre - pos[n_a:],
+                          enemy_last=jnp.full(n_e, -1, jnp.int32))
+        return self.get_obs(state, params), state
+
+    # -- step -----------------------------------------------------------------------------------------------
+    def step_env(self, key, state, action, params):
+        N, n_a, n_e, A, n = self.num_units, self.num_allies, self.num_enemies, self.num_agents, self.n_actions
+        T, dt = self.ticks, params.time_per_tick
+        _oh, st = self._stats(state.types, params)
+        _, dist = _pdist(state.pos)
+        mask = self._masks(state, dist, st["range"])
+        action = jnp.asarray(action).astype(jnp.int32)
+        ok = (action >= 0) & (action < n)
+        ok &= jnp.any(mask[:A] & (action[:, None] == jnp.arange(n)[None, :]), axis=1)
+        act = jnp.where(ok, action, STOP)
+        u = uniforms(key, (T * N + n_e,))
+        enemy_last = state.enemy_last
+        if not self.self_play:
+            enemy_act, enemy_last = heuristic_actions(
+                dist[n_a:, :n_a], state.pos[n_a:], state.pos[:n_a], state.alive[n_a:], state.alive[:n_a],
+                st["sight"][n_a:], st["range"][n_a:], state.enemy_goal, state.enemy_last, u[T * N:])
+            act = jnp.concatenate([act, enemy_act])
+        # decode: move direction, target one-hot [N, N] (allies: 5+k -> enemy k; enemies: 5+k -> ally n_a-1-k)
+        move_oh = (act[:, None] == jnp.arange(4)[None, :]).astype(jnp.float32)
+        direction = move_oh @ jnp.asarray(MOVES)
+        k = act - 5
+        target = jnp.where(jnp.asarray(self._is_ally), n_a + k, n_a - 1 - k)
+        aim = (act[:, None] >= 5) & (target[:, None] == jnp.arange(N)[None, :])
+        opp = jnp.asarray(self._is_ally[:, None] != self._is_ally[None, :])
+        aim &= opp
+        wh = jnp.stack([params.map_width, params.map_height]).astype(jnp.float32)
+        step_move = direction * (st["velocity"] * dt)[:, None]
+        dev = (3.0 * u[: T * N].reshape(T, N) - 1.0) * dt  # U(-dt, 2 dt)
+
+        def tick(i, carry):
+            pos, health, cooldown, alive = carry
+            d = dist if i is None else _pdist(pos)[1]
+            hit = aim & (d < st["range"][:, None]) & alive[None, :]
+            fire = alive & (cooldown <= 0.0) & jnp.any(hit, axis=1)
+            damage = (jnp.where(fire, st["attack"], 0.0)[None, :] @ hit.astype(jnp.float32))[0]
+            health = jnp.maximum(health - damage, 0.0)
+            dev_i = jax.lax.dynamic_index_in_dim(dev, i if i is not None else 0, keepdims=False)
+            cooldown = jnp.where(fire, st["cooldown"] + dev_i, jnp.maximum(cooldown - dt, 0.0))
+            pos = jnp.where(alive[:, None], jnp.clip(pos + step_move, 0.0, wh), pos)
+            wall = jnp.any((pos <= 0.0) | (pos >= wh), axis=1) & params.walls_cause_death
+            health = jnp.where(wall, 0.0, health)
+            alive = health > 0.0
+            return self._push(pos, alive, st["radius"]), health, cooldown, alive
+
+        carry = tick(None, (state.pos, state.health, state.cooldown, state.alive))  # tick 0 reuses dist
+        pos, health, cooldown, alive = jax.lax.fori_loop(1, T, tick, carry)
+        lost = (state.health - health) / st["health"]
+        allies_dead, enemies_dead = ~jnp.any(alive[:n_a]), ~jnp.any(alive[n_a:])
+        bonus = params.won_battle_bonus
+        r_ally = jnp.sum(lost[n_a:]) / n_e + jnp.where(enemies_dead & ~allies_dead, bonus, 0.0)
+        r_enemy = jnp.sum(lost[:n_a]) / n_a + jnp.where(allies_dead & ~enemies_dead, bonus, 0.0)
+        reward = jnp.where(jnp.asarray(self._is_ally[:A]), r_ally, r_enemy) * params.reward_scale
+        t = state.t + 1
+        state = SMAXState(t=t, pos=pos, health=health, alive=alive, cooldown=cooldown, types=state.types,
+                          prev_move=direction, prev_attack=jnp.where(act >= 5, act, 0), enemy_goal=state.enemy_goal,
+                          enemy_last=enemy_last)
+        terminated = allies_dead | enemies_dead
+        info = {"alive": alive[:A], "invalid_action": (~ok).astype(jnp.int32), "won": enemies_dead & ~allies_dead}
+        return (self.get_obs(state, params), state, reward.astype(jnp.float32), terminated,
+                (t >= params.max_steps) & ~terminated, info)
+
+    # -- observations ---------------------------------------------------------------------------------------
+    def get_obs(self, state, params):
+        N, n_a, A, F = self.num_units, self.num_allies, self.num_agents, UNIT_FEATURES
+        oh, st = self._stats(state.types, params)
+        delta, dist = _pdist(state.pos)
+        cd_frac = jnp.clip(state.cooldown / st["cooldown"], 0.0, 1.0)
+        hp = state.health / st["health"]
+        last = state.prev_attack.astype(jnp.float32) / jnp.asarray(self._unit_n_actions - 1.0)
+        unit = jnp.concatenate([hp[:, None], state.prev_move, last[:, None], cd_frac[:, None], oh], axis=1)  # [N, 11]
+        same_team = jnp.asarray(self._is_ally[:, None] == self._is_ally[None, :])
+        see_actions = (same_team | params.see_enemy_actions)[..., None]
+        rel = -delta / st["sight"][:, None, None]  # [N, N, 2] position of j relative to i
+        other = jnp.broadcast_to(unit[None], (N, N, unit.shape[1]))
+        acts = jnp.where(see_actions, other[..., 1:4], 0.0)
+        feats = jnp.concatenate([other[..., :1], rel, acts, other[..., 4:]], axis=-1)  # [N, N, F]
+        visible = (dist < st["sight"][:, None]) & state.alive[:, None] & state.alive[None, :]
+        feats = jnp.where(visible[..., None], feats, 0.0)
+
+        def off_diagonal(m):  # drop j == i from each row: [N, N, F] -> [N, N-1, F]
+            return m.reshape(N * N, F)[1:].reshape(N - 1, N + 1, F)[:, :N].reshape(N, N - 1, F)
+
+        others = off_diagonal(feats)[:n_a]
+        if self.self_play:  # enemies list the units in reverse index order (own team first)
+            others = jnp.concatenate([others, off_diagonal(feats[::-1, ::-1])[: N - n_a][::-1]], axis=0)
+        own = jnp.concatenate([hp[:, None], state.pos / jnp.stack([params.map_width, params.map_height]),
+                               cd_frac[:, None], oh], axis=1)
+        own = jnp.where(state.alive[:, None], own, 0.0)[:A]
+        obs = jnp.concatenate([others.reshape(A, -1), own], axis=1)
+        return jnp.clip(obs, -1.0, 1.0).astype(jnp.float32)
+
+    def global_state(self, state, params=None):
+        params = params or self._params
+        oh, st = self._stats(state.types, params)
+        wh = jnp.stack([params.map_width, params.map_height])
+        unit = jnp.concatenate([(state.health / st["health"])[:, None], jnp.clip(state.pos, 0.0, wh),
+                                state.cooldown[:, None], oh], axis=1)
+        unit = jnp.where(state.alive[:, None], unit, 0.0)
+        teams = jnp.asarray(~self._is_ally, jnp.float32)
+        high = self._global_high(params)
+        flat = jnp.concatenate([unit.reshape(-1), teams, state.types.astype(jnp.float32)])
+        return jnp.clip(flat, 0.0, high).astype(jnp.float32)
+
+    def render(self, state, params=None) -> np.ndarray:
+        from realax.envs.smax.render import render_units
+
+        params = params or self._params
+        return render_units(state, params, self.num_allies)
