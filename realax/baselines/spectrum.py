@@ -11,13 +11,13 @@ import jax
 import jax.numpy as jnp
 
 from realax.core import MultiAgentEnv
-from realax.envs.spectrum.dynamics import pick
+from realax.envs.sampling import choice
 
 
 def _one(key: jax.Array, obs: jax.Array) -> jax.Array:
     free = obs[-1] == 0
     u = jax.random.uniform(key)
-    return jnp.where(jnp.any(free), pick(free, u) + 1, 0).astype(jnp.int32)
+    return jnp.where(jnp.any(free), choice(free, u) + 1, 0).astype(jnp.int32)
 
 
 def sense_and_avoid(env, params):

@@ -39,7 +39,8 @@ from flax import struct
 
 from realax.core import EnvParams, MultiAgentEnv
 from realax.envs.smax import scenarios as sc
-from realax.envs.smax.heuristic import MOVES, STOP, heuristic_actions, uniforms
+from realax.envs.sampling import uniforms
+from realax.envs.smax.heuristic import MOVES, STOP, heuristic_actions
 from realax.spaces import Box, Discrete
 
 N_TYPES = len(sc.UNIT_TYPES)

@@ -20,35 +20,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from realax.envs.sampling import choice
+
 #: move directions of actions 0..3 (+y, +x, -y, -x; §2.4) and the stop action's index
 MOVES = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, -1.0], [-1.0, 0.0]], np.float32)
 STOP = 4
-
-
-def _fmix32(h: jax.Array) -> jax.Array:
-    """MurmurHash3's 32-bit finaliser (Appleby, public domain): a cheap avalanche of a counter."""
-    h = h ^ (h >> 16)
-    h = h * jnp.uint32(0x85EBCA6B)
-    h = h ^ (h >> 13)
-    h = h * jnp.uint32(0xC2B2AE35)
-    return h ^ (h >> 16)
-
-
-def uniforms(key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
-    """``float32`` uniforms in [0, 1) hashed from the key's bits and a counter (no Threefry block per draw)."""
-    words = jax.random.key_data(key).reshape(-1).astype(jnp.uint32)
-    i = jnp.arange(int(np.prod(shape)), dtype=jnp.uint32)
-    h = _fmix32(words[0] ^ _fmix32(words[-1] + i * jnp.uint32(0x9E3779B9) + jnp.uint32(0x7F4A7C15)))
-    return ((h >> 8).astype(jnp.float32) * (1.0 / (1 << 24))).reshape(shape)
-
-
-def pick(weights: jax.Array, u: jax.Array) -> jax.Array:
-    """Row-wise index drawn with probability proportional to non-negative ``weights [R, K]`` using
-    ``u [R]``; a row of zeros gives 0. The prefix sum is a matmul with a triangular matrix (no gather)."""
-    k = weights.shape[-1]
-    cum = weights @ jnp.asarray(np.triu(np.ones((k, k), np.float32)))
-    total = cum[:, -1:]
-    return jnp.sum((cum <= u[:, None] * total) & (total > 0), axis=-1).clip(0, k - 1).astype(jnp.int32)
 
 
 def heuristic_actions(dist_ea: jax.Array, pos_e: jax.Array, pos_a: jax.Array, alive_e: jax.Array,
@@ -69,7 +45,7 @@ def heuristic_actions(dist_ea: jax.Array, pos_e: jax.Array, pos_a: jax.Array, al
     closest = jnp.argmin(jnp.where(shootable, dist_ea, jnp.inf), axis=-1).astype(jnp.int32)
     target = jnp.where(keep, last_target, closest)
     new_last = jnp.where(can_shoot, target, -1).astype(jnp.int32)
-    chosen = pick(seen.astype(jnp.float32), u)
+    chosen = choice(seen, u)
     chosen_pos = (chosen[:, None] == jnp.arange(n_a)[None, :]).astype(jnp.float32) @ pos_a
     goal = jnp.where(jnp.any(seen, axis=-1)[:, None], chosen_pos, default_target)
     move = jnp.argmax((goal - pos_e) @ jnp.asarray(MOVES).T, axis=-1).astype(jnp.int32)

@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
+from realax.envs.sampling import choice, uniforms
 from realax.envs.spectrum import scenario as sc
 
 
@@ -71,49 +72,6 @@ def entity_params(entities: tuple[sc.Entity, ...], num_channels: int, num_slots:
     return EntityParams(*(jnp.asarray(a) for a in (kind, seq, slen, cw, onoff, start, stop, pon, avoid)))
 
 
-def _fmix32(h: jax.Array) -> jax.Array:
-    """MurmurHash3's 32-bit finaliser (Appleby): a cheap, well-mixing bijection on uint32."""
-    h = h ^ (h >> 16)
-    h = h * jnp.uint32(0x85EBCA6B)
-    h = h ^ (h >> 13)
-    h = h * jnp.uint32(0xC2B2AE35)
-    return h ^ (h >> 16)
-
-
-def uniforms(key: jax.Array, shape: tuple[int, ...]) -> jax.Array:
-    """``float32`` uniforms in [0, 1) drawn from ``key`` by hashing its bits with a counter.
-
-    A step needs a handful of numbers; deriving them from the key with two MurmurHash3 finaliser rounds
-    costs a few integer ops each, where ``jax.random.uniform`` runs a Threefry block per pair and made it
-    the dominant cost of a spectrum step. Keys reaching ``step`` come from ``jax.random.split``.
-    """
-    words = jax.random.key_data(key).reshape(-1).astype(jnp.uint32)
-    n = int(np.prod(shape))
-    i = jnp.arange(n, dtype=jnp.uint32)
-    h = _fmix32(words[0] ^ _fmix32(words[-1] + i * jnp.uint32(0x9E3779B9) + jnp.uint32(0x632BE5AB)))
-    return ((h >> 8).astype(jnp.float32) * (1.0 / (1 << 24))).reshape(shape)
-
-
-def _cumsum(x: jax.Array) -> jax.Array:
-    """Inclusive prefix sum along the last axis by log2(C) shifted adds (Hillis and Steele, 1986).
-
-    ``jnp.cumsum`` lowers to a reduce-window that XLA's CPU simplifier aborted on when the mask was a
-    compile-time constant under ``vmap`` (jax 0.10); shifted adds also fuse with their neighbours.
-    """
-    n, shift = x.shape[-1], 1
-    while shift < n:
-        x = x + jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(shift, 0)])[..., :n]
-        shift *= 2
-    return x
-
-
-def pick(mask: jax.Array, u: jax.Array) -> jax.Array:
-    """Index of a uniformly random True entry of each row of ``mask [.., C]`` from ``u [..]`` in [0, 1)."""
-    cs = _cumsum(mask.astype(jnp.int32))
-    k = jnp.floor(u * cs[..., -1]).astype(jnp.int32)
-    return jnp.minimum(jnp.sum(cs <= k[..., None], axis=-1), mask.shape[-1] - 1)
-
-
 def _take(table: jax.Array, idx: jax.Array) -> jax.Array:
     """``table[i, idx[i]]`` as a one-hot reduction (gathers are slow once vmapped on CPU)."""
     return jnp.sum(jnp.where(jnp.arange(table.shape[-1]) == idx[:, None], table, 0), axis=-1)
@@ -157,7 +115,7 @@ def step_entities(p: EntityParams, s: EntityState, t: jax.Array, prev_frame: jax
     prefer = jnp.where((p.avoid_repeats & jnp.any(fresh, axis=-1))[:, None], fresh, busy)
     cand = jnp.where((k == sc.AGILE)[:, None], ~busy,
                      jnp.where((k == sc.REACTIVE_JAMMER)[:, None], prefer, prev_tx[None, :]))
-    drawn = pick(cand, u[:, 0])
+    drawn = choice(cand, u[:, 0])
     agile_ch = jnp.where(cur_busy, drawn, s.memory)
 
     ch = jnp.select(

@@ -121,15 +121,6 @@ def test_stochastic_entities_follow_their_probabilities(tmp_path):
     assert abs((ch[:, 1] == 5).mean() - 0.3) < 0.03
 
 
-def test_uniforms_are_uniform_and_key_dependent():
-    u = dyn.uniforms(jax.random.key(0), (20000,))
-    assert 0 <= float(u.min()) and float(u.max()) < 1 and abs(float(u.mean()) - 0.5) < 0.01
-    hist = np.histogram(np.asarray(u), bins=10, range=(0, 1))[0]
-    assert hist.min() > 1800
-    a = np.asarray(jax.vmap(lambda k: dyn.uniforms(k, (2,)))(jax.random.split(jax.random.key(1), 5000)))
-    assert abs(np.corrcoef(a[:, 0], a[:, 1])[0, 1]) < 0.05
-
-
 def test_multi_agent_radios_collide_with_each_other(tmp_path):
     ma = {"r1": {"observation_mode": "classify", "reward_mode": "dsa"},
           "r2": {"observation_mode": "detect", "reward_mode": "dsa"},
@@ -164,14 +155,3 @@ def test_own_transmissions_are_marked_when_asked():
     assert env.observation_space(params).high.max() == 2 * K - 1
     plain, p2 = realax.make("realax/Spectrum-v0", scenario="constant", history=2)
     assert plain.observation_space(p2).high.max() == K - 1
-
-
-def test_pick_draws_uniformly_among_allowed_channels():
-    mask = jnp.array([[0, 1, 0, 1, 1, 0, 0, 0, 0, 1], [1, 0, 0, 0, 0, 0, 0, 0, 0, 0]], bool)
-    u = jax.random.uniform(jax.random.key(0), (40000, 1))
-    picks = np.asarray(jax.vmap(lambda x: dyn.pick(mask, jnp.repeat(x, 2)))(u))
-    counts = np.bincount(picks[:, 0], minlength=10) / len(picks)
-    np.testing.assert_allclose(counts[[1, 3, 4, 9]], 0.25, atol=0.01)
-    assert counts[[0, 2, 5, 6, 7, 8]].sum() == 0 and set(picks[:, 1]) == {0}
-    x = jax.random.bernoulli(jax.random.key(1), 0.4, (64, 10)).astype(jnp.int32)
-    np.testing.assert_array_equal(np.asarray(dyn._cumsum(x)), np.cumsum(np.asarray(x), -1))
