@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from realax import baselines
-from realax.agents import ppo, qlearning
+from realax.agents import ippo, mappo, ppo, qlearning
 from realax.agents.evaluate import evaluate
 from realax.core import MultiAgentEnv
 
@@ -24,7 +24,28 @@ from realax.core import MultiAgentEnv
 ALGOS: dict[str, tuple[type, Callable]] = {
     "ppo": (ppo.PPOConfig, ppo.make_train),
     "qlearning": (qlearning.QConfig, qlearning.make_train),
+    "ippo": (ippo.IPPOConfig, ippo.make_train),
+    "mappo": (mappo.MAPPOConfig, mappo.make_train),
 }
+
+
+def is_multi_agent_algo(algo: str) -> bool:
+    """Whether ``algo`` trains ``MultiAgentEnv`` (its config class declares ``MULTI_AGENT = True``)."""
+    return bool(getattr(ALGOS[algo][0], "MULTI_AGENT", False))
+
+
+def check_algo_env(algo: str, env) -> None:
+    """``ValueError`` unless ``algo`` and ``env`` agree on being single- or multi-agent."""
+    if algo not in ALGOS:
+        raise ValueError(f"unknown algorithm {algo!r}; available: {sorted(ALGOS)}")
+    multi_algo, multi_env = is_multi_agent_algo(algo), isinstance(env, MultiAgentEnv)
+    kind = lambda multi: [a for a in sorted(ALGOS) if is_multi_agent_algo(a) == multi]
+    if multi_env and not multi_algo:
+        raise ValueError(f"{algo} trains single-agent environments; {type(env).__name__} is multi-agent "
+                         f"(use one of {kind(True)})")
+    if multi_algo and not multi_env:
+        raise ValueError(f"{algo} trains multi-agent environments; {type(env).__name__} is single-agent "
+                         f"(use one of {kind(False)})")
 
 
 @dataclasses.dataclass
@@ -60,8 +81,7 @@ def evaluate_policy(env, params, policy, key, episodes: int) -> jax.Array:
 
 
 def run(algo: str, env, params, overrides: dict, seed: int = 0, episodes: int = 100, progress: bool = True) -> Result:
-    if isinstance(env, MultiAgentEnv):
-        raise ValueError(f"{algo} trains single-agent environments; {type(env).__name__} is multi-agent")
+    check_algo_env(algo, env)
     config = make_config(algo, overrides)
     trainer = ALGOS[algo][1](config, env, params)
     keys = jax.random.split(jax.random.key(seed), config.num_seeds)
@@ -77,7 +97,10 @@ def run(algo: str, env, params, overrides: dict, seed: int = 0, episodes: int = 
         m = jax.device_get(m)
         chunks.append(m)
         ret = np.nanmean(m["return"][:, -1]) if np.any(np.isfinite(m["return"][:, -1])) else float("nan")
-        bar.set_postfix(steps=int(m["env_steps"][0, -1]), ret=f"{ret:.1f}")
+        post = {"steps": int(m["env_steps"][0, -1]), "ret": f"{ret:.1f}"}
+        if "win_rate" in m:
+            post["win"] = f"{np.nanmean(m['win_rate'][:, -1]):.2f}"
+        bar.set_postfix(**post)
     wall = time.perf_counter() - t0
     metrics = {k: np.concatenate([c[k] for c in chunks], axis=1) for k in chunks[0]}
     k_eval = jax.random.split(jax.random.key(seed + 10_000), config.num_seeds)

@@ -76,10 +76,16 @@ def evaluate(env, params, policy_fn: Callable[[jax.Array, Any], jax.Array], key:
 
     Each episode is a ``jax.lax.scan`` of ``params.max_steps`` steps (so ``params`` must be concrete),
     vmapped over episodes; rewards after an episode's first ``terminated or truncated`` are ignored.
-    ``policy_fn(key, obs) -> action`` acts on one unbatched observation. Jittable in everything but
+    ``policy_fn(key, obs) -> action`` acts on one unbatched observation; on a multi-agent env a policy
+    with a ``mask`` parameter is called as ``policy_fn(key, obs, mask=env.action_mask(state, params))``. Jittable in everything but
     ``params.max_steps``.
     """
     num_steps = int(params.max_steps)
+    # multi-agent policies that take ``mask`` (IPPO/MAPPO) get ``env.action_mask``; others are called as before
+    if hasattr(env, "action_mask") and _accepts_mask(policy_fn):
+        act = lambda k, obs, state: policy_fn(k, obs, mask=env.action_mask(state, params))
+    else:
+        act = lambda k, obs, state: policy_fn(k, obs)
 
     def episode(k):
         k_reset, k_run = jax.random.split(k)
@@ -88,7 +94,7 @@ def evaluate(env, params, policy_fn: Callable[[jax.Array, Any], jax.Array], key:
         def body(c, k_t):
             obs, state, alive, total = c
             k_act, k_env = jax.random.split(k_t)
-            obs, state, reward, terminated, truncated, _ = env.step(k_env, state, policy_fn(k_act, obs), params)
+            obs, state, reward, terminated, truncated, _ = env.step(k_env, state, act(k_act, obs, state), params)
             total = total + jnp.where(alive, reward, 0.0)
             return (obs, state, alive & ~(terminated | truncated), total), None
 
@@ -98,3 +104,13 @@ def evaluate(env, params, policy_fn: Callable[[jax.Array, Any], jax.Array], key:
         return total
 
     return jax.vmap(episode)(jax.random.split(key, episodes))
+
+
+def _accepts_mask(fn) -> bool:
+    """Whether a policy takes a ``mask`` keyword (multi-agent policies that respect action masks)."""
+    import inspect
+
+    try:
+        return "mask" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False

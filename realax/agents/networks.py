@@ -74,3 +74,62 @@ def actor_critic_for(env, params, hidden: int = 64, layers: int = 2) -> ActorCri
     if not isinstance(action_space, Discrete):
         raise TypeError(f"ActorCritic needs a Discrete action space, got {action_space}")
     return ActorCritic(encoder_for(env.observation_space(params)), action_space.n, (hidden,) * layers)
+
+
+class MLP(nn.Module):
+    """tanh MLP with orthogonal(sqrt 2) hidden layers (the torso of ``ActorCritic`` as a module)."""
+
+    hidden: Sequence[int] = (64, 64)
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        return _mlp(x, self.hidden)
+
+
+class AgentActorCritic(nn.Module):
+    """Parameter-shared actor and critic for multi-agent PPO (IPPO/MAPPO).
+
+    ``actor(obs, agent) -> logits [..., n_actions]`` sees one agent's observation; ``critic(x, agent) -> value``
+    sees the agent's own observation (IPPO) or the environment's global state (MAPPO). With ``num_ids > 0`` a
+    one-hot of the agent index ``agent`` (int, same leading axes) is appended to both inputs, so agents that
+    share parameters and see the same observation can still act differently. Leading batch axes are kept.
+    """
+
+    actor_encoder: ObsEncoder
+    critic_encoder: ObsEncoder
+    num_actions: int
+    num_ids: int = 0
+    hidden: Sequence[int] = (64, 64)
+
+    def setup(self):
+        self.actor_torso = MLP(self.hidden)
+        self.logits_head = nn.Dense(self.num_actions, kernel_init=nn.initializers.orthogonal(0.01))
+        self.critic_torso = MLP(self.hidden)
+        self.value_head = nn.Dense(1, kernel_init=nn.initializers.orthogonal(1.0))
+
+    def _with_id(self, x: jax.Array, agent: jax.Array) -> jax.Array:
+        if not self.num_ids:
+            return x
+        return jnp.concatenate([x, jax.nn.one_hot(agent, self.num_ids, dtype=x.dtype)], -1)
+
+    def actor(self, obs: jax.Array, agent: jax.Array) -> jax.Array:
+        return self.logits_head(self.actor_torso(self._with_id(self.actor_encoder(obs), agent)))
+
+    def critic(self, x: jax.Array, agent: jax.Array) -> jax.Array:
+        return self.value_head(self.critic_torso(self._with_id(self.critic_encoder(x), agent)))[..., 0]
+
+    def __call__(self, obs: jax.Array, critic_in: jax.Array, agent: jax.Array) -> tuple[jax.Array, jax.Array]:
+        return self.actor(obs, agent), self.critic(critic_in, agent)
+
+
+def agent_actor_critic_for(env, params, hidden: int = 64, layers: int = 2, centralised: bool = False,
+                           agent_id: bool = True) -> AgentActorCritic:
+    """An ``AgentActorCritic`` sized from a ``MultiAgentEnv``'s spaces; ``centralised`` gives the critic
+    ``env.global_state`` (its encoder from ``env.global_state_space``) instead of the agent's observation."""
+    action_space = env.action_space(params)
+    if not isinstance(action_space, Discrete):
+        raise TypeError(f"AgentActorCritic needs a Discrete action space, got {action_space}")
+    obs_enc = encoder_for(env.observation_space(params))
+    critic_enc = encoder_for(env.global_state_space(params)) if centralised else obs_enc
+    return AgentActorCritic(obs_enc, critic_enc, action_space.n, env.num_agents if agent_id else 0,
+                            (hidden,) * layers)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Callable
 
 import jax
+import jax.numpy as jnp
 
 from realax.baselines import spectrum
 from realax.core import Environment, MultiAgentEnv
@@ -17,11 +18,18 @@ Policy = Callable[[jax.Array, jax.Array], jax.Array]
 
 
 def random_policy(env: Environment, params) -> Policy:
-    """Uniform over the action space (each agent independently)."""
+    """Uniform over the action space; for multi-agent envs, each agent uniform over its valid actions
+    when ``mask [A, n]`` is given (``realax.agents.evaluate`` passes ``env.action_mask``)."""
     space = env.action_space(params)
     if isinstance(env, MultiAgentEnv):
         n = env.num_agents
-        return lambda key, obs: jax.vmap(space.sample)(jax.random.split(key, n))
+
+        def multi(key, obs, mask=None):
+            if mask is None:
+                return jax.vmap(space.sample)(jax.random.split(key, n))
+            return jax.random.categorical(key, jnp.where(mask, 0.0, -jnp.inf), axis=-1).astype(jnp.int32)
+
+        return multi
     return lambda key, obs: space.sample(key)
 
 
