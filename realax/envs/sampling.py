@@ -30,22 +30,14 @@ def uniforms(key: jax.Array, shape: tuple[int, ...], salt: int = 0x632BE5AB) -> 
     return ((h >> 8).astype(jnp.float32) * (1.0 / (1 << 24))).reshape(shape)
 
 
-def cumsum(x: jax.Array) -> jax.Array:
-    """Inclusive prefix sum along the last axis by log2(n) shifted adds (Hillis and Steele, 1986).
+def choice(mask: jax.Array, u: jax.Array) -> jax.Array:
+    """Index of a uniformly random True entry along the last axis of ``mask [..., K]``, from uniforms
+    ``u [...]``; an all-False row gives 0.
 
-    ``jnp.cumsum`` lowers to a reduce-window that XLA's CPU simplifier aborted on when its input was a
-    compile-time constant under ``vmap`` (jax 0.10); shifted adds also fuse with their neighbours.
+    Each entry gets a hashed priority from (``u``, its index) and the largest allowed one wins: no prefix
+    sum, which (as a reduce-window or shifted adds under ``vmap``) cost more than the rest of a spectrum step.
     """
-    n, shift = x.shape[-1], 1
-    while shift < n:
-        x = x + jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(shift, 0)])[..., :n]
-        shift *= 2
-    return x
-
-
-def choice(weights: jax.Array, u: jax.Array) -> jax.Array:
-    """Index drawn along the last axis of non-negative ``weights [..., K]`` (a bool mask draws uniformly
-    among its True entries) from uniforms ``u [...]``; an all-zero row gives K - 1."""
-    w = weights.astype(jnp.float32) if weights.dtype == bool else weights
-    cum = cumsum(w)
-    return jnp.minimum(jnp.sum(cum <= (u * cum[..., -1])[..., None], axis=-1), w.shape[-1] - 1).astype(jnp.int32)
+    bits = (u * (1 << 24)).astype(jnp.uint32)
+    k = jnp.arange(mask.shape[-1], dtype=jnp.uint32)
+    priority = (_fmix32(bits[..., None] * jnp.uint32(0x9E3779B9) + k) >> 1).astype(jnp.int32)
+    return jnp.argmax(jnp.where(mask, priority, -1), axis=-1).astype(jnp.int32)
