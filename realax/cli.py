@@ -53,6 +53,30 @@ def _make(env_id: str, kwargs: dict):
         raise typer.BadParameter(str(e)) from None
 
 
+def _env_and_policy(env_id: str, policy: str, kwargs: dict):
+    """``(env, params, policy_fn)`` for a baseline name or a folder written by ``realax train``."""
+    from realax import baselines
+    from realax import experiment
+
+    if not os.path.isdir(policy):
+        env, params = _make(env_id, kwargs)
+        try:
+            return env, params, baselines.get(policy, env, params)
+        except ValueError as e:
+            raise typer.BadParameter(str(e)) from None
+    meta = json.loads((Path(policy) / "meta.json").read_text())
+    if meta["env_id"] != env_id:
+        raise typer.BadParameter(f"agent {policy} was trained on {meta['env_id']}, not {env_id}")
+    clash = {k: v for k, v in kwargs.items() if k in meta["env_kwargs"] and meta["env_kwargs"][k] != v}
+    if clash:
+        raise typer.BadParameter(f"agent {policy} was trained with {meta['env_kwargs']}; it cannot run with {clash}")
+    env, params = _make(env_id, {**meta["env_kwargs"], **kwargs})
+    try:
+        return env, params, experiment.load_policy(Path(policy), env, params)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
+
+
 def _tag(env_id: str, kwargs: dict) -> str:
     name = env_id.split("/")[-1]
     extra = "_".join(f"{Path(str(v)).stem}" if k == "scenario" else f"{k}{v}" for k, v in sorted(kwargs.items()))
@@ -120,27 +144,12 @@ def eval_cmd(
 
     from realax import experiment as tr
 
-    kwargs = _env_kwargs(scenario, env_arg)
-    if os.path.isdir(policy):
-        meta = json.loads((Path(policy) / "meta.json").read_text())
-        if meta["env_id"] != env_id:
-            raise typer.BadParameter(f"agent {policy} was trained on {meta['env_id']}, not {env_id}")
-        kwargs = {**meta["env_kwargs"], **kwargs}
-        env, params = _make(env_id, kwargs)
-        fn = tr.load_policy(Path(policy), env, params)
-    else:
-        env, params = _make(env_id, kwargs)
-        from realax import baselines
-
-        try:
-            fn = baselines.get(policy, env, params)
-        except ValueError as e:
-            raise typer.BadParameter(str(e)) from None
+    env, params, fn = _env_and_policy(env_id, policy, _env_kwargs(scenario, env_arg))
     returns = np.asarray(tr.evaluate_policy(env, params, fn, jax.random.key(seed), episodes))
     if as_json:
         typer.echo(json.dumps({"mean": float(returns.mean()), "std": float(returns.std()), "episodes": episodes}))
     else:
-        typer.echo(f"{env_id} {kwargs} policy={policy}: {returns.mean():.2f} ± {returns.std():.2f} over {episodes} episodes")
+        typer.echo(f"{env_id} policy={policy}: {returns.mean():.2f} ± {returns.std():.2f} over {episodes} episodes")
 
 
 @app.command()
@@ -178,24 +187,16 @@ def render(
     import numpy as np
     from PIL import Image
 
-    from realax import baselines
-    from realax import experiment as tr
+    from realax.agents.evaluate import actor
 
-    kwargs = _env_kwargs(scenario, env_arg)
-    if os.path.isdir(policy):
-        kwargs = {**json.loads((Path(policy) / "meta.json").read_text())["env_kwargs"], **kwargs}
-        env, params = _make(env_id, kwargs)
-        fn = tr.load_policy(Path(policy), env, params)
-    else:
-        env, params = _make(env_id, kwargs)
-        fn = baselines.get(policy, env, params)
-    step, act = jax.jit(env.step), jax.jit(fn)
+    env, params, fn = _env_and_policy(env_id, policy, _env_kwargs(scenario, env_arg))
+    step, act = jax.jit(env.step), jax.jit(actor(env, params, fn))
     key = jax.random.key(seed)
     obs, state = env.reset(key, params)
     frames = []
     for _t in range(steps):
         key, k1, k2 = jax.random.split(key, 3)
-        obs, state, *_ = step(k1, state, act(k2, obs), params)
+        obs, state, *_ = step(k1, state, act(k2, obs, state), params)
         frames.append(Image.fromarray(np.asarray(env.render(state, params))))
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".png":

@@ -81,11 +81,7 @@ def evaluate(env, params, policy_fn: Callable[[jax.Array, Any], jax.Array], key:
     ``params.max_steps``.
     """
     num_steps = int(params.max_steps)
-    # multi-agent policies that take ``mask`` (IPPO/MAPPO) get ``env.action_mask``; others are called as before
-    if hasattr(env, "action_mask") and _accepts_mask(policy_fn):
-        act = lambda k, obs, state: policy_fn(k, obs, mask=env.action_mask(state, params))
-    else:
-        act = lambda k, obs, state: policy_fn(k, obs)
+    act = actor(env, params, policy_fn)
 
     def episode(k):
         k_reset, k_run = jax.random.split(k)
@@ -104,6 +100,14 @@ def evaluate(env, params, policy_fn: Callable[[jax.Array, Any], jax.Array], key:
         return total
 
     return jax.vmap(episode)(jax.random.split(key, episodes))
+
+
+def actor(env, params, policy_fn) -> Callable[[jax.Array, Any, Any], jax.Array]:
+    """``act(key, obs, state)``: multi-agent policies that take ``mask`` (IPPO/MAPPO, the random baseline)
+    get ``env.action_mask(state, params)``; others are called as ``policy_fn(key, obs)``."""
+    if hasattr(env, "action_mask") and _accepts_mask(policy_fn):
+        return lambda k, obs, state: policy_fn(k, obs, mask=env.action_mask(state, params))
+    return lambda k, obs, state: policy_fn(k, obs)
 
 
 def _accepts_mask(fn) -> bool:
