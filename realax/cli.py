@@ -145,11 +145,16 @@ def eval_cmd(
     from realax import experiment as tr
 
     env, params, fn = _env_and_policy(env_id, policy, _env_kwargs(scenario, env_arg))
-    returns = np.asarray(tr.evaluate_policy(env, params, fn, jax.random.key(seed), episodes))
+    out = jax.device_get(tr.evaluate_policy(env, params, fn, jax.random.key(seed), episodes))
+    returns = np.asarray(out["return"])
+    res = {"mean": float(returns.mean()), "std": float(returns.std()), "episodes": episodes}
+    if "won" in out:
+        res["win_rate"] = float(np.mean(out["won"]))
     if as_json:
-        typer.echo(json.dumps({"mean": float(returns.mean()), "std": float(returns.std()), "episodes": episodes}))
+        typer.echo(json.dumps(res))
     else:
-        typer.echo(f"{env_id} policy={policy}: {returns.mean():.2f} ± {returns.std():.2f} over {episodes} episodes")
+        wins = f", win rate {res['win_rate']:.3f}" if "win_rate" in res else ""
+        typer.echo(f"{env_id} policy={policy}: {returns.mean():.2f} ± {returns.std():.2f} over {episodes} episodes{wins}")
 
 
 @app.command()

@@ -17,7 +17,7 @@ import numpy as np
 
 from realax import baselines
 from realax.agents import ippo, mappo, ppo, qlearning
-from realax.agents.evaluate import evaluate
+from realax.agents.evaluate import evaluate_episodes
 from realax.core import MultiAgentEnv
 
 #: algorithm name -> (config class, make_train)
@@ -61,6 +61,8 @@ class Result:
     agent_returns: np.ndarray  # [seeds, episodes]
     baseline_returns: dict[str, np.ndarray]
     wall_seconds: float
+    agent_wins: np.ndarray | None = None  # [seeds, episodes], for envs reporting info["won"]
+    baseline_wins: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
 
 def make_config(algo: str, overrides: dict):
@@ -74,10 +76,11 @@ def make_config(algo: str, overrides: dict):
     return cls(**{k: type(getattr(cls(), k))(v) for k, v in overrides.items()})
 
 
-def evaluate_policy(env, params, policy, key, episodes: int) -> jax.Array:
-    """Per-episode return (summed over agents for multi-agent envs)."""
-    returns = evaluate(env, params, policy, key, episodes)
-    return returns.reshape(episodes, -1).sum(-1)
+def evaluate_policy(env, params, policy, key, episodes: int) -> dict[str, jax.Array]:
+    """``{"return": [episodes]}`` (summed over agents for multi-agent envs), plus ``"won"`` where the env
+    reports wins."""
+    out = evaluate_episodes(env, params, policy, key, episodes)
+    return {**out, "return": out["return"].reshape(episodes, -1).sum(-1)}
 
 
 def run(algo: str, env, params, overrides: dict, seed: int = 0, episodes: int = 100, progress: bool = True) -> Result:
@@ -105,20 +108,25 @@ def run(algo: str, env, params, overrides: dict, seed: int = 0, episodes: int = 
     metrics = {k: np.concatenate([c[k] for c in chunks], axis=1) for k in chunks[0]}
     k_eval = jax.random.split(jax.random.key(seed + 10_000), config.num_seeds)
     agent = jax.jit(jax.vmap(lambda c, k: evaluate_policy(env, params, trainer.policy(c), k, episodes)))(carry, k_eval)
-    base = {name: np.asarray(jax.jit(lambda k, n=name: evaluate_policy(env, params, baselines.get(n, env, params), k,
-                                                                       episodes * config.num_seeds))(k_eval[0]))
+    base = {name: jax.jit(lambda k, n=name: evaluate_policy(env, params, baselines.get(n, env, params), k,
+                                                            episodes * config.num_seeds))(k_eval[0])
             for name in baselines.names(env)}
     return Result(algo, config, env, params, trainer, carry, metrics["env_steps"][0], metrics["return"],
-                  np.asarray(agent), base, wall)
+                  np.asarray(agent["return"]), {n: np.asarray(b["return"]) for n, b in base.items()}, wall,
+                  np.asarray(agent["won"]) if "won" in agent else None,
+                  {n: np.asarray(b["won"]) for n, b in base.items() if "won" in b})
 
 
 def format_table(r: Result) -> str:
     seeds = r.agent_returns.mean(-1)
+    win = lambda w: "" if w is None else f"  win rate {w.mean():.3f}"  # noqa: E731
     lines = [f"{'policy':<18s} {'return (mean ± std)':>22s}",
              f"{r.algo + ' (greedy)':<18s} {seeds.mean():>12.2f} ± {seeds.std():<7.2f}  over {len(seeds)} seeds "
-             f"× {r.agent_returns.shape[1]} episodes; {int(r.curve_steps[-1])} env steps/seed in {r.wall_seconds:.0f} s"]
+             f"× {r.agent_returns.shape[1]} episodes; {int(r.curve_steps[-1])} env steps/seed in "
+             f"{r.wall_seconds:.0f} s{win(r.agent_wins)}"]
     for name, ret in r.baseline_returns.items():
-        lines.append(f"{name:<18s} {ret.mean():>12.2f} ± {ret.std():<7.2f}  over {len(ret)} episodes")
+        lines.append(f"{name:<18s} {ret.mean():>12.2f} ± {ret.std():<7.2f}  over {len(ret)} episodes"
+                     f"{win(r.baseline_wins.get(name))}")
     return "\n".join(lines)
 
 
@@ -150,6 +158,8 @@ def save(r: Result, out: Path, env_id: str, env_kwargs: dict) -> dict[str, Path]
     _write_atomic(out / "meta.json", lambda p: Path(p).write_text(json.dumps(meta, indent=2)))
     summary = {"agent_mean": float(r.agent_returns.mean()), "agent_seed_means": r.agent_returns.mean(-1).tolist(),
                "baselines": {k: float(v.mean()) for k, v in r.baseline_returns.items()},
+               "agent_win_rate": None if r.agent_wins is None else float(r.agent_wins.mean()),
+               "baseline_win_rates": {k: float(v.mean()) for k, v in r.baseline_wins.items()},
                "env_steps_per_seed": int(r.curve_steps[-1]), "wall_seconds": r.wall_seconds}
     _write_atomic(out / "metrics.json", lambda p: Path(p).write_text(json.dumps(summary, indent=2)))
     curve = out / "curve.png"

@@ -40,7 +40,9 @@ def test_eval_baseline_json_and_bench():
                           "--episodes", "20", "--json"]))
     assert set(res) == {"mean", "std", "episodes"} and -100 <= res["mean"] <= 100
     ma = json.loads(_ok(["eval", "realax/SpectrumMA-v0", "--policy", "random", "--episodes", "4", "--json"]))
-    assert -400 <= ma["mean"] <= 400
+    assert -400 <= ma["mean"] <= 400 and "win_rate" not in ma
+    smax = json.loads(_ok(["eval", "realax/SMAX-v0", "--scenario", "3m", "--episodes", "16", "--json"]))
+    assert smax["win_rate"] == 0.0  # random allies never beat the heuristic on 3m (0 of 10,000 in the parity run)
     out = _ok(["bench", "realax/Spectrum-v0", "--num-envs", "8", "--num-steps", "10"])
     assert "N=      8" in out and "M steps/s" in out
 

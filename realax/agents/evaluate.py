@@ -72,13 +72,22 @@ class EpisodeStats(NamedTuple):
 
 def evaluate(env, params, policy_fn: Callable[[jax.Array, Any], jax.Array], key: jax.Array,
              episodes: int) -> jax.Array:
-    """Returns ``float32 [episodes]`` (``[episodes, A]`` for multi-agent envs): the sum of rewards of each of ``episodes`` independent episodes.
+    """``float32 [episodes]`` (``[episodes, A]`` for multi-agent envs): each episode's sum of rewards.
+
+    See ``evaluate_episodes``, which also reports wins.
+    """
+    return evaluate_episodes(env, params, policy_fn, key, episodes)["return"]
+
+
+def evaluate_episodes(env, params, policy_fn: Callable[[jax.Array, Any], jax.Array], key: jax.Array,
+                      episodes: int) -> dict[str, jax.Array]:
+    """``{"return": [episodes(, A)], "won": bool [episodes]}`` of ``episodes`` independent episodes
+    (``"won"`` only for envs that report ``info["won"]``, taken at each episode's end).
 
     Each episode is a ``jax.lax.scan`` of ``params.max_steps`` steps (so ``params`` must be concrete),
-    vmapped over episodes; rewards after an episode's first ``terminated or truncated`` are ignored.
+    vmapped over episodes; what follows an episode's first ``terminated or truncated`` is ignored.
     ``policy_fn(key, obs) -> action`` acts on one unbatched observation; on a multi-agent env a policy
-    with a ``mask`` parameter is called as ``policy_fn(key, obs, mask=env.action_mask(state, params))``. Jittable in everything but
-    ``params.max_steps``.
+    with a ``mask`` parameter gets ``mask=env.action_mask(state, params)`` (see ``actor``).
     """
     num_steps = int(params.max_steps)
     act = actor(env, params, policy_fn)
@@ -88,18 +97,30 @@ def evaluate(env, params, policy_fn: Callable[[jax.Array, Any], jax.Array], key:
         obs, state = env.reset(k_reset, params)
 
         def body(c, k_t):
-            obs, state, alive, total = c
+            obs, state, alive, total, won = c
             k_act, k_env = jax.random.split(k_t)
-            obs, state, reward, terminated, truncated, _ = env.step(k_env, state, act(k_act, obs, state), params)
+            obs, state, reward, terminated, truncated, info = env.step(k_env, state, act(k_act, obs, state), params)
+            done = terminated | truncated
             total = total + jnp.where(alive, reward, 0.0)
-            return (obs, state, alive & ~(terminated | truncated), total), None
+            won = jnp.where(alive & done, jnp.asarray(info.get("won", False)).astype(bool), won)
+            return (obs, state, alive & ~done, total, won), None
 
         zero = jnp.zeros((env.num_agents,) if hasattr(env, "agents") else (), jnp.float32)
-        init = (obs, state, jnp.bool_(True), zero)
-        (_, _, _, total), _ = jax.lax.scan(body, init, jax.random.split(k_run, num_steps))
-        return total
+        init = (obs, state, jnp.bool_(True), zero, jnp.bool_(False))
+        (_, _, _, total, won), _ = jax.lax.scan(body, init, jax.random.split(k_run, num_steps))
+        return total, won
 
-    return jax.vmap(episode)(jax.random.split(key, episodes))
+    total, won = jax.vmap(episode)(jax.random.split(key, episodes))
+    out = {"return": total}
+    probe = jax.eval_shape(lambda k: env.step(k, env.reset(k, params)[1], _noop(env, params), params)[5], key)
+    if "won" in probe:
+        out["won"] = won
+    return out
+
+
+def _noop(env, params):
+    shape = (env.num_agents,) if hasattr(env, "agents") else ()
+    return jnp.full(shape, env.noop_action, jnp.int32)
 
 
 def actor(env, params, policy_fn) -> Callable[[jax.Array, Any, Any], jax.Array]:
