@@ -1,0 +1,63 @@
+"""JaxMARL's interface over a realax ``MultiAgentEnv``, so a JaxMARL training script runs unchanged.
+
+JaxMARL (Rutherford et al., NeurIPS 2024 D&B; ``jaxmarl/environments/multi_agent_env.py``) passes
+per-agent dicts: ``reset(key) -> (obs, state)``, ``step(key, state, actions) -> (obs, state, rewards,
+dones, infos)`` with ``dones["__all__"]`` for the episode, autoreset inside ``step``, and
+``get_avail_actions(state)``; there are no params arguments. This adapter binds the params, converts the
+stacked ``[A, ...]`` arrays to and from dicts and keeps realax's extra information in ``infos``
+(``terminated`` and ``truncated`` apart, ``final_obs``), which JaxMARL scripts ignore.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+import realax
+from realax.core import MultiAgentEnv
+
+
+class JaxMARLEnv:
+    """``JaxMARLEnv("realax/SMAX-v0", scenario="3m")``: the env with JaxMARL's method signatures."""
+
+    def __init__(self, env_id: str, **kwargs):
+        self.env, self.params = realax.make(env_id, **kwargs)
+        if not isinstance(self.env, MultiAgentEnv):
+            raise ValueError(f"{env_id} is single-agent; JaxMARL's interface is for multi-agent envs")
+        self.agents = list(self.env.agents)
+        self.num_agents = len(self.agents)
+        self.observation_spaces = {a: self.env.observation_space(self.params) for a in self.agents}
+        self.action_spaces = {a: self.env.action_space(self.params) for a in self.agents}
+
+    def observation_space(self, agent: str):
+        return self.observation_spaces[agent]
+
+    def action_space(self, agent: str):
+        return self.action_spaces[agent]
+
+    def _dict(self, stacked) -> dict:
+        return {a: stacked[i] for i, a in enumerate(self.agents)}
+
+    def reset(self, key):
+        obs, state = self.env.reset(key, self.params)
+        return self._dict(obs), state
+
+    def step(self, key, state, actions: dict):
+        stacked = jnp.stack([jnp.asarray(actions[a]) for a in self.agents])
+        obs, state, reward, terminated, truncated, info = self.env.step(key, state, stacked, self.params)
+        done = terminated | truncated
+        alive = info.get("alive", jnp.ones(self.num_agents, bool))
+        dones = {a: done | ~alive[i] for i, a in enumerate(self.agents)}
+        dones["__all__"] = done
+        infos = {**info, "terminated": terminated, "truncated": truncated}
+        return self._dict(obs), state, self._dict(reward), dones, infos
+
+    def get_avail_actions(self, state) -> dict:
+        return self._dict(self.env.action_mask(state, self.params))
+
+    def get_world_state(self, state):
+        """The env's ``global_state`` (what JaxMARL's MAPPO world-state wrappers build)."""
+        return self.env.global_state(state, self.params)
+
+    @property
+    def name(self) -> str:
+        return type(self.env).__name__
