@@ -159,6 +159,7 @@ def save(r: Result, out: Path, env_id: str, env_kwargs: dict) -> dict[str, Path]
     summary = {"agent_mean": float(r.agent_returns.mean()), "agent_seed_means": r.agent_returns.mean(-1).tolist(),
                "baselines": {k: float(v.mean()) for k, v in r.baseline_returns.items()},
                "agent_win_rate": None if r.agent_wins is None else float(r.agent_wins.mean()),
+               "agent_seed_win_rates": None if r.agent_wins is None else r.agent_wins.mean(-1).tolist(),
                "baseline_win_rates": {k: float(v.mean()) for k, v in r.baseline_wins.items()},
                "env_steps_per_seed": int(r.curve_steps[-1]), "wall_seconds": r.wall_seconds}
     _write_atomic(out / "metrics.json", lambda p: Path(p).write_text(json.dumps(summary, indent=2)))
