@@ -84,6 +84,11 @@ class Environment(abc.ABC, Generic[TState, TParams]):
 
     def step(self, key: jax.Array, state: TState, action: Any, params: TParams | None = None):
         """``step_env`` then, if the episode ended, the reset in the same call (same-step autoreset)."""
+        return self.step_with_final_state(key, state, action, params)[:6]
+
+    def step_with_final_state(self, key: jax.Array, state: TState, action: Any, params: TParams | None = None):
+        """``step`` plus the state reached before any reset (for centralised critics that bootstrap from
+        ``global_state``): ``(obs, state, reward, terminated, truncated, info, final_state)``."""
         params = self.default_params if params is None else params
         key_step, key_reset = jax.random.split(key)
         obs_st, state_st, reward, terminated, truncated, info = self.step_env(key_step, state, action, params)
@@ -91,7 +96,7 @@ class Environment(abc.ABC, Generic[TState, TParams]):
         done = jnp.logical_or(terminated, truncated)
         state = _select(done, state_re, state_st)
         obs = _select(done, obs_re, obs_st)
-        return obs, state, reward, terminated, truncated, {**info, "final_obs": obs_st}
+        return obs, state, reward, terminated, truncated, {**info, "final_obs": obs_st}, state_st
 
     def reset_to(self, state: TState, params: TParams | None = None) -> tuple[Any, TState]:
         """Start from a given state (snapshot starts): ``(obs, state)``."""

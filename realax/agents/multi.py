@@ -23,7 +23,6 @@ The GRU (recurrent) policy of JaxMARL is not implemented here: the policies are 
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import math
 from typing import Any, ClassVar, NamedTuple
 
@@ -152,27 +151,6 @@ def weighted_ppo_loss(logits, value, mb_action, mb_log_prob, mb_value, adv, targ
     return pg_loss, v_loss, entropy, approx_kl
 
 
-def step_with_final_state(env, key, state, action, params):
-    """``env.step`` (same keys, same same-step autoreset as ``realax.core.Environment.step``) that also
-    returns the state reached before the reset, for ``global_state`` bootstrapping:
-    ``(obs, state, reward, terminated, truncated, info, final_state)``."""
-    key_step, key_reset = jax.random.split(key)
-    obs_st, state_st, reward, terminated, truncated, info = env.step_env(key_step, state, action, params)
-    obs_re, state_re = env.reset_env(key_reset, params)
-    done = jnp.logical_or(terminated, truncated)
-    sel = lambda a, b: jax.tree.map(lambda x, y: jnp.where(done, x, y), a, b)
-    return (sel(obs_re, obs_st), sel(state_re, state_st), reward, terminated, truncated,
-            {**info, "final_obs": obs_st}, state_st)
-
-
-def accepts_mask(fn) -> bool:
-    """Whether a policy ``fn(key, obs, ...)`` takes a ``mask`` keyword."""
-    try:
-        return "mask" in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
-
-
 def make_multi_train(config: MultiPPOConfig, env, params, centralised: bool) -> Trainer:
     """A ``Trainer`` running IPPO (``centralised=False``) or MAPPO (``centralised=True``) on ``env``."""
     if not isinstance(env, MultiAgentEnv):
@@ -190,7 +168,7 @@ def make_multi_train(config: MultiPPOConfig, env, params, centralised: bool) -> 
 
     tx = optax.chain(optax.clip_by_global_norm(c.max_grad_norm),
                      optax.adam(lr_schedule if c.anneal_lr else c.lr, eps=1e-5))
-    v_step = jax.vmap(step_with_final_state, in_axes=(None, 0, 0, 0, None))
+    v_step = jax.vmap(env.step_with_final_state, in_axes=(0, 0, 0, None))
     v_mask = jax.vmap(env.action_mask, in_axes=(0, None))
 
     def critic_input(obs, state):  # [N, A, ...]
@@ -221,7 +199,7 @@ def make_multi_train(config: MultiPPOConfig, env, params, centralised: bool) -> 
         logits = masked_logits(logits, mask)
         action = jax.random.categorical(k_act, logits).astype(jnp.int32)
         log_prob = jnp.take_along_axis(jax.nn.log_softmax(logits), action[..., None], -1)[..., 0]
-        obs, env_state, reward, term, trunc, info, final_state = v_step(env, jax.random.split(k_env, N),
+        obs, env_state, reward, term, trunc, info, final_state = v_step(jax.random.split(k_env, N),
                                                                         carry.env_state, action, params)
         done = term | trunc
         stats, ep_ret, ep_len = carry.stats.record(reward.sum(-1), done)
