@@ -10,8 +10,11 @@ from typing import Optional
 
 import typer
 
+from realax.data.cli import app as data_app
+
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="realax: JAX-native RL environments for real-world operations problems.")
+app.add_typer(data_app, name="data")
 
 _ENV_OPTS = "Environment"
 ScenarioOpt = typer.Option(None, "--scenario", help="Built-in scenario name or path to a scenario file.",

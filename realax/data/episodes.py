@@ -1,0 +1,77 @@
+"""Episodes in memory: flat transitions in episode order, with terminations and truncations apart.
+
+The layout is NeoRL's and D4RL's (one row per transition, ``next_observations`` explicit); Minari's
+per-episode ``observations`` of length T+1 are ``observations[s:e]`` plus ``next_observations[e-1]``.
+Multi-agent data keep the agent axis: ``observations [N, A, ...]``, ``actions [N, A]``, ``rewards [N, A]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class Episodes:
+    observations: np.ndarray  # [N, *obs]: the observation an action was chosen on
+    next_observations: np.ndarray  # [N, *obs]: the observation after it (before any reset)
+    actions: np.ndarray  # [N, *act]
+    rewards: np.ndarray  # [N] or [N, A]
+    terminations: np.ndarray  # bool [N]
+    truncations: np.ndarray  # bool [N]
+    lengths: np.ndarray  # int64 [E]; episodes are consecutive runs of these lengths
+    costs: np.ndarray | None = None  # float32 [N, c] where a safety cost was recorded
+
+    def __post_init__(self):
+        self.lengths = np.asarray(self.lengths, np.int64)
+        n = int(self.lengths.sum())
+        for f in ("observations", "next_observations", "actions", "rewards", "terminations", "truncations"):
+            if len(getattr(self, f)) != n:
+                raise ValueError(f"{f} has {len(getattr(self, f))} rows; the episode lengths add up to {n}")
+
+    @property
+    def num_episodes(self) -> int:
+        return len(self.lengths)
+
+    @property
+    def num_steps(self) -> int:
+        return int(self.lengths.sum())
+
+    @property
+    def starts(self) -> np.ndarray:
+        """Index of each episode's first transition."""
+        return np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
+
+    def returns(self) -> np.ndarray:
+        """``float64 [E]``: each episode's undiscounted return (summed over agents)."""
+        per_step = self.rewards.reshape(len(self.rewards), -1).sum(-1).astype(np.float64)
+        return np.add.reduceat(per_step, self.starts) if self.num_episodes else np.zeros(0)
+
+    def episode_costs(self) -> np.ndarray | None:
+        if self.costs is None:
+            return None
+        per_step = self.costs.reshape(len(self.costs), -1).sum(-1).astype(np.float64)
+        return np.add.reduceat(per_step, self.starts)
+
+    def select(self, first: int, last: int) -> Episodes:
+        """Episodes ``first .. last-1`` (a contiguous range)."""
+        s = self.starts
+        lo = int(s[first]) if first < self.num_episodes else self.num_steps
+        hi = int(s[last]) if last < self.num_episodes else self.num_steps
+        cut = lambda x: None if x is None else x[lo:hi]
+        return Episodes(*(cut(getattr(self, f)) for f in ("observations", "next_observations", "actions",
+                                                        "rewards", "terminations", "truncations")),
+                        lengths=self.lengths[first:last], costs=cut(self.costs))
+
+    def episode_observations(self, i: int) -> np.ndarray:
+        """Minari's ``observations`` of episode ``i``: ``[T+1, *obs]``."""
+        s, n = int(self.starts[i]), int(self.lengths[i])
+        return np.concatenate([self.observations[s:s + n], self.next_observations[s + n - 1:s + n]])
+
+    @classmethod
+    def concatenate(cls, parts: list[Episodes]) -> Episodes:
+        cat = lambda f: np.concatenate([getattr(p, f) for p in parts])
+        costs = None if any(p.costs is None for p in parts) else cat("costs")
+        return cls(cat("observations"), cat("next_observations"), cat("actions"), cat("rewards"),
+                   cat("terminations"), cat("truncations"), cat("lengths"), costs)

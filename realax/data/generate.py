@@ -1,0 +1,273 @@
+"""Dataset generation at JAX speed: ``jit(scan(vmap(step)))`` over chunks of steps, never a per-step loop.
+
+``collect`` runs ``N`` environments side by side; each must finish its quota of ``q`` whole episodes
+(``q = ceil(episodes / N)``), so every stored episode is one of the first ``q`` of its stream (a fixed count
+per stream, not "whatever finished by time T", which would favour short episodes). A progress bar advances
+once per chunk. ``generate`` builds the env (realism wrappers included), the behaviour and the reference
+returns from a ``DataSpec`` and returns the episodes and their metadata; ``minari_io.write`` stores them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import realax
+from realax.data import policies
+from realax.data.episodes import Episodes
+from realax.data.realism import RealismConfig
+
+#: NeoRL-2's validation share: ``traj_num / 4`` validation trajectories beside ``traj_num`` training ones
+#: (``neorl2/envs/base.py``), i.e. 1/5 of all episodes.
+DEFAULT_VAL_FRACTION = 0.2
+#: episodes averaged for ``ref_min_score``/``ref_max_score`` (Minari's ``num_episodes_average_score`` default)
+REF_EPISODES = 100
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSpec:
+    """Everything that determines a dataset; stored in its metadata and enough to regenerate it."""
+
+    env_id: str
+    policy: str = "random"  # "random", a baseline name, or a folder written by `realax train`
+    episodes: int = 100
+    seed: int = 0
+    level: float = 1.0  # probability of the policy's action (else uniform random); see policies.py
+    noise: float = 0.0  # Gaussian action noise for continuous actions, in half-ranges
+    env_kwargs: dict = dataclasses.field(default_factory=dict)
+    realism: RealismConfig = dataclasses.field(default_factory=RealismConfig)
+    val_fraction: float = DEFAULT_VAL_FRACTION
+    expert: str | None = None  # expert reference policy; None: policies.default_expert
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["realism"] = self.realism.to_dict()
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> DataSpec:
+        d = dict(d)
+        d["realism"] = RealismConfig.from_dict(d.get("realism"))
+        return cls(**{f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d})
+
+    def validate(self) -> None:
+        if int(self.episodes) < 1:
+            raise ValueError(f"episodes must be >= 1, got {self.episodes}")
+        if not 0.0 <= float(self.val_fraction) < 1.0:
+            raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+
+
+@dataclasses.dataclass
+class Setup:
+    env: Any  # with realism wrappers
+    params: Any
+    base_env: Any
+    base_params: Any
+
+    @property
+    def multi_agent(self) -> bool:
+        return hasattr(self.base_env, "agents")
+
+
+def build(spec: DataSpec) -> Setup:
+    """The environment of a spec, realism wrappers on (``ValueError`` for an unknown id or option)."""
+    base_env, base_params = realax.make(spec.env_id, **spec.env_kwargs)
+    env, params = spec.realism.apply(base_env, base_params)
+    return Setup(env, params, base_env, base_params)
+
+
+def behaviour_of(setup: Setup, spec: DataSpec, policy: str | None = None, plain: bool = False):
+    """``act(key, obs, state, level)`` for ``policy`` (default ``spec.policy``); ``plain`` drops the noise
+    and the conservative mode (for the reference policies)."""
+    fn = policies.resolve(policy or spec.policy, spec.env_id, setup.base_env, setup.base_params)
+    return policies.behaviour(setup.env, setup.params, setup.base_env, setup.base_params, fn,
+                              noise=0.0 if plain else spec.noise,
+                              conservative_width=None if plain else spec.realism.conservative)
+
+
+def _layout(episodes: int, max_envs: int) -> tuple[int, int]:
+    q = math.ceil(episodes / max_envs)
+    return math.ceil(episodes / q), q
+
+
+def collect(env, params, act, key: jax.Array, episodes: int, level: float | tuple[float, float] = 1.0,
+            max_envs: int = 1024, chunk: int | None = None, progress: bool = True, desc: str = "collect") -> Episodes:
+    """``episodes`` whole episodes of ``act`` on ``env``, vectorised.
+
+    ``level`` is the behaviour level of every env, or ``(first, last)``: a linear schedule over the ``N``
+    parallel envs (the replay proxy of ``measures``). Chunks of ``chunk`` steps (default: the episode
+    limit, clamped to 16..500) are one jitted ``lax.scan`` of a vmapped step each.
+    """
+    n, q = _layout(int(episodes), int(max_envs))
+    max_steps = int(params.max_steps)
+    T = int(chunk or min(max(max_steps, 16), 500))
+    lo, hi = (level, level) if np.isscalar(level) else level
+    levels = jnp.linspace(float(lo), float(hi), n, dtype=jnp.float32) if n > 1 else jnp.full((1,), lo, jnp.float32)
+    k_reset, k_run = jax.random.split(key)
+    obs, state = jax.jit(jax.vmap(env.reset, in_axes=(0, None)))(jax.random.split(k_reset, n), params)
+    probe = jax.eval_shape(lambda: env.step(k_reset, jax.tree.map(lambda x: x[0], state),
+                                            act(k_reset, obs[0], jax.tree.map(lambda x: x[0], state), levels[0]),
+                                            params)[5])
+    has_cost = "cost" in probe
+
+    def one_env(k, o, s, lvl, p):
+        k_act, k_env = jax.random.split(k)
+        a = act(k_act, o, s, lvl)
+        o2, s2, r, te, tr, info = env.step(k_env, s, a, p)
+        rec = {"obs": o, "action": a, "reward": r, "term": te, "trunc": tr, "next_obs": info["final_obs"]}
+        if has_cost:
+            rec["cost"] = jnp.atleast_1d(info["cost"])
+        return o2, s2, rec
+
+    @jax.jit
+    def run_chunk(carry, p):
+        def body(c, _):
+            o, s, k = c
+            ks = jax.vmap(jax.random.split)(k)
+            o, s, rec = jax.vmap(one_env, in_axes=(0, 0, 0, 0, None))(ks[:, 0], o, s, levels, p)
+            return (o, s, ks[:, 1]), rec
+
+        return jax.lax.scan(body, carry, None, length=T)
+
+    carry = (obs, state, jax.random.split(k_run, n))
+    bound = math.ceil(q * max_steps / T) + 1
+    chunks, done_count = [], np.zeros(n, np.int64)
+    from tqdm import tqdm
+
+    bar = tqdm(total=bound - 1, desc=desc, unit="chunk", disable=not progress)
+    for _ in range(bound + 1):
+        carry, rec = run_chunk(carry, params)
+        rec = jax.device_get(rec)
+        chunks.append(rec)
+        done_count += (rec["term"] | rec["trunc"]).sum(0)
+        bar.update(1)
+        bar.set_postfix(episodes=int(np.minimum(done_count, q).sum()), transitions=len(chunks) * T * n)
+        if done_count.min() >= q:
+            break
+    bar.close()
+    if done_count.min() < q:
+        raise RuntimeError(f"episodes did not end within {bound} chunks of {T} steps (max_steps={max_steps})")
+    return _assemble(chunks, n, q, int(episodes), has_cost)
+
+
+def _assemble(chunks: list[dict], n: int, q: int, episodes: int, has_cost: bool) -> Episodes:
+    """First ``q`` whole episodes of each of ``n`` streams, env-major, cut to ``episodes``."""
+    env_major = lambda k: np.swapaxes(np.concatenate([c[k] for c in chunks]), 0, 1)
+    done = env_major("term") | env_major("trunc")
+    ep_idx = np.cumsum(done, axis=1) - done  # episode number of each transition in its stream
+    keep = ep_idx < q
+    lengths = np.bincount((np.arange(n)[:, None] * q + ep_idx)[keep], minlength=n * q)[:episodes]
+    total = int(lengths.sum())
+    take = lambda k: env_major(k)[keep][:total]
+    return Episodes(take("obs"), take("next_obs"), take("action"), take("reward"), take("term"), take("trunc"),
+                    lengths, take("cost") if has_cost else None)
+
+
+def mean_return(setup: Setup, act, key, episodes: int, progress: bool = False, desc: str = "reference") -> float:
+    eps = collect(setup.env, setup.params, act, key, episodes, progress=progress, desc=desc)
+    return float(eps.returns().mean())
+
+
+def calibrate_level(setup: Setup, spec: DataSpec, fraction: float, episodes: int = 64, iters: int = 8) -> float:
+    """The level whose mean return is ``fraction`` of the way from the random policy (0) to the policy
+    itself (1), by bisection (the return is taken to grow with the level)."""
+    if not 0.0 <= fraction <= 1.0:
+        raise ValueError(f"return fraction must be in [0, 1], got {fraction}")
+    act = behaviour_of(setup, spec)
+    key = jax.random.key(spec.seed + 7919)
+    ret = lambda lvl: mean_return(setup, lambda k, o, s, _l: act(k, o, s, lvl), key, episodes)
+    r0, r1 = ret(0.0), ret(1.0)
+    target = r0 + fraction * (r1 - r0)
+    lo, hi = 0.0, 1.0
+    for _ in range(iters):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if ret(mid) < target else (lo, mid)
+    return (lo + hi) / 2
+
+
+def generate(spec: DataSpec, progress: bool = True, max_envs: int = 1024,
+             references: bool = True) -> tuple[Episodes, dict]:
+    """The episodes of ``spec`` and their metadata (env, params, policy, level, seed, realism, split,
+    ``ref_min_score`` = random policy, ``ref_max_score`` = expert, over ``REF_EPISODES`` episodes)."""
+    spec.validate()
+    setup = build(spec)
+    act = behaviour_of(setup, spec)
+    t0 = time.perf_counter()
+    eps = collect(setup.env, setup.params, act, jax.random.key(spec.seed), spec.episodes, level=spec.level,
+                  max_envs=max_envs, progress=progress, desc=f"{spec.env_id} {spec.policy}")
+    seconds = time.perf_counter() - t0
+    n_val = round(spec.val_fraction * eps.num_episodes)
+    n_train = eps.num_episodes - n_val
+    expert = spec.expert or policies.default_expert(spec.policy, setup.base_env)
+    meta = {"spec": spec.to_dict(), "env_id": spec.env_id, "env_kwargs": spec.env_kwargs,
+            "env_params": params_to_json(setup.params), "policy": spec.policy, "level": spec.level,
+            "noise": spec.noise, "seed": spec.seed, "realism": spec.realism.to_dict(), "expert_policy": expert,
+            "multi_agent": setup.multi_agent,
+            "agents": list(setup.base_env.agents) if setup.multi_agent else None,
+            "split": {"train": [0, n_train], "validation": [n_train, eps.num_episodes]},
+            "total_steps": eps.num_steps, "total_episodes": eps.num_episodes,
+            "behaviour_return": float(eps.returns().mean()), "collect_seconds": seconds, "max_envs": int(max_envs),
+            "realax_version": realax.__version__}
+    if eps.costs is not None:
+        ec = eps.episode_costs()
+        meta["episode_cost_mean"] = float(ec.mean())
+        meta["over_budget_fraction"] = float(np.mean(ec > spec.realism.cost_budget))
+    if references:
+        key = jax.random.key(spec.seed + 1_000_003)
+        rand = behaviour_of(setup, spec, "random", plain=True)
+        meta["ref_min_score"] = mean_return(setup, rand, key, REF_EPISODES)
+        if expert is not None:
+            meta["ref_max_score"] = mean_return(setup, behaviour_of(setup, spec, expert, plain=True), key, REF_EPISODES)
+        meta["num_episodes_average_score"] = REF_EPISODES
+    return eps, meta
+
+
+def params_to_json(params) -> Any:
+    """Params as nested lists/numbers (for metadata)."""
+    from flax import serialization
+
+    def clean(x):
+        if isinstance(x, dict):
+            return {str(k): clean(v) for k, v in x.items()}
+        arr = np.asarray(x)
+        return arr.item() if arr.ndim == 0 else arr.tolist()
+
+    return clean(serialization.to_state_dict(params))
+
+
+def gymnasium_spec(spec: DataSpec):
+    """The Gymnasium ``EnvSpec`` that recreates the dataset's env, or None (multi-agent envs, or realism
+    wrappers on, which Gymnasium cannot rebuild)."""
+    r = spec.realism
+    if realax.spec(spec.env_id).multi_agent or r.action_delay or r.obs_delay or r.disturbance or \
+            r.cost_budget is not None:
+        return None
+    import gymnasium
+
+    base = gymnasium.spec(spec.env_id)
+    return dataclasses.replace(base, kwargs={**base.kwargs, **spec.env_kwargs})
+
+
+def generate_dataset(spec: DataSpec, out, progress: bool = True, overwrite: bool = False,
+                     max_envs: int = 1024) -> tuple[Any, dict]:
+    """Generate ``spec`` and write it to ``out`` (atomically, Minari format): ``(path, metadata)``."""
+    from pathlib import Path
+
+    from realax.data import minari_io
+
+    out = Path(out)
+    if out.exists() and not overwrite:  # fail before spending the time to collect
+        raise FileExistsError(f"{out} exists; choose another folder or overwrite it")
+    eps, meta = generate(spec, progress=progress, max_envs=max_envs)
+    setup = build(spec)
+    obs_space, act_space = minari_io.gym_spaces(setup.env, setup.params, setup.multi_agent)
+    t0 = time.perf_counter()
+    path = minari_io.write(out, eps, meta, obs_space, act_space, env_spec=gymnasium_spec(spec), overwrite=overwrite)
+    meta["write_seconds"] = time.perf_counter() - t0
+    return path, meta

@@ -1,0 +1,129 @@
+"""TQ and SACo, the dataset measures of Schweighofer et al., "A Dataset Perspective on Offline Reinforcement
+Learning" (CoLLAs 2022, arXiv:2111.04714; code ``ml-jku/OfflineRL``).
+
+- TQ (trajectory quality, exploitation) = ``(g(D) - g(D_random)) / (g_expert - g(D_random))``, ``g`` the mean
+  undiscounted return over the episodes (``source/plotting/create_plots.py``; ``Evaluator.get_normalized_rewards``
+  in ``source/offline_ds_evaluation/evaluator.py``).
+- SACo (state-action coverage, exploration) = ``u_{s,a}(D) / u_{s,a}(D_ref)``, unique state-action pairs over
+  those of the replay dataset of the online run (``create_plots.py``: ``x = result / online_usap``). It can
+  exceed 1.
+- Discretisation (``evaluator.get_unique_states``): each dimension ``np.digitize(x, np.linspace(min, max,
+  num=100))``, limits taken from the replay dataset for continuous states (``ex_01.py``: ``state_limits``).
+  Schweighofer et al. count distinct rows with HyperLogLog (1 % error); here they are counted exactly.
+  Integer-valued dimensions (all of them in realax's grid/spectrum envs, and discrete actions) are counted
+  exactly, as the paper's discrete MiniGrid/MinAtar states are.
+
+References are generated on demand from the dataset's metadata, with its env, realism wrappers, seed and
+episode count: ``D_random`` with the random policy and ``g_expert`` with the expert policy (in the paper the
+best greedy evaluation of the online agent), both with the dataset's own seed, so a dataset of the random policy
+has TQ 0 and one of the expert TQ 1 by construction. The paper's reference for SACo is the replay buffer of the
+online DQN that produced the behaviour policy; realax has no such run for every policy, so the default
+reference is a *replay proxy*: the expert mixed with random actions at a level rising linearly from 0 to 1
+across the parallel streams (an epsilon-greedy schedule decaying from 1 to 0, as DQN's exploration does), of the
+dataset's size. A real replay dataset can be given instead (``reference=``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from realax.data import minari_io
+from realax.data.episodes import Episodes
+from realax.data.generate import DataSpec, behaviour_of, build, collect
+
+EDGES = 100  # np.linspace(min, max, num=100) per dimension, as Schweighofer et al.'s get_unique_states
+
+
+def tq(returns: np.ndarray, random_return: float, expert_return: float) -> float:
+    """Trajectory quality of episodes with these returns."""
+    if expert_return == random_return:
+        raise ValueError(f"TQ is undefined: the expert and random reference returns are equal ({expert_return})")
+    return float((np.mean(returns) - random_return) / (expert_return - random_return))
+
+
+def _columns(obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
+    n = len(obs)
+    return np.concatenate([obs.reshape(n, -1).astype(np.float64), actions.reshape(n, -1).astype(np.float64)], 1)
+
+
+def fit_binning(obs: np.ndarray, actions: np.ndarray, edges: int = EDGES) -> dict:
+    """Binning of the (state, action) columns, limits from these (reference) data: integer-valued columns
+    are kept exact, the others digitised over ``np.linspace(low, high, edges)``."""
+    x = _columns(obs, actions)
+    exact = np.array([np.issubdtype(obs.dtype, np.integer)] * obs[0].size
+                     + [np.issubdtype(actions.dtype, np.integer)] * actions[0].size)
+    return {"method": "per dimension np.digitize(x, np.linspace(low, high, edges)); integer dimensions exact "
+                      "(Schweighofer et al. 2022, evaluator.get_unique_states)",
+            "edges": int(edges), "exact": exact.tolist(),
+            "low": np.where(exact, 0.0, x.min(0)).tolist(), "high": np.where(exact, 0.0, x.max(0)).tolist()}
+
+
+def discretise(obs: np.ndarray, actions: np.ndarray, binning: dict) -> np.ndarray:
+    """``int64 [N, D]``: each (state, action) row in bin indices (exact values for exact columns)."""
+    x = _columns(obs, actions)
+    exact = np.asarray(binning["exact"], bool)
+    if x.shape[1] != len(exact):
+        raise ValueError(f"binning has {len(exact)} columns; the data have {x.shape[1]}")
+    out = np.empty(x.shape, np.int64)
+    out[:, exact] = x[:, exact].astype(np.int64)
+    for j in np.flatnonzero(~exact):
+        out[:, j] = np.digitize(x[:, j], np.linspace(binning["low"][j], binning["high"][j], binning["edges"]))
+    return out
+
+
+def unique_pairs(obs: np.ndarray, actions: np.ndarray, binning: dict | None = None) -> int:
+    """Number of distinct (state, action) pairs, after ``binning`` (default: fitted on these data)."""
+    if len(obs) == 0:
+        return 0
+    rows = np.ascontiguousarray(discretise(obs, actions, binning or fit_binning(obs, actions)))
+    return len(np.unique(rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1])))))
+
+
+def saco(data: Episodes, reference: Episodes, edges: int = EDGES) -> tuple[float, dict]:
+    """``(SACo, details)``: unique pairs of ``data`` over those of ``reference``, binned on ``reference``'s limits."""
+    binning = fit_binning(reference.observations, reference.actions, edges)
+    u_data = unique_pairs(data.observations, data.actions, binning)
+    u_ref = unique_pairs(reference.observations, reference.actions, binning)
+    return u_data / u_ref, {"unique_pairs": u_data, "reference_unique_pairs": u_ref, "binning": binning}
+
+
+def references(spec: DataSpec, expert: str, max_envs: int = 1024, progress: bool = False) -> dict[str, Episodes]:
+    """``{"random", "expert", "replay"}`` episodes for a dataset spec (see the module docstring)."""
+    setup = build(spec)
+    key = jax.random.key(spec.seed)
+    run = lambda policy, k, level, desc: collect(
+        setup.env, setup.params, behaviour_of(setup, spec, policy, plain=True), k, spec.episodes, level=level,
+        max_envs=max_envs, progress=progress, desc=desc)
+    return {"random": run("random", key, 1.0, "reference random"),
+            "expert": run(expert, key, 1.0, f"reference expert {expert}"),
+            "replay": run(expert, jax.random.key(spec.seed + 2_000_003), (0.0, 1.0), "reference replay proxy")}
+
+
+def measure_episodes(data: Episodes, refs: dict[str, Episodes], edges: int = EDGES) -> dict:
+    """TQ and SACo of ``data`` against reference episodes (``random``, ``expert``, ``replay``)."""
+    g_rand, g_exp = float(refs["random"].returns().mean()), float(refs["expert"].returns().mean())
+    value, details = saco(data, refs["replay"], edges)
+    return {"tq": tq(data.returns(), g_rand, g_exp), "saco": value, "return_mean": float(data.returns().mean()),
+            "random_return": g_rand, "expert_return": g_exp, "episodes": data.num_episodes,
+            "transitions": data.num_steps, **details}
+
+
+def measure(path: Path | str, reference: Path | str | None = None, expert: str | None = None, edges: int = EDGES,
+            progress: bool = False) -> dict:
+    """TQ and SACo of the dataset at ``path``, references generated from its metadata (``reference``: a
+    dataset folder to use as the SACo reference instead of the replay proxy)."""
+    meta = minari_io.metadata(path)
+    spec = DataSpec.from_dict(meta["spec"])
+    expert = expert or meta.get("expert_policy")
+    if expert is None:
+        raise ValueError(f"{spec.env_id} has no non-random baseline to serve as the expert; pass an expert "
+                         f"policy (a folder written by `realax train`)")
+    refs = references(spec, expert, max_envs=int(meta.get("max_envs", 1024)), progress=progress)
+    source = "replay proxy: expert with random actions, level linear 0 -> 1 over the streams"
+    if reference is not None:
+        refs["replay"], source = minari_io.read(reference), str(reference)
+    out = measure_episodes(minari_io.read(path), refs, edges)
+    return {**out, "expert_policy": expert, "reference": source}

@@ -1,0 +1,284 @@
+"""Datasets on disk in the Minari format, written atomically and checked by checksums.
+
+Layout of a dataset folder ``DIR`` (a Minari dataset directory, so ``MINARI_DATASETS_PATH=<parent of DIR>``
+and ``minari.load_dataset(DIR.name)`` open it when ``DIR.name`` is a Minari id such as ``spectrum-random-v0``;
+``load(DIR)`` opens it from any path)::
+
+    DIR/data/main_data.hdf5     episodes, written by ``minari.create_dataset_from_buffers`` (Minari's own API)
+    DIR/data/metadata.json      Minari's metadata; realax's under the key "realax"
+    DIR/realax_manifest.json    sha256 and size of every other file, step and episode counts
+
+Minari format facts (Farama-Foundation/Minari 0.5, ``minari/utils.py``, ``dataset/_storages/hdf5_storage.py``,
+``docs/content/dataset_standards.md``): one group per episode with ``observations`` of length T+1, and
+``actions``, ``rewards``, ``terminations``, ``truncations`` of length T; ``ref_min_score``/``ref_max_score`` in
+the metadata feed ``minari.get_normalized_score``. Exporters write D4RL's keys (``observations, actions,
+rewards, terminals, timeouts`` + ``next_observations``; Fu et al. 2020, ``d4rl/offline_env.py``) and NeoRL's
+(``obs, next_obs, action, reward, done, truncated, index``; ``polixir/NeoRL2`` ``neorl2/envs/base.py``).
+
+Writes go to a hidden folder next to ``DIR`` and are renamed into place at the end (``os.replace`` on the same
+file system), so a run killed mid-write leaves nothing under ``DIR``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from realax.data.episodes import Episodes
+
+MANIFEST = "realax_manifest.json"
+FORMAT = "realax-minari/1"
+_ID = re.compile(r"^[-_\w]+?-v\d+$")
+
+
+def gym_spaces(env, params, multi_agent: bool):
+    """Gymnasium ``(observation_space, action_space)`` of one step; the agent axis leads for
+    multi-agent envs (``Box [A, ...]``, ``MultiDiscrete([n] * A)``)."""
+    import gymnasium
+
+    obs, act = env.observation_space(params).to_gymnasium(), env.action_space(params).to_gymnasium()
+    if not multi_agent:
+        return obs, act
+    a = env.num_agents
+    obs = gymnasium.spaces.Box(np.broadcast_to(obs.low, (a,) + obs.shape), np.broadcast_to(obs.high, (a,) + obs.shape),
+                               (a,) + obs.shape, obs.dtype)
+    if isinstance(act, gymnasium.spaces.Discrete):
+        act = gymnasium.spaces.MultiDiscrete(np.full(a, act.n), dtype=act.dtype)
+    elif isinstance(act, gymnasium.spaces.MultiDiscrete):
+        act = gymnasium.spaces.MultiDiscrete(np.broadcast_to(act.nvec, (a,) + act.nvec.shape), dtype=act.dtype)
+    else:
+        act = gymnasium.spaces.Box(np.broadcast_to(act.low, (a,) + act.shape),
+                                   np.broadcast_to(act.high, (a,) + act.shape), (a,) + act.shape, act.dtype)
+    return obs, act
+
+
+def dataset_id_for(path: Path) -> str:
+    """The Minari id recorded for a folder: its name when that is a valid id, else ``<name>-v0``."""
+    name = path.name
+    if _ID.match(name):
+        return name
+    return re.sub(r"[^-_\w]", "_", name) + "-v0"
+
+
+def _buffers(eps: Episodes):
+    from minari.data_collector import EpisodeBuffer
+
+    starts = eps.starts
+    for i, (s, n) in enumerate(zip(starts, eps.lengths, strict=True)):
+        e = s + n
+        infos = None
+        if eps.costs is not None:  # Minari's infos have T+1 rows (the reset's first); no cost at reset
+            infos = {"cost": np.concatenate([np.zeros_like(eps.costs[s:s + 1]), eps.costs[s:e]])}
+        yield EpisodeBuffer(id=i, observations=eps.episode_observations(i), actions=eps.actions[s:e],
+                            rewards=eps.rewards[s:e], terminations=eps.terminations[s:e],
+                            truncations=eps.truncations[s:e], infos=infos)
+
+
+@contextlib.contextmanager
+def _minari_root(root: Path):
+    old = os.environ.get("MINARI_DATASETS_PATH")
+    os.environ["MINARI_DATASETS_PATH"] = str(root)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("MINARI_DATASETS_PATH", None)
+        else:
+            os.environ["MINARI_DATASETS_PATH"] = old
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.name != MANIFEST)
+
+
+def write(out: Path | str, eps: Episodes, meta: dict, observation_space, action_space, *, env_spec=None,
+          overwrite: bool = False) -> Path:
+    """Store ``eps`` as a Minari dataset at ``out`` atomically; returns ``out``.
+
+    ``meta`` (JSON-serialisable) goes to Minari's metadata under ``"realax"``; its ``ref_min_score`` /
+    ``ref_max_score`` also go to Minari's own keys. ``env_spec``: a Gymnasium ``EnvSpec`` that recreates
+    the env (``MinariDataset.recover_environment``), or None.
+    """
+    import minari
+
+    out = Path(out).absolute()
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; choose another folder or overwrite it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        dataset_id = dataset_id_for(out)
+        with _minari_root(tmp), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # Minari asks for an author email and permalink
+            ds = minari.create_dataset_from_buffers(
+                dataset_id, _buffers(eps), env=env_spec, observation_space=observation_space,
+                action_space=action_space, algorithm_name=f"realax:{meta.get('policy')}", author="realax",
+                description=describe(meta), data_format="hdf5", requirements=[f"realax=={meta.get('realax_version')}"])
+            extra = {k: meta[k] for k in ("ref_min_score", "ref_max_score", "num_episodes_average_score") if k in meta}
+            ds.storage.update_metadata({**extra, "realax": meta})
+        staged = tmp / dataset_id
+        manifest = {"format": FORMAT, "dataset_id": dataset_id, "total_steps": eps.num_steps,
+                    "total_episodes": eps.num_episodes,
+                    "files": {f: {"sha256": _sha256(staged / f), "bytes": (staged / f).stat().st_size}
+                              for f in _files(staged)}}
+        (staged / MANIFEST).write_text(json.dumps(manifest, indent=1))
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(staged, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def describe(meta: dict) -> str:
+    realism = {k: v for k, v in (meta.get("realism") or {}).items()
+               if v not in (None, 0, False) and not k.startswith(("disturbance_", "cost_threshold"))}
+    return (f"realax dataset of {meta.get('env_id')} {meta.get('env_kwargs') or ''}: policy {meta.get('policy')} "
+            f"at level {meta.get('level')} (noise {meta.get('noise')}), seed {meta.get('seed')}, "
+            f"realism {realism or 'off'}; train/validation split in metadata['realax']['split']")
+
+
+def verify(path: Path | str) -> list[str]:
+    """Problems found in the dataset at ``path`` (empty: intact): missing manifest, missing, extra or
+    changed files (sha256 and size), counts that disagree with Minari's view, episodes of the wrong shape."""
+    root = Path(path)
+    if not (root / MANIFEST).exists():
+        return [f"{root}: no {MANIFEST} (not a realax dataset, or an unfinished write)"]
+    try:
+        manifest = json.loads((root / MANIFEST).read_text())
+    except json.JSONDecodeError as e:
+        return [f"{MANIFEST} is not valid JSON: {e}"]
+    problems = []
+    listed = manifest.get("files", {})
+    for f, want in listed.items():
+        p = root / f
+        if not p.exists():
+            problems.append(f"{f}: missing")
+        elif p.stat().st_size != want["bytes"]:
+            problems.append(f"{f}: {p.stat().st_size} bytes, expected {want['bytes']}")
+        elif _sha256(p) != want["sha256"]:
+            problems.append(f"{f}: sha256 differs from the one recorded at write time")
+    problems += [f"{f}: not in the manifest" for f in _files(root) if f not in listed]
+    if problems:
+        return problems
+    try:
+        ds = load(root)
+        if ds.total_episodes != manifest["total_episodes"] or ds.total_steps != manifest["total_steps"]:
+            problems.append(f"Minari sees {ds.total_episodes} episodes / {ds.total_steps} steps; the manifest says "
+                            f"{manifest['total_episodes']} / {manifest['total_steps']}")
+    except Exception as e:  # noqa: BLE001 - any failure to open is a finding
+        problems.append(f"Minari cannot open it: {type(e).__name__}: {e}")
+    return problems
+
+
+def load(path: Path | str, split: str | None = None):
+    """The ``minari.MinariDataset`` at ``path``; ``split`` = ``"train"`` or ``"validation"`` selects those
+    episodes (``metadata["realax"]["split"]``)."""
+    from minari import MinariDataset
+
+    data = Path(path) / "data"
+    if not data.is_dir():
+        raise ValueError(f"{path} is not a dataset folder (no data/ inside)")
+    ds = MinariDataset(data)
+    if split is None:
+        return ds
+    bounds = metadata(path)["split"]
+    if split not in bounds:
+        raise ValueError(f"split must be one of {sorted(bounds)}, got {split!r}")
+    lo, hi = bounds[split]
+    return MinariDataset(data, episode_indices=np.arange(lo, hi))
+
+
+def metadata(path: Path | str) -> dict:
+    """realax's metadata of a dataset."""
+    meta = json.loads((Path(path) / "data" / "metadata.json").read_text())
+    if "realax" not in meta:
+        raise ValueError(f"{path} is a Minari dataset without realax metadata")
+    return meta["realax"]
+
+
+def read(path: Path | str, split: str | None = None) -> Episodes:
+    """The dataset's episodes as flat arrays, read through Minari."""
+    ds = load(path, split)
+    parts = {k: [] for k in ("obs", "next", "act", "rew", "term", "trunc", "cost")}
+    lengths = []
+    for ep in ds.iterate_episodes():
+        o = np.asarray(ep.observations)
+        parts["obs"].append(o[:-1])
+        parts["next"].append(o[1:])
+        parts["act"].append(np.asarray(ep.actions))
+        parts["rew"].append(np.asarray(ep.rewards))
+        parts["term"].append(np.asarray(ep.terminations, bool))
+        parts["trunc"].append(np.asarray(ep.truncations, bool))
+        if ep.infos and "cost" in ep.infos:
+            parts["cost"].append(np.asarray(ep.infos["cost"])[1:])
+        lengths.append(len(ep.rewards))
+    cat = lambda k: np.concatenate(parts[k])
+    return Episodes(cat("obs"), cat("next"), cat("act"), cat("rew"), cat("term"), cat("trunc"), np.asarray(lengths),
+                    cat("cost") if parts["cost"] and len(parts["cost"]) == len(lengths) else None)
+
+
+def _save_npz(path: Path, arrays: dict) -> None:
+    tmp = path.parent / f".{path.name}.partial-{uuid.uuid4().hex[:8]}"
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def d4rl_arrays(eps: Episodes) -> dict:
+    """D4RL's ``get_dataset()`` keys plus ``next_observations`` (``qlearning_dataset``)."""
+    return {"observations": eps.observations, "actions": eps.actions, "rewards": eps.rewards,
+            "terminals": eps.terminations, "timeouts": eps.truncations, "next_observations": eps.next_observations}
+
+
+def neorl_arrays(eps: Episodes) -> dict:
+    """NeoRL/NeoRL-2's keys: ``done`` is the termination flag, ``truncated`` the time limit, ``index`` the
+    start of each trajectory."""
+    return {"obs": eps.observations, "next_obs": eps.next_observations, "action": eps.actions,
+            "reward": eps.rewards, "done": eps.terminations, "truncated": eps.truncations, "index": eps.starts}
+
+
+EXPORTERS = {"d4rl": d4rl_arrays, "neorl": neorl_arrays}
+
+
+def export(path: Path | str, fmt: str, out: Path | str) -> list[Path]:
+    """Write ``<name>-train.npz`` and ``<name>-val.npz`` (NeoRL-2's file names) in ``fmt`` under ``out``."""
+    if fmt not in EXPORTERS:
+        raise ValueError(f"unknown export format {fmt!r}; available: {sorted(EXPORTERS)}")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    name = Path(path).absolute().name
+    written, bounds = [], metadata(path)["split"]
+    for split, suffix in (("train", "train"), ("validation", "val")):
+        if bounds[split][1] <= bounds[split][0]:
+            continue  # an empty split (val_fraction 0)
+        eps = read(path, split)
+        arrays = EXPORTERS[fmt](eps)
+        if eps.costs is not None:
+            arrays["costs"] = eps.costs
+        target = out / f"{name}-{suffix}.npz"
+        _save_npz(target, arrays)
+        written.append(target)
+    return written

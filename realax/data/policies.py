@@ -1,0 +1,103 @@
+"""Behaviour policies for datasets: a named policy, mixed with random actions at a level, plus noise.
+
+Policies are ``random``, any baseline of ``realax.baselines`` by name, or a folder written by
+``realax train``. Behaviour levels follow NeoRL (Qin et al., "NeoRL: A Near Real-World Benchmark for Offline
+Reinforcement Learning", NeurIPS 2022 Datasets & Benchmarks; code ``polixir/NeoRL``): there, the data of a
+level come from a SAC policy at ~25/50/75 % of the expert return, with 80 % of the actions the policy's mean
+and 20 % sampled. Here ``level`` is the probability that an action is the given policy's (otherwise it is
+uniformly random, independently per step and per agent), so ``level=1`` is the policy itself and ``level=0``
+the random policy; ``noise`` adds Gaussian noise of std ``noise·(high-low)/2`` to continuous actions, as
+NeoRL's sampled actions do. ``calibrate_level`` finds the level whose return is a given fraction of the way
+from random to the policy (NeoRL-2: "returns ranging from 50% to 80% of the expert's return").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+
+from realax import baselines
+from realax.agents.evaluate import actor
+from realax.data.realism import conservative
+from realax.spaces import Box
+
+#: ``act(key, obs, state, level) -> action``: the behaviour at one env (``level`` is a float32 scalar)
+Act = Callable[[jax.Array, jax.Array, object, jax.Array], jax.Array]
+
+
+def policy_names(env) -> list[str]:
+    return baselines.names(env)
+
+
+def resolve(spec: str, env_id: str, env, params) -> Callable:
+    """``policy(key, obs[, mask]) -> action`` for ``random``, a baseline name, or a saved agent folder.
+
+    ``env``/``params`` are the environment without realism wrappers (what policies were written for).
+    """
+    if os.path.isdir(spec):
+        folder = Path(spec)
+        meta_path = folder / "meta.json"
+        if not meta_path.exists():
+            raise ValueError(f"{spec} is a folder but not a saved agent (no meta.json); "
+                             f"use a folder written by `realax train`")
+        meta = json.loads(meta_path.read_text())
+        if meta.get("env_id") != env_id:
+            raise ValueError(f"agent {spec} was trained on {meta.get('env_id')}, not {env_id}")
+        from realax import experiment
+
+        return experiment.load_policy(folder, env, params)
+    if spec in baselines.names(env):
+        return baselines.get(spec, env, params)
+    raise ValueError(f"unknown policy {spec!r} for {env_id}: use one of {baselines.names(env)} "
+                     f"or a folder written by `realax train`")
+
+
+def default_expert(spec: str, env) -> str | None:
+    """The expert reference for a behaviour policy: the policy itself unless it is ``random``, else the
+    first non-random baseline of the env (None when there is none)."""
+    if spec != "random":
+        return spec
+    others = [n for n in baselines.names(env) if n != "random"]
+    return others[0] if others else None
+
+
+def check_level(level: float, noise: float, space) -> None:
+    if not 0.0 <= float(level) <= 1.0:
+        raise ValueError(f"level must be in [0, 1] (probability of the policy's action), got {level}")
+    if float(noise) < 0:
+        raise ValueError(f"noise must be >= 0, got {noise}")
+    if float(noise) > 0 and not (isinstance(space, Box) and not space.is_integer):
+        raise ValueError(f"noise applies to continuous (Box) actions; {space} is discrete: use --level")
+
+
+def behaviour(env, params, base_env, base_params, policy: Callable, noise: float = 0.0,
+              conservative_width: float | None = None) -> Act:
+    """The behaviour ``act(key, obs, state, level)`` on the (possibly wrapped) ``env``.
+
+    Order: controller -> conservative narrowing (realism) -> Gaussian noise -> mixing with random actions at
+    ``level``. Multi-agent policies and the random baseline get the env's action masks when they take them.
+    """
+    space = base_env.action_space(base_params)
+    check_level(0.0, noise, space)
+    act_pol = actor(env, params, policy)
+    act_rand = actor(env, params, baselines.random_policy(base_env, base_params))
+    if conservative_width is not None:
+        act_pol = conservative(act_pol, space, conservative_width)
+
+    def act(key, obs, state, level):
+        k_pol, k_rand, k_mix, k_noise = jax.random.split(key, 4)
+        a = act_pol(k_pol, obs, state)
+        if noise > 0:
+            half = (jnp.asarray(space.high) - jnp.asarray(space.low)) / 2
+            a = jnp.clip(a + noise * half * jax.random.normal(k_noise, a.shape), space.low, space.high).astype(a.dtype)
+        r = act_rand(k_rand, obs, state)
+        pick = jax.random.uniform(k_mix, jnp.shape(a)[:jnp.ndim(a) - len(space.shape)]) < level
+        pick = pick.reshape(pick.shape + (1,) * len(space.shape))
+        return jnp.where(pick, a, r).astype(a.dtype)
+
+    return act
