@@ -14,6 +14,8 @@ register("realax/SpectrumMA-v0", "realax.envs.spectrum:SpectrumMA", multi_agent=
          description="Several radios sharing a band (RFRL Gym MARL): they collide with entities and each other")
 register("realax/SMAX-v0", "realax.envs.smax:SMAX", multi_agent=True,
          description="StarCraft-style unit micromanagement (JaxMARL SMAX rules) against a heuristic enemy")
+register("realax/RoboTaxi-v0", "realax.envs.robotaxi:RoboTaxi",
+         description="Robo-taxi fleet rebalancing over city regions (RL4AMOD macro simulator, real city files)")
 
 
 def __getattr__(name: str):

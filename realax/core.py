@@ -78,6 +78,11 @@ class Environment(abc.ABC, Generic[TState, TParams]):
     def render(self, state: TState, params: TParams) -> np.ndarray:
         """An RGB picture ``uint8 [H, W, 3]`` of the state, for people (not for the hot path)."""
 
+    def validate_action(self, action: Any, params: TParams) -> None:
+        """Raise a ``ValueError`` for an action the adapters must refuse beyond its space's shape, range and
+        NaN checks (e.g. weights that are no distribution); ``action`` may carry leading batch axes.
+        Nothing by default."""
+
     # -- provided -------------------------------------------------------------------------------------
     def reset(self, key: jax.Array, params: TParams | None = None) -> tuple[Any, TState]:
         return self.reset_env(key, self.default_params if params is None else params)

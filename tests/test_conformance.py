@@ -135,8 +135,12 @@ def test_reset_to_restarts_from_a_state(made):
 def test_out_of_range_actions_inside_jit_are_replaced_and_counted(made):
     _, env, params = made
     _, state = env.reset(jax.random.key(0), params)
-    n = env.action_space(params).n
-    bad = jnp.full((env.num_agents,) if isinstance(env, MultiAgentEnv) else (), n + 3, jnp.int32)
+    space = env.action_space(params)
+    lead = (env.num_agents,) if isinstance(env, MultiAgentEnv) else ()
+    if hasattr(space, "n"):
+        bad = jnp.full(lead, space.n + 3, jnp.int32)
+    else:  # continuous actions: NaN everywhere
+        bad = jnp.full(lead + space.shape, jnp.nan, space.dtype)
     noop = jnp.full_like(bad, env.noop_action)
     out_bad = jax.jit(env.step)(jax.random.key(1), state, bad, params)
     out_ok = jax.jit(env.step)(jax.random.key(1), state, noop, params)
@@ -158,12 +162,14 @@ def test_gymnasium_check_env(env_id):
     check_env(env.unwrapped, skip_render_check=True)
     obs, _ = env.reset(seed=3)
     assert env.observation_space.contains(obs)
+    space = env.action_space
+    discrete = isinstance(space, gymnasium.spaces.Discrete)
     with pytest.raises(ValueError, match="outside the action space"):
-        env.step(env.action_space.n + 1)
+        env.step(space.n + 1 if discrete else space.low - 1)
     with pytest.raises(ValueError, match="shape"):
         env.step(np.array([1, 2]))
     with pytest.raises(ValueError, match="NaN"):
-        env.step(float("nan"))
+        env.step(float("nan") if discrete else np.full(space.shape, np.nan, space.dtype))
 
 
 @pytest.mark.parametrize("env_id", SINGLE)

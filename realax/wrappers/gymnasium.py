@@ -25,7 +25,8 @@ def _checked(action, space: gymnasium.spaces.Space) -> np.ndarray:
         raise ValueError(f"action has shape {a.shape}; expected {space.shape} for {space}")
     if not np.all(np.isfinite(a)):
         raise ValueError(f"action contains NaN or infinity: {action!r}")
-    if not np.all(a == np.round(a)) or not space.contains(a.astype(space.dtype)):
+    integral = np.issubdtype(space.dtype, np.integer)
+    if (integral and not np.all(a == np.round(a))) or not space.contains(a.astype(space.dtype)):
         raise ValueError(f"action {action!r} is outside the action space {space}")
     return a.astype(space.dtype)
 
@@ -58,6 +59,7 @@ class GymnasiumEnv(gymnasium.Env):
         if self._state is None:
             raise RuntimeError("call reset() before step()")
         a = _checked(action, self.action_space)
+        self.env.validate_action(a, self.params)
         self._key, sub = jax.random.split(self._key)
         obs, self._state, r, term, trunc, info = self._step(sub, self._state, jnp.asarray(a), self.params)
         info = {k: np.asarray(v) for k, v in info.items()}
@@ -100,6 +102,7 @@ class GymnasiumVectorEnv(gymnasium.vector.VectorEnv):
         if self._state is None:
             raise RuntimeError("call reset() before step()")
         a = _checked(actions, self.action_space)
+        self.env.validate_action(a, self.params)
         self._key, sub = jax.random.split(self._key)
         obs, self._state, r, term, trunc, info = self._step(jax.random.split(sub, self.num_envs), self._state,
                                                             jnp.asarray(a), self.params)
