@@ -11,7 +11,7 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
-from realax.baselines import spectrum
+from realax.baselines import robotaxi, spectrum
 from realax.core import Environment, MultiAgentEnv
 
 Policy = Callable[[jax.Array, jax.Array], jax.Array]
@@ -36,17 +36,24 @@ def random_policy(env: Environment, params) -> Policy:
 #: family-specific baselines: name -> (env class names it applies to, factory(env, params) -> policy)
 _FAMILY: dict[str, tuple[tuple[str, ...], Callable]] = {
     "sense_and_avoid": (("Spectrum", "SpectrumMA"), spectrum.sense_and_avoid),
+    "no_rebalancing": (("RoboTaxi",), robotaxi.no_rebalancing),
+    "equal_distribution": (("RoboTaxi",), robotaxi.equal_distribution),
+    "random": (("RoboTaxi",), robotaxi.dirichlet),  # RL4AMOD's random: Dirichlet(1), not a box sample
 }
 
 
+def _applies(name: str, env: Environment) -> bool:
+    return name in _FAMILY and type(env).__name__ in _FAMILY[name][0]
+
+
 def names(env: Environment) -> list[str]:
-    """Baselines that apply to ``env``."""
-    return ["random"] + [n for n, (kinds, _) in _FAMILY.items() if type(env).__name__ in kinds]
+    """Baselines that apply to ``env`` (a family entry named ``random`` replaces the generic one)."""
+    return ["random"] + [n for n in _FAMILY if n != "random" and _applies(n, env)]
 
 
 def get(name: str, env: Environment, params) -> Policy:
-    if name == "random":
-        return random_policy(env, params)
     if name not in names(env):
         raise ValueError(f"unknown baseline {name!r} for {type(env).__name__}; available: {names(env)}")
-    return _FAMILY[name][1](env, params)
+    if _applies(name, env):
+        return _FAMILY[name][1](env, params)
+    return random_policy(env, params)

@@ -1,0 +1,101 @@
+"""Robo-taxi baselines, after RL4AMOD's (``src/algos/registry.py``: ``no_rebalancing``, ``equal_distribution``,
+``random``, ``mpc``; research notes ``amod-recsys.md`` §1.7). The env turns an action (a distribution over
+regions) into integer targets and rebalancing flows, so each baseline is a distribution:
+
+- no rebalancing: the current idle distribution (targets = the idle counts, so nothing moves);
+- equal distribution: equal weights (RL4AMOD ``ed.py``: ``1 / nregion`` each);
+- random: a ``Dirichlet(1, ..., 1)`` sample (RL4AMOD ``random.py``), not a uniform box sample;
+- MPC oracle: HiGHS over a short horizon with the episode's true demand (``reference.mpc_plan``), acting
+  through the same action. It needs the state (the true demand is not in the observation), so it is a
+  host loop (``mpc_oracle_episodes``), not a ``policy(key, obs)``, and is not in ``realax.baselines.names``.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def _features(env) -> int:
+    return 1 + 2 * env.horizon
+
+
+def no_rebalancing(env, params):
+    f = _features(env)
+    return lambda key, obs: obs.reshape(env.n, f)[:, 0] + 1e-8  # positive sum even with no idle vehicle
+
+
+def equal_distribution(env, params):
+    return lambda key, obs: jnp.ones((env.n,), jnp.float32)
+
+
+def dirichlet(env, params):
+    return lambda key, obs: jax.random.dirichlet(key, jnp.ones((env.n,), jnp.float32))
+
+
+def _largest_remainder(counts: np.ndarray, total: int) -> np.ndarray:
+    base = np.floor(np.maximum(counts, 0) + 1e-9)
+    order = np.argsort(-(counts - base))
+    base[order[: max(int(total - base.sum()), 0)]] += 1
+    return base
+
+
+def mpc_action(env, state, params, lookahead: int = 6) -> np.ndarray:
+    """The oracle's action in ``state``: the first-step targets of ``reference.mpc_plan`` over ``lookahead``
+    steps of the true demand, as a distribution."""
+    from realax.envs.robotaxi.reference import mpc_plan
+
+    m = np.asarray(params.mask)
+    t = int(state.t)
+    steps = np.clip(np.arange(t, t + lookahead), 0, env.periods - 1)
+    demand = np.asarray(jax.vmap(lambda s: env.demand(state, params, s))(jnp.arange(t, t + lookahead)))
+    sel = np.ix_(m, m)
+    idle = np.asarray(state.idle)[m]
+    total = int(idle.sum())
+    if total == 0:
+        return np.ones(env.n, np.float32)
+    plan = mpc_plan(idle, np.asarray(state.arrivals)[:, m], demand[:, m][:, :, m],
+                    np.asarray(params.price)[steps][:, m][:, :, m], np.asarray(params.trip_steps)[steps][:, m][:, :, m],
+                    np.asarray(params.reb_steps)[sel], float(params.beta))
+    out = np.zeros(env.n, np.float32)
+    out[m] = _largest_remainder(plan, total) / total
+    return out
+
+
+def mpc_oracle_episodes(env, params, key, episodes: int, lookahead: int = 6) -> dict[str, np.ndarray]:
+    """Run ``episodes`` episodes of the MPC oracle on the host (jitted env, one HiGHS solve per step).
+    Returns per-episode sums of ``reward``, ``profit``, ``rebalancing_cost``, ``served``, ``demand``."""
+    reset, step = jax.jit(env.reset_env), jax.jit(env.step_env)
+    keys = ("profit", "rebalancing_cost", "served", "demand")
+    out = {k: np.zeros(episodes) for k in ("reward", *keys)}
+    for e, k in enumerate(jax.random.split(key, episodes)):
+        _, state = reset(k, params)
+        for _ in range(int(params.max_steps)):
+            a = jnp.asarray(mpc_action(env, state, params, lookahead))
+            _, state, r, _, _, info = step(k, state, a, params)
+            out["reward"][e] += float(r)
+            for name in keys:
+                out[name][e] += float(info[name])
+    return out
+
+
+def episode_totals(env, params, policy, key, episodes: int) -> dict[str, jax.Array]:
+    """Per-episode sums of ``reward``, ``profit``, ``rebalancing_cost``, ``served``, ``demand`` and
+    ``invalid_action`` for a ``policy(key, obs)``, ``episodes`` episodes vmapped in one jitted call."""
+    names = ("profit", "rebalancing_cost", "served", "demand", "invalid_action")
+
+    def episode(k):
+        k0, k1 = jax.random.split(k)
+        obs, state = env.reset_env(k0, params)
+
+        def body(carry, kt):
+            obs, state = carry
+            ka, ks = jax.random.split(kt)
+            obs, state, r, _, _, info = env.step_env(ks, state, policy(ka, obs), params)
+            return (obs, state), {"reward": r, **{n: info[n].astype(jnp.float32) for n in names}}
+
+        _, out = jax.lax.scan(body, (obs, state), jax.random.split(k1, int(params.max_steps)))
+        return jax.tree.map(lambda x: x.sum(0), out)
+
+    return jax.jit(jax.vmap(episode))(jax.random.split(key, episodes))
