@@ -250,6 +250,8 @@ def gymnasium_spec(spec: DataSpec):
         return None
     import gymnasium
 
+    if spec.env_id not in gymnasium.registry:
+        return None
     base = gymnasium.spec(spec.env_id)
     return dataclasses.replace(base, kwargs={**base.kwargs, **spec.env_kwargs})
 

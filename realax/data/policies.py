@@ -1,7 +1,8 @@
 """Behaviour policies for datasets: a named policy, mixed with random actions at a level, plus noise.
 
-Policies are ``random``, any baseline of ``realax.baselines`` by name, or a folder written by
-``realax train``. Behaviour levels follow NeoRL (Qin et al., "NeoRL: A Near Real-World Benchmark for Offline
+Policies are ``random``, any baseline of ``realax.baselines`` by name, a folder written by
+``realax train``, or ``module:factory`` with ``factory(env, params) -> policy(key, obs)`` (a controller of
+your own). Behaviour levels follow NeoRL (Qin et al., "NeoRL: A Near Real-World Benchmark for Offline
 Reinforcement Learning", NeurIPS 2022 Datasets & Benchmarks; code ``polixir/NeoRL``): there, the data of a
 level come from a SAC policy at ~25/50/75 % of the expert return, with 80 % of the actions the policy's mean
 and 20 % sampled. Here ``level`` is the probability that an action is the given policy's (otherwise it is
@@ -13,6 +14,7 @@ from random to the policy (NeoRL-2: "returns ranging from 50% to 80% of the expe
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 from collections.abc import Callable
@@ -53,8 +55,15 @@ def resolve(spec: str, env_id: str, env, params) -> Callable:
         return experiment.load_policy(folder, env, params)
     if spec in baselines.names(env):
         return baselines.get(spec, env, params)
-    raise ValueError(f"unknown policy {spec!r} for {env_id}: use one of {baselines.names(env)} "
-                     f"or a folder written by `realax train`")
+    if ":" in spec:  # "module:factory", factory(env, params) -> policy (a controller of your own)
+        module, _, attr = spec.partition(":")
+        try:
+            factory = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as e:
+            raise ValueError(f"policy {spec!r}: cannot import {attr!r} from {module!r} ({e})") from None
+        return factory(env, params)
+    raise ValueError(f"unknown policy {spec!r} for {env_id}: use one of {baselines.names(env)}, "
+                     f"a folder written by `realax train`, or module:factory")
 
 
 def default_expert(spec: str, env) -> str | None:
