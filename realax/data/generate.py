@@ -59,6 +59,8 @@ class DataSpec:
     def validate(self) -> None:
         if int(self.episodes) < 1:
             raise ValueError(f"episodes must be >= 1, got {self.episodes}")
+        if not 0.0 <= float(self.level) <= 1.0:
+            raise ValueError(f"level must be in [0, 1] (probability of the policy's action), got {self.level}")
         if not 0.0 <= float(self.val_fraction) < 1.0:
             raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
 

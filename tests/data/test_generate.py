@@ -1,0 +1,97 @@
+"""Collection: whole episodes in the right number, the agent axis kept, metadata, and the command's errors."""
+
+from __future__ import annotations
+
+import json
+
+import jax
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from realax.cli import app
+from realax.data import minari_io
+from realax.data.generate import DataSpec, behaviour_of, build, collect, generate_dataset
+from realax.data.realism import RealismConfig
+
+runner = CliRunner()
+
+
+def test_collect_returns_whole_episodes_in_stream_order(chain_id):
+    spec = DataSpec(chain_id, policy="random", episodes=37)
+    setup = build(spec)
+    eps = collect(setup.env, setup.params, behaviour_of(setup, spec), jax.random.key(0), 37, max_envs=8,
+                  chunk=3, progress=False)
+    assert eps.num_episodes == 37 and eps.num_steps == eps.lengths.sum() == len(eps.rewards)
+    ends = eps.starts + eps.lengths - 1
+    done = eps.terminations | eps.truncations
+    assert done[ends].all() and done.sum() == 37  # each episode ends exactly at its last row
+    s = eps.starts
+    assert (eps.observations[s] == 0).all()  # every episode starts at the chain's start
+    inner = np.setdiff1d(np.arange(eps.num_steps), ends)
+    np.testing.assert_array_equal(eps.next_observations[inner], eps.observations[inner + 1])
+    assert (eps.lengths <= 8).all() and (eps.truncations[ends] == (eps.lengths == 8) & ~eps.terminations[ends]).all()
+
+
+def test_multi_agent_dataset_keeps_the_agent_axis(tmp_path, monkeypatch):
+    import minari
+
+    realism = RealismConfig(action_delay=1, cost_budget=3.0)
+    spec = DataSpec("realax/SpectrumMA-v0", policy="sense_and_avoid", episodes=6, level=0.8, realism=realism,
+                    env_kwargs={"max_steps": 20})
+    path, meta = generate_dataset(spec, tmp_path / "spectrum-ma-v0", progress=False)
+    a = 4  # the default marl_mixed scenario has four radios
+    assert meta["multi_agent"] and len(meta["agents"]) == a and meta["realism"] == realism.to_dict()
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
+    ds = minari.load_dataset("spectrum-ma-v0")
+    assert ds.observation_space.shape == (a, 8, 10) and ds.action_space.shape == (a,)
+    ep = ds[0]
+    assert ep.observations.shape == (21, a, 8, 10) and ep.actions.shape == (20, a) and ep.rewards.shape == (20, a)
+    assert ep.infos["cost"].shape == (21, 1) and ep.infos["cost"][0, 0] == 0
+    # the cost is 1 where the radios' summed reward is negative (threshold 0)
+    np.testing.assert_array_equal(ep.infos["cost"][1:, 0], (ep.rewards.sum(1) < 0).astype(np.float32))
+    assert minari_io.verify(path) == []
+    n = np.load(minari_io.export(path, "neorl", tmp_path / "npz")[0])
+    assert n["obs"].shape[1:] == (a, 8, 10) and n["action"].shape[1:] == (a,) and n["reward"].shape[1:] == (a,)
+    assert n["costs"].shape == (len(n["obs"]), 1)
+
+
+def test_single_agent_dataset_recovers_its_gymnasium_env(tmp_path):
+    spec = DataSpec("realax/Spectrum-v0", policy="random", episodes=3, env_kwargs={"scenario": "constant",
+                                                                                 "max_steps": 10})
+    path, _ = generate_dataset(spec, tmp_path / "spectrum-v0", progress=False)
+    env = minari_io.load(path).recover_environment()
+    assert env.unwrapped.params.max_steps == 10 and env.observation_space.shape == (8, 10)
+
+
+def test_cli_generate_and_measure_json(chain_id, tmp_path):
+    out = tmp_path / "chain-v0"
+    r = runner.invoke(app, ["data", "generate", chain_id, "--policy", "chain_env:go_right", "--episodes", "50",
+                            "--level", "0.5", "--seed", "1", "--out", str(out), "--quiet"])
+    assert r.exit_code == 0, r.output
+    assert "50 episodes" in r.output and "transitions/s" in r.output
+    res = json.loads(runner.invoke(app, ["data", "measure", str(out), "--json"]).output)
+    assert 0 < res["tq"] < 1 and 0.5 <= res["saco"] <= 1.0 and res["reference_unique_pairs"] == 8
+
+
+@pytest.mark.parametrize("args, message", [
+    (["realax/Nope-v0"], "unknown environment id"),
+    (["realax/Spectrum-v0", "--policy", "oracle"], "unknown policy 'oracle'"),
+    (["realax/Spectrum-v0", "--level", "1.5"], "level must be in [0, 1]"),
+    (["realax/Spectrum-v0", "--noise", "0.1"], "noise applies to continuous"),
+    (["realax/Spectrum-v0", "--episodes", "0"], "episodes must be >= 1"),
+    (["realax/Spectrum-v0", "--disturbance", "wind"], "'action' or 'param:<field>'"),
+])
+def test_cli_generate_rejects_bad_input(tmp_path, args, message):
+    base = ["data", "generate", *args[:1], "--out", str(tmp_path / "x-v0"), "--quiet"]
+    if "--episodes" not in args:
+        base += ["--episodes", "2"]
+    r = runner.invoke(app, base + args[1:])
+    assert r.exit_code != 0 and message in " ".join(r.output.split()), r.output
+    assert not (tmp_path / "x-v0").exists()
+
+
+def test_a_folder_that_is_not_an_agent_is_refused(tmp_path):
+    r = runner.invoke(app, ["data", "generate", "realax/Spectrum-v0", "--policy", str(tmp_path), "--episodes", "2",
+                            "--out", str(tmp_path / "x-v0")])
+    assert r.exit_code != 0 and "not a saved agent" in " ".join(r.output.split())
