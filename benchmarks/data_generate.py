@@ -1,0 +1,92 @@
+"""Dataset collection rate: ``realax data generate`` beside Minari's ``DataCollector`` loop, in one run.
+
+    python benchmarks/data_generate.py                     # 1,000,000 realax transitions, 20,000 Minari ones
+    python benchmarks/data_generate.py --episodes 2000 --minari-steps 5000   # quicker
+
+Both collect ``realax/Spectrum-v0`` (default scenario, 100-step episodes) with uniformly random actions and
+write a Minari dataset (HDF5). realax: the ``realax data generate`` command in a fresh process, timed from
+start to exit (JAX start-up, compilation, the reference returns, checksums and the atomic rename included),
+then ``realax data verify`` and ``minari.load_dataset`` on the result. Minari: the documented recipe
+(Farama-Foundation/Minari ``docs``: ``env = DataCollector(gym.make(...))``, a Python loop of ``env.step``,
+then ``env.create_dataset(...)``) on realax's Gymnasium adapter, timed over the loop and ``create_dataset``
+(environment construction and the first, compiling, step apart). Issue 5's goal: >= 1 M transitions in
+under 2 minutes on the 2-core CPU machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+
+def run_realax(episodes: int, root: Path) -> tuple[float, int, str]:
+    out = root / "spectrum-random-v0"
+    cmd = [sys.executable, "-m", "realax.cli", "data", "generate", "realax/Spectrum-v0", "--policy", "random",
+           "--episodes", str(episodes), "--out", str(out), "--quiet"]
+    t0 = time.perf_counter()
+    res = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - t0
+    check = subprocess.run([sys.executable, "-m", "realax.cli", "data", "verify", str(out)], capture_output=True,
+                           text=True, check=True)
+    import minari
+
+    os.environ["MINARI_DATASETS_PATH"] = str(root)
+    ds = minari.load_dataset(out.name)
+    return wall, ds.total_steps, res.stdout.strip() + "\n" + check.stdout.strip()
+
+
+def run_minari(steps: int, root: Path) -> tuple[float, int, int]:
+    import gymnasium
+    import minari
+
+    import realax  # noqa: F401  (registers the Gymnasium ids)
+
+    os.environ["MINARI_DATASETS_PATH"] = str(root)
+    env = minari.DataCollector(gymnasium.make("realax/Spectrum-v0"))
+    env.reset(seed=0)
+    env.step(env.action_space.sample())  # compile the jitted step outside the timing
+    env.reset(seed=1)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        _, _, term, trunc, _ = env.step(env.action_space.sample())
+        if term or trunc:
+            env.reset()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ds = env.create_dataset("minari-collector-v0", algorithm_name="random", author="realax benchmark")
+    return time.perf_counter() - t0, steps, ds.total_steps  # the dataset also holds the 1-step warm-up episode
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--episodes", type=int, default=10_000, help="realax episodes (100 transitions each)")
+    ap.add_argument("--minari-steps", type=int, default=20_000, help="transitions for the DataCollector loop")
+    args = ap.parse_args()
+    from realax import _xla
+
+    _xla.configure()
+    import jax
+
+    print(f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}), {os.cpu_count()} CPUs")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        wall, n, log = run_realax(args.episodes, root / "realax")
+        print(f"$ realax data generate realax/Spectrum-v0 --policy random --episodes {args.episodes} --out ...\n{log}")
+        m_wall, m_n, m_stored = run_minari(args.minari_steps, root / "minari")
+    a, b = n / wall, m_n / m_wall
+    print(f"realax data generate: {n:>9,d} transitions in {wall:6.1f} s  -> {a:>10,.0f} transitions/s "
+          f"(whole command; minari.load_dataset opens it)")
+    print(f"Minari DataCollector: {m_n:>9,d} transitions in {m_wall:6.1f} s  -> {b:>10,.0f} transitions/s "
+          f"(Python loop on gymnasium.make('realax/Spectrum-v0') + create_dataset; {m_stored:,d} stored)")
+    goal = f"; 1 M transitions {'under' if wall < 120 else 'NOT under'} 2 minutes" if n >= 1_000_000 else ""
+    print(f"ratio realax / Minari: {a / b:.1f}x{goal}")
+
+
+if __name__ == "__main__":
+    main()
