@@ -10,6 +10,7 @@ returns from a ``DataSpec`` and returns the episodes and their metadata; ``minar
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import time
 from typing import Any
@@ -112,11 +113,41 @@ def collect(env, params, act, key: jax.Array, episodes: int, level: float | tupl
     lo, hi = (level, level) if np.isscalar(level) else level
     levels = jnp.linspace(float(lo), float(hi), n, dtype=jnp.float32) if n > 1 else jnp.full((1,), lo, jnp.float32)
     k_reset, k_run = jax.random.split(key)
-    obs, state = jax.jit(jax.vmap(env.reset, in_axes=(0, None)))(jax.random.split(k_reset, n), params)
+    obs, state = _reset_runner(env)(jax.random.split(k_reset, n), params)
     probe = jax.eval_shape(lambda: env.step(k_reset, jax.tree.map(lambda x: x[0], state),
                                             act(k_reset, obs[0], jax.tree.map(lambda x: x[0], state), levels[0]),
                                             params)[5])
-    has_cost = "cost" in probe
+    run_chunk = _chunk_runner(env, act, T, "cost" in probe)
+    carry = (obs, state, jax.random.split(k_run, n))
+    bound = math.ceil(q * max_steps / T) + 1
+    chunks, done_count = [], np.zeros(n, np.int64)
+    from tqdm import tqdm
+
+    bar = tqdm(total=bound - 1, desc=desc, unit="chunk", disable=not progress)
+    for _ in range(bound + 1):
+        carry, rec = run_chunk(carry, levels, params)
+        rec = jax.device_get(rec)
+        chunks.append(rec)
+        done_count += (rec["term"] | rec["trunc"]).sum(0)
+        bar.update(1)
+        bar.set_postfix(episodes=int(np.minimum(done_count, q).sum()), transitions=len(chunks) * T * n)
+        if done_count.min() >= q:
+            break
+    bar.close()
+    if done_count.min() < q:
+        raise RuntimeError(f"episodes did not end within {bound} chunks of {T} steps (max_steps={max_steps})")
+    return _assemble(chunks, n, q, int(episodes), "cost" in probe)
+
+
+@functools.lru_cache(maxsize=32)
+def _reset_runner(env):
+    return jax.jit(jax.vmap(env.reset, in_axes=(0, None)))
+
+
+@functools.lru_cache(maxsize=32)
+def _chunk_runner(env, act, T: int, has_cost: bool):
+    """One jitted chunk, ``run_chunk(carry, levels, params) -> (carry, records [T, N, ...])``; cached per
+    (env, behaviour), so collecting again with the same behaviour (other levels, keys) does not recompile."""
 
     def one_env(k, o, s, lvl, p):
         k_act, k_env = jax.random.split(k)
@@ -128,7 +159,7 @@ def collect(env, params, act, key: jax.Array, episodes: int, level: float | tupl
         return o2, s2, rec
 
     @jax.jit
-    def run_chunk(carry, p):
+    def run_chunk(carry, levels, p):
         def body(c, _):
             o, s, k = c
             ks = jax.vmap(jax.random.split)(k)
@@ -137,25 +168,7 @@ def collect(env, params, act, key: jax.Array, episodes: int, level: float | tupl
 
         return jax.lax.scan(body, carry, None, length=T)
 
-    carry = (obs, state, jax.random.split(k_run, n))
-    bound = math.ceil(q * max_steps / T) + 1
-    chunks, done_count = [], np.zeros(n, np.int64)
-    from tqdm import tqdm
-
-    bar = tqdm(total=bound - 1, desc=desc, unit="chunk", disable=not progress)
-    for _ in range(bound + 1):
-        carry, rec = run_chunk(carry, params)
-        rec = jax.device_get(rec)
-        chunks.append(rec)
-        done_count += (rec["term"] | rec["trunc"]).sum(0)
-        bar.update(1)
-        bar.set_postfix(episodes=int(np.minimum(done_count, q).sum()), transitions=len(chunks) * T * n)
-        if done_count.min() >= q:
-            break
-    bar.close()
-    if done_count.min() < q:
-        raise RuntimeError(f"episodes did not end within {bound} chunks of {T} steps (max_steps={max_steps})")
-    return _assemble(chunks, n, q, int(episodes), has_cost)
+    return run_chunk
 
 
 def _assemble(chunks: list[dict], n: int, q: int, episodes: int, has_cost: bool) -> Episodes:
@@ -183,7 +196,10 @@ def calibrate_level(setup: Setup, spec: DataSpec, fraction: float, episodes: int
         raise ValueError(f"return fraction must be in [0, 1], got {fraction}")
     act = behaviour_of(setup, spec)
     key = jax.random.key(spec.seed + 7919)
-    ret = lambda lvl: mean_return(setup, lambda k, o, s, _l: act(k, o, s, lvl), key, episodes)
+
+    def ret(lvl):  # the same behaviour at another level: one compilation for all calls
+        return float(collect(setup.env, setup.params, act, key, episodes, level=lvl, progress=False).returns().mean())
+
     r0, r1 = ret(0.0), ret(1.0)
     target = r0 + fraction * (r1 - r0)
     lo, hi = 0.0, 1.0

@@ -95,3 +95,19 @@ def test_a_folder_that_is_not_an_agent_is_refused(tmp_path):
     r = runner.invoke(app, ["data", "generate", "realax/Spectrum-v0", "--policy", str(tmp_path), "--episodes", "2",
                             "--out", str(tmp_path / "x-v0")])
     assert r.exit_code != 0 and "not a saved agent" in " ".join(r.output.split())
+
+
+def test_calibrate_level_hits_a_fraction_of_the_expert_return(chain_id):
+    from realax.data.generate import calibrate_level
+
+    spec = DataSpec(chain_id, policy="chain_env:go_right", episodes=10)
+    setup = build(spec)
+    level = calibrate_level(setup, spec, 0.5, episodes=256)
+    act = behaviour_of(setup, spec)
+    ret = lambda lv: collect(setup.env, setup.params, act, jax.random.key(5), 256, level=lv,  # noqa: E731
+                             progress=False).returns().mean()
+    r0, r1 = ret(0.0), ret(1.0)
+    assert r1 == 1.0 and 0.0 < level < 1.0
+    assert abs((ret(level) - r0) / (r1 - r0) - 0.5) < 0.1  # on fresh episodes
+    with pytest.raises(ValueError, match="fraction"):
+        calibrate_level(setup, spec, 1.5)
