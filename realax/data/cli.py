@@ -66,6 +66,7 @@ def generate(
     conservative: Annotated[float | None, _realism("Width of a narrow action distribution around the policy.")] = None,
     num_envs: Annotated[int, typer.Option(help="Most environments stepped side by side.")] = 1024,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing dataset folder.")] = False,
+    measure: Annotated[bool, typer.Option(help="Also compute TQ and SACo and store them in the metadata.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ):
     """Collect a dataset with vectorised JAX rollouts and write it in the Minari format (atomically)."""
@@ -85,7 +86,8 @@ def generate(
             typer.echo(f"level {found:.4f} gives {return_fraction:.0%} of the way from random to {policy}")
             spec = DataSpec(**{**spec.__dict__, "level": found})
         t0 = time.perf_counter()
-        path, meta = generate_dataset(spec, out, progress=not quiet, overwrite=overwrite, max_envs=num_envs)
+        path, meta = generate_dataset(spec, out, progress=not quiet, overwrite=overwrite, max_envs=num_envs,
+                                      measure=measure)
     except (ValueError, TypeError, FileExistsError) as e:
         raise typer.BadParameter(str(e)) from None
     wall = time.perf_counter() - t0
@@ -96,6 +98,8 @@ def generate(
                f"{steps / wall:,.0f} transitions/s")
     typer.echo(f"behaviour return {meta['behaviour_return']:.2f}; ref_min {meta.get('ref_min_score')}, "
                f"ref_max {meta.get('ref_max_score')}")
+    if "measures" in meta:
+        typer.echo(f"TQ {meta['measures']['tq']:.4f}, SACo {meta['measures']['saco']:.4f} (stored in the metadata)")
 
 
 @app.command()
@@ -134,6 +138,8 @@ def measure(
                f"expert {res['expert_return']:.3f} [{res['expert_policy']}])")
     typer.echo(f"  SACo {res['saco']:.4f}  ({res['unique_pairs']} unique state-action pairs; reference "
                f"{res['reference_unique_pairs']}: {res['reference']})")
+    if "warning" in res:
+        typer.echo(f"  note: {res['warning']}")
 
 
 @app.command()

@@ -275,8 +275,9 @@ def gymnasium_spec(spec: DataSpec):
 
 
 def generate_dataset(spec: DataSpec, out, progress: bool = True, overwrite: bool = False,
-                     max_envs: int = 1024) -> tuple[Any, dict]:
-    """Generate ``spec`` and write it to ``out`` (atomically, Minari format): ``(path, metadata)``."""
+                     max_envs: int = 1024, measure: bool = False) -> tuple[Any, dict]:
+    """Generate ``spec`` and write it to ``out`` (atomically, Minari format): ``(path, metadata)``.
+    ``measure``: also compute TQ and SACo (``measures``) and store them, with the binning, in the metadata."""
     from pathlib import Path
 
     from realax.data import minari_io
@@ -285,6 +286,13 @@ def generate_dataset(spec: DataSpec, out, progress: bool = True, overwrite: bool
     if out.exists() and not overwrite:  # fail before spending the time to collect
         raise FileExistsError(f"{out} exists; choose another folder or overwrite it")
     eps, meta = generate(spec, progress=progress, max_envs=max_envs)
+    if measure:
+        from realax.data import measures
+
+        if meta["expert_policy"] is None:
+            raise ValueError(f"{spec.env_id} has no non-random baseline to serve as the expert: pass an expert")
+        refs = measures.references(spec, meta["expert_policy"], max_envs=max_envs, progress=progress)
+        meta["measures"] = {**measures.measure_episodes(eps, refs), "reference": measures.REPLAY_PROXY}
     setup = build(spec)
     obs_space, act_space = minari_io.gym_spaces(setup.env, setup.params, setup.multi_agent)
     t0 = time.perf_counter()

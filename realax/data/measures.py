@@ -35,6 +35,9 @@ from realax.data.episodes import Episodes
 from realax.data.generate import DataSpec, behaviour_of, build, collect
 
 EDGES = 100  # np.linspace(min, max, num=100) per dimension, as Schweighofer et al.'s get_unique_states
+REPLAY_PROXY = "replay proxy: expert with random actions, level linear 0 -> 1 over the streams"
+#: beyond this many binned (continuous) dimensions nearly every pair is unique and SACo says little
+MANY_DIMS = 20
 
 
 def tq(returns: np.ndarray, random_return: float, expert_return: float) -> float:
@@ -87,7 +90,12 @@ def saco(data: Episodes, reference: Episodes, edges: int = EDGES) -> tuple[float
     binning = fit_binning(reference.observations, reference.actions, edges)
     u_data = unique_pairs(data.observations, data.actions, binning)
     u_ref = unique_pairs(reference.observations, reference.actions, binning)
-    return u_data / u_ref, {"unique_pairs": u_data, "reference_unique_pairs": u_ref, "binning": binning}
+    details = {"unique_pairs": u_data, "reference_unique_pairs": u_ref, "binning": binning}
+    binned = len(binning["exact"]) - sum(binning["exact"])
+    if binned > MANY_DIMS:
+        details["warning"] = (f"{binned} continuous dimensions binned {edges} ways each: almost every pair is "
+                              f"unique, so SACo mostly counts transitions")
+    return u_data / u_ref, details
 
 
 def references(spec: DataSpec, expert: str, max_envs: int = 1024, progress: bool = False) -> dict[str, Episodes]:
@@ -122,7 +130,7 @@ def measure(path: Path | str, reference: Path | str | None = None, expert: str |
         raise ValueError(f"{spec.env_id} has no non-random baseline to serve as the expert; pass an expert "
                          f"policy (a folder written by `realax train`)")
     refs = references(spec, expert, max_envs=int(meta.get("max_envs", 1024)), progress=progress)
-    source = "replay proxy: expert with random actions, level linear 0 -> 1 over the streams"
+    source = REPLAY_PROXY
     if reference is not None:
         refs["replay"], source = minari_io.read(reference), str(reference)
     out = measure_episodes(minari_io.read(path), refs, edges)

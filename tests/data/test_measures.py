@@ -85,14 +85,15 @@ def test_replay_proxy_levels_rise_over_streams(chain_id):
     assert ret[-8:].mean() > ret[:8].mean() and ret[-1] == 1.0
 
 
-def test_measure_from_disk_matches_in_memory(chain_id, tmp_path):
+def test_measures_stored_at_generation_match_a_later_measure(chain_id, tmp_path):
+    from realax.data import minari_io
     from realax.data.generate import generate_dataset
 
     spec = DataSpec(chain_id, policy=EXPERT, episodes=100, level=0.7)
-    path, _ = generate_dataset(spec, tmp_path / "chain-v0", progress=False)
+    path, _ = generate_dataset(spec, tmp_path / "chain-v0", progress=False, measure=True)
+    stored = minari_io.metadata(path)["measures"]
     res = measures.measure(path)
-    eps, _ = generate(spec, progress=False, references=False)
-    refs = measures.references(spec, EXPERT)
-    mem = measures.measure_episodes(eps, refs)
-    assert res["tq"] == mem["tq"] and res["saco"] == mem["saco"] and res["expert_policy"] == EXPERT
-    assert res["binning"]["exact"] == [True, True]  # integer states and discrete actions: no bins
+    assert res["tq"] == stored["tq"] and res["saco"] == stored["saco"] and res["expert_policy"] == EXPERT
+    assert 0 < res["tq"] < 1 and res["reference_unique_pairs"] == 8
+    assert stored["binning"]["exact"] == [True, True]  # integer states and discrete actions: no bins
+    assert minari_io.verify(path) == []
