@@ -48,6 +48,7 @@ from flax import struct
 
 from realax.core import Environment, EnvParams
 from realax.envs.robotaxi import city as cities
+from realax.envs.robotaxi.demand import poisson, terms_for
 from realax.envs.robotaxi.matching import match
 from realax.envs.robotaxi.rebalance import rebalance, targets
 from realax.spaces import Box
@@ -87,13 +88,14 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
     noop_action = 1.0  # equal weights: the equal-distribution action
 
     def __init__(self, city: str = "grid", *, scenario: str | None = None, n_regions: int | None = None,
-                 max_travel_steps: int | None = None, periods: int = 40, horizon: int = 6,
+                 max_travel_steps: int | None = None, max_rate: float | None = None, periods: int = 40, horizon: int = 6,
                  max_steps: int = 20, **city_kwargs):
         """``city`` (or ``scenario``, its alias for the ``realax`` command): ``"grid"`` or an RL4AMOD JSON
         path; ``city_kwargs`` go to ``city.grid_city`` or ``city.load_city`` (``calibration``,
         ``demand_ratio``, ``start_hour``, ``cost_per_minute``, ``step_minutes``). Shapes: ``n_regions``
         (default: the city's), ``max_travel_steps`` (default: the city's longest trip), ``periods`` of demand
-        read from the file (RL4AMOD: 2 * max_steps), ``horizon`` steps of forecast in the observation."""
+        read from the file (RL4AMOD: 2 * max_steps), ``horizon`` steps of forecast in the observation,
+        ``max_rate`` the largest Poisson mean the demand sampler covers (default: the city's)."""
         if scenario is not None:
             city = scenario
         for name, v in {"periods": periods, "horizon": horizon, "max_steps": max_steps}.items():
@@ -103,6 +105,7 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
         self._city_kwargs = city_kwargs
         self.city = self.load(city)
         self.n = int(n_regions or self.city.n)
+        self.terms = terms_for(self.city.rate.max(initial=0.0) if max_rate is None else max_rate)
         self.buffer = max(int(max_travel_steps or self.city.max_travel_steps) + 2, self.horizon)
         self._default = self.params_for(self.city)
 
@@ -114,12 +117,15 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
     def params_for(self, city, **kwargs) -> RoboTaxiParams:
         """Params of ``city`` padded to this env's ``n`` regions."""
         c = self.load(city, **kwargs)
-        n, p = self.n, self.periods
+        n = self.n
         if c.n > n:
             raise ValueError(f"city {c.name} has {c.n} regions; this env holds n_regions={n}")
         if c.max_travel_steps + 2 > self.buffer:
             raise ValueError(f"city {c.name} has trips of {c.max_travel_steps} steps; this env holds "
                              f"max_travel_steps={self.buffer - 2}")
+        if abs(terms_for(c.rate.max(initial=0.0))) > abs(self.terms) or (terms_for(c.rate.max(initial=0.0)) < 0 < self.terms):
+            raise ValueError(f"city {c.name} has mean demands up to {c.rate.max():.1f} per step; this env "
+                             f"samples up to max_rate={self.terms} terms (build it with a larger max_rate)")
         k = c.n
         pad2 = lambda a, fill: np.pad(a, [(0, 0)] * (a.ndim - 2) + [(0, n - k), (0, n - k)], constant_values=fill)
         pad1 = lambda a: np.pad(a, [(0, n - k)] + [(0, 0)] * (a.ndim - 1))
@@ -140,7 +146,8 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
         shape_args = {k: kwargs.pop(k) for k in ("periods", "horizon", "max_steps") if k in kwargs}
         loaded = [_load(c, shape_args.get("periods", 40), **kwargs) for c in city_list]
         env = cls(loaded[0], **shape_args, n_regions=max(c.n for c in loaded),
-                  max_travel_steps=max(c.max_travel_steps for c in loaded))
+                  max_travel_steps=max(c.max_travel_steps for c in loaded),
+                  max_rate=max(float(c.rate.max(initial=0.0)) for c in loaded))
         ps = [env.params_for(c) for c in loaded]
         return env, jax.tree.map(lambda *a: jnp.stack([jnp.asarray(x) for x in a]), *ps)
 
@@ -170,7 +177,7 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
         true demand)."""
         key = jax.random.fold_in(jax.random.wrap_key_data(state.demand_key), t)
         lam = params.rate[jnp.clip(t, 0, self.periods - 1)] * (t < self.periods)
-        return jax.random.poisson(key, lam).astype(jnp.int32)
+        return poisson(key, lam, self.terms)
 
     def reset_env(self, key, params):
         n = self.n

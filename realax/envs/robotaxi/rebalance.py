@@ -88,27 +88,26 @@ def transport(surplus: jax.Array, deficit: jax.Array, cost: jax.Array, max_paths
         dsink = true[jstar]
         ok = dsink < _INF
 
-        def walk(_, st):  # from the target sink back to the start source: bottleneck
+        def walk(st):  # from the target sink back to the start source: the bottleneck
             j, m, alive = st
             i = pred_t[j]
             start = pred_s[i] < 0
-            m = jnp.where(alive, jnp.minimum(m, jnp.where(start, s[i], f[i, pred_s[i]])), m)
-            return jnp.where(alive & ~start, pred_s[i], j), m, alive & ~start
+            m = jnp.minimum(m, jnp.where(start, s[i], f[i, pred_s[i]]))
+            return jnp.where(start, j, pred_s[i]), m, ~start
 
-        _, m, _ = jax.lax.fori_loop(0, n, walk, (jstar, e[jstar], ok))
+        _, m, _ = jax.lax.while_loop(lambda st: st[2], walk, (jstar, e[jstar], ok))
         m = jnp.where(ok, m, 0)
 
-        def push(_, st):
-            j, s, f, alive = st
+        def push(st):  # add m on forward arcs, remove it from reverse arcs and from the start's supply
+            j, s, f, _ = st
             i = pred_t[j]
             start = pred_s[i] < 0
-            mm = jnp.where(alive, m, 0)
-            f = f.at[i, j].add(mm)
-            f = f.at[i, jnp.maximum(pred_s[i], 0)].add(jnp.where(start, 0, -mm))
-            s = s.at[i].add(jnp.where(start, -mm, 0))
-            return jnp.where(alive & ~start, pred_s[i], j), s, f, alive & ~start
+            f = f.at[i, j].add(m)
+            f = f.at[i, jnp.maximum(pred_s[i], 0)].add(jnp.where(start, 0, -m))
+            s = s.at[i].add(jnp.where(start, -m, 0))
+            return jnp.where(start, j, pred_s[i]), s, f, ~start
 
-        _, s, f, _ = jax.lax.fori_loop(0, n, push, (jstar, s, f, ok))
+        _, s, f, _ = jax.lax.while_loop(lambda st: st[3], push, (jstar, s, f, ok))
         e = e.at[jstar].add(-m)
         pi_s = jnp.where(ok, pi_s + jnp.minimum(ds, dsink), pi_s)
         pi_t = jnp.where(ok, pi_t + jnp.minimum(dt, dsink), pi_t)

@@ -30,7 +30,7 @@ def match_lp(idle, demand, value) -> tuple[np.ndarray, float]:
     if i.size == 0:
         return x, 0.0
     a_ub = sp.csr_matrix((np.ones(i.size), (i, np.arange(i.size))), shape=(n, i.size))
-    sol = _solve(-value[i, j], a_ub, idle, bounds=list(zip(np.zeros(i.size), demand[i, j])))
+    sol = _solve(-value[i, j], a_ub, idle, bounds=list(zip(np.zeros(i.size), demand[i, j], strict=True)))
     x[i, j] = sol
     return x, float(value[i, j] @ sol)
 

@@ -30,13 +30,13 @@ def draw(state, params) -> np.ndarray:
     flows = np.asarray(state.flows)[np.ix_(mask, mask)]
     img = np.full((SIZE, SIZE, 3), 255, np.uint8)
     top = max(flows.max(initial=0), 1)
-    for i, j in zip(*np.nonzero(flows)):
+    for i, j in zip(*np.nonzero(flows), strict=True):
         shade = 0.35 + 0.65 * flows[i, j] / top
         color = tuple(int(255 - shade * (255 - c)) for c in ORANGE)
         _line(img, xy[i], xy[j], color, 1 + int(2 * flows[i, j] / top))
     yy, xx = np.mgrid[0:SIZE, 0:SIZE]
     scale = max(idle.max(initial=0), lost.max(initial=0), 1)
-    for (x, y), v, u in zip(xy, idle, lost):
+    for (x, y), v, u in zip(xy, idle, lost, strict=True):
         d2 = (xx - x) ** 2 + (yy - y) ** 2
         img[d2 <= 9] = GREY  # the region itself
         r = 3 + 15 * np.sqrt(v / scale)
