@@ -16,7 +16,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 _REALISM = "Realism (NeoRL-2)"
 _OUT_HELP = ("Dataset folder to create; a Minari id such as spectrum-random-v0 lets minari.load_dataset open it "
              "with MINARI_DATASETS_PATH set to its parent.")
-_POLICY_HELP = "random, a baseline name, or a folder written by `realax train`."
+_POLICY_HELP = "random, a baseline name, a folder written by `realax train`, or module:factory."
 _LEVEL_HELP = "Probability that an action is the policy's, else uniform random: 1 = the policy, 0 = random."
 _FRACTION_HELP = "Instead of --level: the level whose return is this fraction of the way from random to the policy."
 _EXPERT_HELP = "Expert reference (default: the policy, or the first non-random baseline when the policy is random)."

@@ -57,6 +57,13 @@ class DataSpec:
         d["realism"] = RealismConfig.from_dict(d.get("realism"))
         return cls(**{f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d})
 
+    def resolved(self) -> "DataSpec":
+        """The spec with the env options of saved-agent policies filled in (``ValueError`` on a clash)."""
+        kwargs = policies.agent_env_kwargs(self.policy, self.env_id, self.env_kwargs)
+        if self.expert:
+            kwargs = policies.agent_env_kwargs(self.expert, self.env_id, kwargs)
+        return dataclasses.replace(self, env_kwargs=kwargs)
+
     def validate(self) -> None:
         if int(self.episodes) < 1:
             raise ValueError(f"episodes must be >= 1, got {self.episodes}")
@@ -214,6 +221,7 @@ def generate(spec: DataSpec, progress: bool = True, max_envs: int = 1024,
     """The episodes of ``spec`` and their metadata (env, params, policy, level, seed, realism, split,
     ``ref_min_score`` = random policy, ``ref_max_score`` = expert, over ``REF_EPISODES`` episodes)."""
     spec.validate()
+    spec = spec.resolved()
     setup = build(spec)
     act = behaviour_of(setup, spec)
     t0 = time.perf_counter()
@@ -285,6 +293,7 @@ def generate_dataset(spec: DataSpec, out, progress: bool = True, overwrite: bool
     out = Path(out)
     if out.exists() and not overwrite:  # fail before spending the time to collect
         raise FileExistsError(f"{out} exists; choose another folder or overwrite it")
+    spec = spec.resolved()
     eps, meta = generate(spec, progress=progress, max_envs=max_envs)
     if measure:
         from realax.data import measures

@@ -66,6 +66,20 @@ def resolve(spec: str, env_id: str, env, params) -> Callable:
                      f"a folder written by `realax train`, or module:factory")
 
 
+def agent_env_kwargs(spec: str, env_id: str, env_kwargs: dict) -> dict:
+    """The env options to collect with: those a saved agent was trained with (``meta.json``), plus the given
+    ones, which may not contradict them (its network fits those shapes); ``env_kwargs`` for other policies."""
+    meta_path = Path(spec) / "meta.json"
+    if not (os.path.isdir(spec) and meta_path.exists()):
+        return dict(env_kwargs)
+    meta = json.loads(meta_path.read_text())
+    trained = meta.get("env_kwargs", {})
+    clash = {k: v for k, v in env_kwargs.items() if k in trained and trained[k] != v}
+    if clash:
+        raise ValueError(f"agent {spec} was trained on {env_id} with {trained}; it cannot collect with {clash}")
+    return {**trained, **env_kwargs}
+
+
 def default_expert(spec: str, env) -> str | None:
     """The expert reference for a behaviour policy: the policy itself unless it is ``random``, else the
     first non-random baseline of the env (None when there is none)."""

@@ -111,3 +111,20 @@ def test_calibrate_level_hits_a_fraction_of_the_expert_return(chain_id):
     assert abs((ret(level) - r0) / (r1 - r0) - 0.5) < 0.1  # on fresh episodes
     with pytest.raises(ValueError, match="fraction"):
         calibrate_level(setup, spec, 1.5)
+
+
+def test_saved_agent_policy_collects_on_the_env_it_was_trained_on(tmp_path):
+    agent = tmp_path / "agent"
+    r = runner.invoke(app, ["train", "qlearning", "realax/Spectrum-v0", "--scenario", "constant", "-e", "history=1",
+                            "-e", "max_steps=20", "--total-timesteps", "2000", "--num-seeds", "1", "--episodes", "2",
+                            "--out", str(agent)])
+    assert r.exit_code == 0, r.output
+    path, meta = generate_dataset(DataSpec("realax/Spectrum-v0", policy=str(agent), episodes=3), tmp_path / "a-v0",
+                                  progress=False)
+    # the agent's env options are taken over (its network fits history=1) and recorded
+    assert meta["env_kwargs"] == {"scenario": "constant", "history": 1, "max_steps": 20}
+    assert minari_io.load(path)[0].observations.shape == (21, 1, 10)
+    assert meta["expert_policy"] == str(agent) and "ref_max_score" in meta  # the agent is its own expert
+    with pytest.raises(ValueError, match="cannot collect with"):
+        generate_dataset(DataSpec("realax/Spectrum-v0", policy=str(agent), episodes=3, env_kwargs={"history": 8}),
+                         tmp_path / "b-v0", progress=False)
