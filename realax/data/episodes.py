@@ -54,24 +54,7 @@ class Episodes:
         per_step = self.costs.reshape(len(self.costs), -1).sum(-1).astype(np.float64)
         return np.add.reduceat(per_step, self.starts)
 
-    def select(self, first: int, last: int) -> Episodes:
-        """Episodes ``first .. last-1`` (a contiguous range)."""
-        s = self.starts
-        lo = int(s[first]) if first < self.num_episodes else self.num_steps
-        hi = int(s[last]) if last < self.num_episodes else self.num_steps
-        cut = lambda x: None if x is None else x[lo:hi]
-        return Episodes(*(cut(getattr(self, f)) for f in ("observations", "next_observations", "actions",
-                                                        "rewards", "terminations", "truncations")),
-                        lengths=self.lengths[first:last], costs=cut(self.costs))
-
     def episode_observations(self, i: int) -> np.ndarray:
         """Minari's ``observations`` of episode ``i``: ``[T+1, *obs]``."""
         s, n = int(self.starts[i]), int(self.lengths[i])
         return np.concatenate([self.observations[s:s + n], self.next_observations[s + n - 1:s + n]])
-
-    @classmethod
-    def concatenate(cls, parts: list[Episodes]) -> Episodes:
-        cat = lambda f: np.concatenate([getattr(p, f) for p in parts])
-        costs = None if any(p.costs is None for p in parts) else cat("costs")
-        return cls(cat("observations"), cat("next_observations"), cat("actions"), cat("rewards"),
-                   cat("terminations"), cat("truncations"), cat("lengths"), costs)

@@ -32,10 +32,6 @@ from realax.spaces import Box
 Act = Callable[[jax.Array, jax.Array, object, jax.Array], jax.Array]
 
 
-def policy_names(env) -> list[str]:
-    return baselines.names(env)
-
-
 def resolve(spec: str, env_id: str, env, params) -> Callable:
     """``policy(key, obs[, mask]) -> action`` for ``random``, a baseline name, or a saved agent folder.
 

@@ -35,7 +35,6 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from realax.core import MultiAgentEnv
 from realax.spaces import Box, Discrete, MultiDiscrete, Space
 from realax.wrappers.jax_wrappers import Wrapper
 
@@ -405,14 +404,3 @@ def _rebuild_params(env, base_params):
         if w.OWN_PARAMS:
             params = w.make_params(params)
     return params
-
-
-def unwrapped(env):
-    """The innermost environment under the realism wrappers."""
-    while isinstance(env, RealismWrapper):
-        env = env.env
-    return env
-
-
-def is_multi_agent_env(env) -> bool:
-    return isinstance(unwrapped(env), MultiAgentEnv)
