@@ -8,5 +8,12 @@
 - ``measures``: TQ and SACo (Schweighofer et al. 2022).
 - ``cli``: the ``realax data`` command.
 
-Nothing here is imported by ``import realax``; import the submodules you need.
+Nothing here is imported by ``import realax``; import the submodules you need. From the command line::
+
+    realax data generate realax/Spectrum-v0 --policy sense_and_avoid --level 0.7 --episodes 10000 \
+        --out datasets/spectrum-sa70-v0 --action-delay 2 --cost-budget 20 --measure
+    realax data verify datasets/spectrum-sa70-v0
+    realax data measure datasets/spectrum-sa70-v0 --json
+    realax data export datasets/spectrum-sa70-v0 --format neorl --out npz/
+    MINARI_DATASETS_PATH=datasets python -c "import minari; print(minari.load_dataset('spectrum-sa70-v0'))"
 """

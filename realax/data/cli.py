@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -84,7 +85,7 @@ def generate(
         if return_fraction is not None:
             found = calibrate_level(build(spec), spec, return_fraction)
             typer.echo(f"level {found:.4f} gives {return_fraction:.0%} of the way from random to {policy}")
-            spec = DataSpec(**{**spec.__dict__, "level": found})
+            spec = dataclasses.replace(spec, level=found)
         t0 = time.perf_counter()
         path, meta = generate_dataset(spec, out, progress=not quiet, overwrite=overwrite, max_envs=num_envs,
                                       measure=measure)

@@ -198,7 +198,7 @@ def mean_return(setup: Setup, act, key, episodes: int, progress: bool = False, d
 
 def calibrate_level(setup: Setup, spec: DataSpec, fraction: float, episodes: int = 64, iters: int = 8) -> float:
     """The level whose mean return is ``fraction`` of the way from the random policy (0) to the policy
-    itself (1), by bisection (the return is taken to grow with the level)."""
+    itself (1), by bisection (the share is taken to grow with the level, whether the policy beats random or not)."""
     if not 0.0 <= fraction <= 1.0:
         raise ValueError(f"return fraction must be in [0, 1], got {fraction}")
     act = behaviour_of(setup, spec)
@@ -208,11 +208,12 @@ def calibrate_level(setup: Setup, spec: DataSpec, fraction: float, episodes: int
         return float(collect(setup.env, setup.params, act, key, episodes, level=lvl, progress=False).returns().mean())
 
     r0, r1 = ret(0.0), ret(1.0)
-    target = r0 + fraction * (r1 - r0)
+    if r0 == r1:
+        raise ValueError(f"{spec.policy} and the random policy have the same return ({r0}); no level between")
     lo, hi = 0.0, 1.0
-    for _ in range(iters):
+    for _ in range(iters):  # on the share of the way from random to the policy, whichever sign r1 - r0 has
         mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if ret(mid) < target else (lo, mid)
+        lo, hi = (mid, hi) if (ret(mid) - r0) / (r1 - r0) < fraction else (lo, mid)
     return (lo + hi) / 2
 
 
