@@ -65,11 +65,13 @@ def mpc_action(env, state, params, lookahead: int = 6) -> np.ndarray:
 
 def mpc_oracle_episodes(env, params, key, episodes: int, lookahead: int = 6) -> dict[str, np.ndarray]:
     """Run ``episodes`` episodes of the MPC oracle on the host (jitted env, one HiGHS solve per step).
-    Returns per-episode sums of ``reward``, ``profit``, ``rebalancing_cost``, ``served``, ``demand``."""
+    Returns per-episode sums of ``reward``, ``profit``, ``rebalancing_cost``, ``served``, ``demand``; the
+    episodes of a key meet the same requests as ``episode_totals``'s."""
     reset, step = jax.jit(env.reset_env), jax.jit(env.step_env)
     keys = ("profit", "rebalancing_cost", "served", "demand")
     out = {k: np.zeros(episodes) for k in ("reward", *keys)}
     for e, k in enumerate(jax.random.split(key, episodes)):
+        k, _ = jax.random.split(k)  # the reset key of ``episode_totals``: same demand for the same key
         _, state = reset(k, params)
         for _ in range(int(params.max_steps)):
             a = jnp.asarray(mpc_action(env, state, params, lookahead))

@@ -5,6 +5,9 @@ get_random_demand``; research notes ``amod-recsys.md`` §1.2). ``jax.random.pois
 rejection sampler for every entry, each a loop drawing fresh random numbers until the slowest entry is
 done; here one uniform per entry is compared with the running CDF for ``terms`` unrolled steps, exact up to
 a tail of 1e-6 (the uniform is scaled by ``1 - 1e-6`` so float rounding of the CDF never runs past ``terms``).
+The uniform of entry ``(i, j)`` is a hash of the key and the pair ``(i, j)`` (two rounds of MurmurHash3's
+32-bit finaliser, Appleby, public domain; 24-bit resolution), not of its position in the array, so a city
+padded to more regions draws the same requests.
 Means above ``NORMAL_ABOVE`` (beyond every shipped city's, whose largest is 43 trips per step) use the
 normal approximation; that branch is compiled only for cities that need it (``terms_for`` says so), since
 normal draws cost more than the whole inversion.
@@ -28,11 +31,28 @@ def terms_for(max_rate: float) -> int:
     return -terms if max_rate > NORMAL_ABOVE else terms
 
 
+def _fmix32(h: jax.Array) -> jax.Array:
+    h = h ^ (h >> 16)
+    h = h * jnp.uint32(0x85EBCA6B)
+    h = h ^ (h >> 13)
+    h = h * jnp.uint32(0xC2B2AE35)
+    return h ^ (h >> 16)
+
+
+def pair_uniforms(key: jax.Array, n: int) -> jax.Array:
+    """``float32 [n, n]`` uniforms in [0, 1); entry ``(i, j)`` depends only on the key, ``i`` and ``j``."""
+    words = jax.random.key_data(key).reshape(-1).astype(jnp.uint32)
+    r = jnp.arange(n, dtype=jnp.uint32)
+    pair = (r[:, None] << 16) | r[None, :]
+    h = _fmix32(words[0] ^ _fmix32(words[-1] + pair * jnp.uint32(0x9E3779B9) + jnp.uint32(0x632BE5AB)))
+    return (h >> 8).astype(jnp.float32) * (1.0 / (1 << 24))
+
+
 def poisson(key: jax.Array, lam: jax.Array, terms: int) -> jax.Array:
-    """``int32`` Poisson draws with means ``lam`` (any shape); ``terms`` from ``terms_for``."""
+    """``int32 [n, n]`` Poisson draws with means ``lam [n, n]``; ``terms`` from ``terms_for``."""
     normal, terms = terms < 0, abs(terms)
     ku, kn = jax.random.split(key) if normal else (key, None)
-    u = jax.random.uniform(ku, lam.shape) * (1.0 - 1e-6)
+    u = pair_uniforms(ku, lam.shape[0]) * (1.0 - 1e-6)
     small = jnp.minimum(lam, NORMAL_ABOVE)
     p = jnp.exp(-small)
     c = p
