@@ -47,34 +47,48 @@ def tq(returns: np.ndarray, random_return: float, expert_return: float) -> float
     return float((np.mean(returns) - random_return) / (expert_return - random_return))
 
 
-def _columns(obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
+def _blocks(obs: np.ndarray, actions: np.ndarray) -> list[np.ndarray]:
+    """The state columns and the action columns, ``[N, d]`` each, in their own dtypes."""
     n = len(obs)
-    return np.concatenate([obs.reshape(n, -1).astype(np.float64), actions.reshape(n, -1).astype(np.float64)], 1)
+    return [obs.reshape(n, -1), actions.reshape(n, -1)]
 
 
 def fit_binning(obs: np.ndarray, actions: np.ndarray, edges: int = EDGES) -> dict:
     """Binning of the (state, action) columns, limits from these (reference) data: integer-valued columns
     are kept exact, the others digitised over ``np.linspace(low, high, edges)``."""
-    x = _columns(obs, actions)
-    exact = np.array([np.issubdtype(obs.dtype, np.integer)] * obs[0].size
-                     + [np.issubdtype(actions.dtype, np.integer)] * actions[0].size)
+    exact, low, high = [], [], []
+    for block in _blocks(obs, actions):
+        is_int = bool(np.issubdtype(block.dtype, np.integer))
+        exact += [is_int] * block.shape[1]
+        low += [0.0] * block.shape[1] if is_int else block.min(0).astype(float).tolist()
+        high += [0.0] * block.shape[1] if is_int else block.max(0).astype(float).tolist()
     return {"method": "per dimension np.digitize(x, np.linspace(low, high, edges)); integer dimensions exact "
                       "(Schweighofer et al. 2022, evaluator.get_unique_states)",
-            "edges": int(edges), "exact": exact.tolist(),
-            "low": np.where(exact, 0.0, x.min(0)).tolist(), "high": np.where(exact, 0.0, x.max(0)).tolist()}
+            "edges": int(edges), "exact": exact, "low": low, "high": high}
 
 
 def discretise(obs: np.ndarray, actions: np.ndarray, binning: dict) -> np.ndarray:
-    """``int64 [N, D]``: each (state, action) row in bin indices (exact values for exact columns)."""
-    x = _columns(obs, actions)
+    """``[N, D]`` integers, each (state, action) row in bin indices (exact values for exact columns), in the
+    smallest integer dtype that holds them (so a million rows stay small)."""
+    blocks = _blocks(obs, actions)
     exact = np.asarray(binning["exact"], bool)
-    if x.shape[1] != len(exact):
-        raise ValueError(f"binning has {len(exact)} columns; the data have {x.shape[1]}")
-    out = np.empty(x.shape, np.int64)
-    out[:, exact] = x[:, exact].astype(np.int64)
-    for j in np.flatnonzero(~exact):
-        out[:, j] = np.digitize(x[:, j], np.linspace(binning["low"][j], binning["high"][j], binning["edges"]))
-    return out
+    width = sum(b.shape[1] for b in blocks)
+    if width != len(exact):
+        raise ValueError(f"binning has {len(exact)} columns; the data have {width}")
+    cols, j = [], 0
+    for block in blocks:
+        for c in range(block.shape[1]):
+            x = block[:, c]
+            if exact[j]:
+                cols.append(x)
+            else:
+                cols.append(np.digitize(x, np.linspace(binning["low"][j], binning["high"][j], binning["edges"])))
+            j += 1
+    lo = min(int(c.min()) for c in cols)
+    hi = max(int(c.max()) for c in cols)
+    dtype = next(t for t in (np.int8, np.int16, np.int32, np.int64)
+                 if np.iinfo(t).min <= lo and hi <= np.iinfo(t).max)
+    return np.stack([c.astype(dtype) for c in cols], axis=1)
 
 
 def unique_pairs(obs: np.ndarray, actions: np.ndarray, binning: dict | None = None) -> int:
