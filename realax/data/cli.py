@@ -92,6 +92,10 @@ def generate(
     except (ValueError, TypeError, FileExistsError) as e:
         raise typer.BadParameter(str(e)) from None
     wall = time.perf_counter() - t0
+    from realax.data.minari_io import stale_partials
+
+    for p in stale_partials(out):
+        typer.echo(f"note: {p} was left by an interrupted run; delete it when no other write of {out} runs")
     steps = meta["total_steps"]
     typer.echo(f"wrote {path}: {meta['total_episodes']} episodes, {steps} transitions "
                f"(train {meta['split']['train']}, validation {meta['split']['validation']})")

@@ -108,6 +108,12 @@ def _files(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.name != MANIFEST)
 
 
+def stale_partials(out: Path | str) -> list[Path]:
+    """Hidden folders next to ``out`` left by interrupted writes of it (safe to delete when no write runs)."""
+    out = Path(out).absolute()
+    return sorted(out.parent.glob(f".{out.name}.partial-*")) if out.parent.is_dir() else []
+
+
 def write(out: Path | str, eps: Episodes, meta: dict, observation_space, action_space, *, env_spec=None,
           overwrite: bool = False) -> Path:
     """Store ``eps`` as a Minari dataset at ``out`` atomically; returns ``out``.

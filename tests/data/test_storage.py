@@ -127,6 +127,7 @@ def test_killed_generate_leaves_nothing_under_the_final_name(tmp_path):
     assert proc.returncode == -signal.SIGKILL
     assert not out.exists()
     assert minari_io.verify(out) != []
+    assert minari_io.stale_partials(out) == partial  # hidden, and pointed out by the next run
 
 
 def test_exports_split_into_train_and_validation(chain_dataset, tmp_path):
