@@ -10,7 +10,9 @@ For each scenario (default 3m, 2s3z, 5m_vs_6m) and each ally policy
 an episode on step 101, see below; only each copy's first episode is counted; steps after it are ignored).
 
 Rule difference found: JaxMARL 0.2.0 computes ``done = is_terminal(state)`` before incrementing
-``state.step``, so a battle that nobody wins lasts 101 env steps there; realax truncates at step 100. The enemy is always the heuristic (``attack_mode="closest"``):
+``state.step``, so a battle that nobody wins lasts 101 env steps there; realax truncates at step 100.
+
+The enemy is always the heuristic (``attack_mode="closest"``):
 
 - JaxMARL: ``HeuristicEnemySMAX(scenario=map_name_to_scenario(name))``; its ``step_env`` (no autoreset, so
   the final state can be read); win = every enemy dead and some ally alive, from the final state; allies in
@@ -77,7 +79,7 @@ def realax_episodes(scenario: str, allies: str):
 
     def ally_heuristic(key, state, goal, last):
         _, st = env._stats(state.types, params)
-        dist = _pdist(state.pos)[1]
+        dist = _pdist(state.pos)
         u = jax.random.uniform(key, (n_a,))
         act, last = heuristic_actions(dist[:n_a, n_a:], state.pos[:n_a], state.pos[n_a:], state.alive[:n_a],
                                       state.alive[n_a:], st["sight"][:n_a], st["range"][:n_a], goal, last, u)
@@ -115,8 +117,7 @@ def realax_episodes(scenario: str, allies: str):
 
 def jaxmarl_episodes(scenario: str, allies: str):
     from jaxmarl.environments.smax import HeuristicEnemySMAX, map_name_to_scenario
-    from jaxmarl.environments.smax.heuristic_enemy import (create_heuristic_policy,
-                                                           get_heuristic_policy_initial_state)
+    from jaxmarl.environments.smax.heuristic_enemy import create_heuristic_policy, get_heuristic_policy_initial_state
 
     env = HeuristicEnemySMAX(scenario=map_name_to_scenario(scenario), max_steps=MAX_STEPS)
     agents = list(env.agents)

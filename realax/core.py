@@ -2,7 +2,9 @@
 
 Implementors write ``reset_env``, ``step_env`` and ``get_obs``; the base class's ``step`` adds same-step
 autoreset once for every environment: when an episode ends, the returned observation and state are the
-reset ones and the last observation of the finished episode is in ``info["final_obs"]``.
+reset ones and the last observation of the finished episode is in ``info["final_obs"]``. An observation is
+a function of the state: what ``reset_env`` and ``step_env`` return must equal ``get_obs(state, params)``
+(the conformance suite checks it), so ``step`` observes the post-reset state once.
 """
 
 from __future__ import annotations
@@ -100,7 +102,10 @@ class Environment(abc.ABC, Generic[TState, TParams]):
         obs_re, state_re = self.reset_env(key_reset, params)
         done = jnp.logical_or(terminated, truncated)
         state = _select(done, state_re, state_st)
-        obs = _select(done, obs_re, obs_st)
+        # the observation is a function of the state (``get_obs``): select the state, observe once; the two
+        # observations computed inside step_env and reset_env are dead code unless ``final_obs`` is read
+        del obs_re
+        obs = self.get_obs(state, params)
         return obs, state, reward, terminated, truncated, {**info, "final_obs": obs_st}, state_st
 
     def reset_to(self, state: TState, params: TParams | None = None) -> tuple[Any, TState]:

@@ -100,6 +100,23 @@ def test_autoreset_returns_reset_obs_and_keeps_the_final_one(made):
     np.testing.assert_array_equal(np.asarray(fresh), np.asarray(obs[d]))
 
 
+def test_observation_is_a_function_of_the_state(made):
+    """``reset_env`` and ``step_env`` return ``get_obs(state)``: ``step`` relies on it to observe once (core.py)."""
+    _, env, params = made
+
+    def run(key):
+        obs, state = env.reset_env(key, params)
+        pairs = [(obs, env.get_obs(state, params))]
+        for _ in range(6):
+            key, ka, ks = jax.random.split(key, 3)
+            obs, state, *_ = env.step_env(ks, state, _random_actions(env, params, ka, state), params)
+            pairs.append((obs, env.get_obs(state, params)))
+        return pairs
+
+    for returned, observed in jax.jit(run)(jax.random.key(11)):
+        np.testing.assert_allclose(np.asarray(returned, np.float64), np.asarray(observed, np.float64), atol=1e-6)
+
+
 def test_jit_compiles_once_vmaps_and_is_deterministic(made):
     _, env, params = made
     traces = []

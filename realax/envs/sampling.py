@@ -12,6 +12,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from realax.envs import smallops as so
+
 
 def _fmix32(h: jax.Array) -> jax.Array:
     """MurmurHash3's 32-bit finaliser: a bijection on uint32 with full avalanche."""
@@ -40,4 +42,4 @@ def choice(mask: jax.Array, u: jax.Array) -> jax.Array:
     bits = (u * (1 << 24)).astype(jnp.uint32)
     k = jnp.arange(mask.shape[-1], dtype=jnp.uint32)
     priority = (_fmix32(bits[..., None] * jnp.uint32(0x9E3779B9) + k) >> 1).astype(jnp.int32)
-    return jnp.argmax(jnp.where(mask, priority, -1), axis=-1).astype(jnp.int32)
+    return so.argmax_last(jnp.where(mask, priority, -1))

@@ -38,9 +38,10 @@ import numpy as np
 from flax import struct
 
 from realax.core import EnvParams, MultiAgentEnv
-from realax.envs.smax import scenarios as sc
+from realax.envs import smallops as so
 from realax.envs.sampling import uniforms
-from realax.envs.smax.heuristic import MOVES, STOP, heuristic_actions
+from realax.envs.smax import scenarios as sc
+from realax.envs.smax.heuristic import STOP, heuristic_actions
 from realax.spaces import Box, Discrete
 
 N_TYPES = len(sc.UNIT_TYPES)
@@ -85,9 +86,15 @@ class SMAXState:
     enemy_last: jax.Array  # int32 [E]; heuristic's last target (ally index, -1 none)
 
 
+def _pairs(x, y):
+    """``dx, dy, dist`` float32 ``[N, N]`` with ``dx[i, j] = x[i] - x[j]`` (x and y apart: no axis of size 2)."""
+    dx, dy = x[:, None] - x[None, :], y[:, None] - y[None, :]
+    return dx, dy, jnp.sqrt(dx * dx + dy * dy)
+
+
 def _pdist(pos):
-    delta = pos[:, None, :] - pos[None, :, :]
-    return delta, jnp.sqrt(jnp.sum(delta * delta, axis=-1))
+    """``dist`` float32 ``[N, N]`` between the rows of ``pos [N, 2]``."""
+    return _pairs(pos[:, 0], pos[:, 1])[2]
 
 
 class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
@@ -145,13 +152,12 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
 
     # -- helpers --------------------------------------------------------------------------------------------
     def _stats(self, types, params):
-        """Per-unit stats from the type table by a one-hot product (no gather): dict of float32 [N]."""
+        """Type one-hot float32 ``[N, 6]`` and per-unit stats (dict of float32 ``[N]``) looked up by type."""
         oh = (types[:, None] == jnp.arange(N_TYPES)[None, :]).astype(jnp.float32)
-        table = jnp.stack([params.velocity, params.attack, params.attack_range, params.sight_range,
-                           params.radius, params.health, params.cooldown], axis=1)
-        cols = oh @ table
-        keys = ("velocity", "attack", "range", "sight", "radius", "health", "cooldown")
-        return oh, {k: cols[:, i] for i, k in enumerate(keys)}
+        table = {"velocity": params.velocity, "attack": params.attack, "range": params.attack_range,
+                 "sight": params.sight_range, "radius": params.radius, "health": params.health,
+                 "cooldown": params.cooldown}
+        return oh, {k: so.lookup(jnp.asarray(v, jnp.float32), types) for k, v in table.items()}
 
     def _can_attack(self, state, dist, rng):
         """bool [N, N]: unit i may shoot unit j now (both alive, opposite teams, j within i's range)."""
@@ -169,15 +175,16 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
     def action_mask(self, state, params=None) -> jax.Array:
         params = params or self._params
         _, st = self._stats(state.types, params)
-        return self._masks(state, _pdist(state.pos)[1], st["range"])[: self.num_agents]
+        return self._masks(state, _pdist(state.pos), st["range"])[: self.num_agents]
 
-    def _push(self, pos, alive, radius):
+    def _push(self, x, y, alive, radius):
         """Separate overlapping living units: each pair moves apart by half its overlap ratio (§2.3)."""
-        delta, dist = _pdist(pos)
+        dx, dy, dist = _pairs(x, y)
         dist = dist + jnp.eye(self.num_units) + 1e-6
         pair = alive[:, None] & alive[None, :]
         overlap = jnp.where(pair, jax.nn.relu((radius[:, None] + radius[None, :]) / dist - 1.0), 0.0)
-        return jnp.where(alive[:, None], pos + jnp.sum(delta * overlap[..., None], axis=1) / 2, pos)
+        return (jnp.where(alive, x + so.sum_axis(dx * overlap) / 2, x),
+                jnp.where(alive, y + so.sum_axis(dy * overlap) / 2, y))
 
     # -- reset ----------------------------------------------------------------------------------------------
     def _start_positions(self, u, params):
@@ -201,7 +208,7 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
         t = v[:4, None]
         groups = t * centre + (1 - t) * corners
         g = jnp.floor(v[4:4 + N] * 4).astype(jnp.int32).clip(0, 3)
-        outside = (g[:, None] == jnp.arange(4)[None, :]).astype(jnp.float32) @ groups + noise
+        outside = jnp.stack([so.lookup(groups[:, 0], g), so.lookup(groups[:, 1], g)], axis=1) + noise
         allies_inside = v[4 + N] < 0.5
         inside_team = jnp.where(allies_inside, jnp.asarray(self._is_ally), ~jnp.asarray(self._is_ally))
         surround = jnp.where(inside_team[:, None], centre + noise, outside)
@@ -225,7 +232,8 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
             types = jnp.concatenate([ally, enemy])
         _, st = self._stats(types, params)
         alive = jnp.ones(N, bool)
-        pos = self._push(self._start_positions(u, params), alive, st["radius"])
+        start = self._start_positions(u, params)
+        pos = jnp.stack(self._push(start[:, 0], start[:, 1], alive, st["radius"]), axis=1)
         centre = jnp.stack([params.map_width, params.map_height]) / 2
         state = SMAXState(t=jnp.int32(0), pos=pos.astype(jnp.float32), health=st["health"], alive=alive,
                           cooldown=jnp.zeros(N, jnp.float32), types=types, prev_move=jnp.zeros((N, 2), jnp.float32),
@@ -238,11 +246,13 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
         N, n_a, n_e, A, n = self.num_units, self.num_allies, self.num_enemies, self.num_agents, self.n_actions
         T, dt = self.ticks, params.time_per_tick
         _oh, st = self._stats(state.types, params)
-        _, dist = _pdist(state.pos)
+        x, y = state.pos[:, 0], state.pos[:, 1]
+        pairs = _pairs(x, y)
+        dist = pairs[2]
         mask = self._masks(state, dist, st["range"])
         action = jnp.asarray(action).astype(jnp.int32)
         ok = (action >= 0) & (action < n)
-        ok &= jnp.any(mask[:A] & (action[:, None] == jnp.arange(n)[None, :]), axis=1)
+        ok &= so.any_axis(mask[:A] & (action[:, None] == jnp.arange(n)[None, :]))
         act = jnp.where(ok, action, STOP)
         u = uniforms(key, (T * N + n_e,))
         enemy_last = state.enemy_last
@@ -251,45 +261,47 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
                 dist[n_a:, :n_a], state.pos[n_a:], state.pos[:n_a], state.alive[n_a:], state.alive[:n_a],
                 st["sight"][n_a:], st["range"][n_a:], state.enemy_goal, state.enemy_last, u[T * N:])
             act = jnp.concatenate([act, enemy_act])
-        # decode: move direction, target one-hot [N, N] (allies: 5+k -> enemy k; enemies: 5+k -> ally n_a-1-k)
-        move_oh = (act[:, None] == jnp.arange(4)[None, :]).astype(jnp.float32)
-        direction = move_oh @ jnp.asarray(MOVES)
+        # decode: move direction (actions 0..3: +y, +x, -y, -x) and target one-hot [N, N]
+        # (allies: 5+k -> enemy k; enemies: 5+k -> ally n_a-1-k)
+        move_x = jnp.where(act == 1, 1.0, jnp.where(act == 3, -1.0, 0.0))
+        move_y = jnp.where(act == 0, 1.0, jnp.where(act == 2, -1.0, 0.0))
         k = act - 5
         target = jnp.where(jnp.asarray(self._is_ally), n_a + k, n_a - 1 - k)
         aim = (act[:, None] >= 5) & (target[:, None] == jnp.arange(N)[None, :])
-        opp = jnp.asarray(self._is_ally[:, None] != self._is_ally[None, :])
-        aim &= opp
-        wh = jnp.stack([params.map_width, params.map_height]).astype(jnp.float32)
-        step_move = direction * (st["velocity"] * dt)[:, None]
+        aim &= jnp.asarray(self._is_ally[:, None] != self._is_ally[None, :])
+        W, H = params.map_width, params.map_height
+        speed = st["velocity"] * dt
+        step_x, step_y = move_x * speed, move_y * speed
         dev = (3.0 * u[: T * N].reshape(T, N) - 1.0) * dt  # U(-dt, 2 dt)
 
         def tick(i, carry):
-            pos, health, cooldown, alive = carry
-            d = dist if i is None else _pdist(pos)[1]
+            x, y, health, cooldown, alive = carry
+            d = dist if i is None else _pairs(x, y)[2]
             hit = aim & (d < st["range"][:, None]) & alive[None, :]
-            fire = alive & (cooldown <= 0.0) & jnp.any(hit, axis=1)
-            damage = (jnp.where(fire, st["attack"], 0.0)[None, :] @ hit.astype(jnp.float32))[0]
+            fire = alive & (cooldown <= 0.0) & so.any_axis(hit)
+            damage = so.sum_axis(jnp.where(fire[:, None] & hit, st["attack"][:, None], 0.0), axis=0)
             health = jnp.maximum(health - damage, 0.0)
             dev_i = jax.lax.dynamic_index_in_dim(dev, i if i is not None else 0, keepdims=False)
             cooldown = jnp.where(fire, st["cooldown"] + dev_i, jnp.maximum(cooldown - dt, 0.0))
-            pos = jnp.where(alive[:, None], jnp.clip(pos + step_move, 0.0, wh), pos)
-            wall = jnp.any((pos <= 0.0) | (pos >= wh), axis=1) & params.walls_cause_death
+            x = jnp.where(alive, jnp.clip(x + step_x, 0.0, W), x)
+            y = jnp.where(alive, jnp.clip(y + step_y, 0.0, H), y)
+            wall = ((x <= 0.0) | (x >= W) | (y <= 0.0) | (y >= H)) & params.walls_cause_death
             health = jnp.where(wall, 0.0, health)
             alive = health > 0.0
-            return self._push(pos, alive, st["radius"]), health, cooldown, alive
+            return (*self._push(x, y, alive, st["radius"]), health, cooldown, alive)
 
-        carry = tick(None, (state.pos, state.health, state.cooldown, state.alive))  # tick 0 reuses dist
-        pos, health, cooldown, alive = jax.lax.fori_loop(1, T, tick, carry)
+        carry = tick(None, (x, y, state.health, state.cooldown, state.alive))  # tick 0 reuses dist
+        x, y, health, cooldown, alive = jax.lax.fori_loop(1, T, tick, carry)
         lost = (state.health - health) / st["health"]
-        allies_dead, enemies_dead = ~jnp.any(alive[:n_a]), ~jnp.any(alive[n_a:])
+        allies_dead, enemies_dead = ~so.any_axis(alive[:n_a]), ~so.any_axis(alive[n_a:])
         bonus = params.won_battle_bonus
-        r_ally = jnp.sum(lost[n_a:]) / n_e + jnp.where(enemies_dead & ~allies_dead, bonus, 0.0)
-        r_enemy = jnp.sum(lost[:n_a]) / n_a + jnp.where(allies_dead & ~enemies_dead, bonus, 0.0)
+        r_ally = so.sum_axis(lost[n_a:]) / n_e + jnp.where(enemies_dead & ~allies_dead, bonus, 0.0)
+        r_enemy = so.sum_axis(lost[:n_a]) / n_a + jnp.where(allies_dead & ~enemies_dead, bonus, 0.0)
         reward = jnp.where(jnp.asarray(self._is_ally[:A]), r_ally, r_enemy) * params.reward_scale
         t = state.t + 1
-        state = SMAXState(t=t, pos=pos, health=health, alive=alive, cooldown=cooldown, types=state.types,
-                          prev_move=direction, prev_attack=jnp.where(act >= 5, act, 0), enemy_goal=state.enemy_goal,
-                          enemy_last=enemy_last)
+        state = SMAXState(t=t, pos=jnp.stack([x, y], axis=1), health=health, alive=alive, cooldown=cooldown,
+                          types=state.types, prev_move=jnp.stack([move_x, move_y], axis=1),
+                          prev_attack=jnp.where(act >= 5, act, 0), enemy_goal=state.enemy_goal, enemy_last=enemy_last)
         terminated = allies_dead | enemies_dead
         info = {"alive": alive[:A], "invalid_action": (~ok).astype(jnp.int32), "won": enemies_dead & ~allies_dead}
         return (self.get_obs(state, params), state, reward.astype(jnp.float32), terminated,
@@ -297,21 +309,25 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
 
     # -- observations ---------------------------------------------------------------------------------------
     def get_obs(self, state, params):
-        N, n_a, A, F = self.num_units, self.num_allies, self.num_agents, UNIT_FEATURES
+        N, n_a, A = self.num_units, self.num_allies, self.num_agents
         oh, st = self._stats(state.types, params)
-        delta, dist = _pdist(state.pos)
+        x, y = state.pos[:, 0], state.pos[:, 1]
+        dx, dy, dist = _pairs(x, y)
         cd_frac = jnp.clip(state.cooldown / st["cooldown"], 0.0, 1.0)
         hp = state.health / st["health"]
         last = state.prev_attack.astype(jnp.float32) / jnp.asarray(self._unit_n_actions - 1.0)
-        unit = jnp.concatenate([hp[:, None], state.prev_move, last[:, None], cd_frac[:, None], oh], axis=1)  # [N, 11]
         same_team = jnp.asarray(self._is_ally[:, None] == self._is_ally[None, :])
-        see_actions = (same_team | params.see_enemy_actions)[..., None]
-        rel = -delta / st["sight"][:, None, None]  # [N, N, 2] position of j relative to i
-        other = jnp.broadcast_to(unit[None], (N, N, unit.shape[1]))
-        acts = jnp.where(see_actions, other[..., 1:4], 0.0)
-        feats = jnp.concatenate([other[..., :1], rel, acts, other[..., 4:]], axis=-1)  # [N, N, F]
+        see = same_team | params.see_enemy_actions  # bool [N, N]: i sees j's last action
         visible = (dist < st["sight"][:, None]) & state.alive[:, None] & state.alive[None, :]
-        feats = jnp.where(visible[..., None], feats, 0.0)
+        row = lambda v: jnp.broadcast_to(v[None, :], (N, N))  # feature of unit j, for every observer i
+        feats = jnp.stack([row(hp), -dx / st["sight"][:, None], -dy / st["sight"][:, None],
+                           jnp.where(see, row(state.prev_move[:, 0]), 0.0), jnp.where(see, row(state.prev_move[:, 1]), 0.0),
+                           jnp.where(see, row(last), 0.0), row(cd_frac)] + [row(oh[:, c]) for c in range(N_TYPES)],
+                          axis=-1)  # [N, N, F]
+        # clipped and materialised here: fused into the off-diagonal copy below, XLA:CPU recomputed every
+        # feature per output element (a third of a step's time)
+        feats = jax.lax.optimization_barrier(jnp.clip(jnp.where(visible[..., None], feats, 0.0), -1.0, 1.0))
+        F = feats.shape[-1]
 
         def off_diagonal(m):  # drop j == i from each row: [N, N, F] -> [N, N-1, F]
             return m.reshape(N * N, F)[1:].reshape(N - 1, N + 1, F)[:, :N].reshape(N, N - 1, F)
@@ -319,11 +335,10 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
         others = off_diagonal(feats)[:n_a]
         if self.self_play:  # enemies list the units in reverse index order (own team first)
             others = jnp.concatenate([others, off_diagonal(feats[::-1, ::-1])[: N - n_a][::-1]], axis=0)
-        own = jnp.concatenate([hp[:, None], state.pos / jnp.stack([params.map_width, params.map_height]),
-                               cd_frac[:, None], oh], axis=1)
-        own = jnp.where(state.alive[:, None], own, 0.0)[:A]
-        obs = jnp.concatenate([others.reshape(A, -1), own], axis=1)
-        return jnp.clip(obs, -1.0, 1.0).astype(jnp.float32)
+        own = jnp.concatenate([jnp.stack([hp, x / params.map_width, y / params.map_height, cd_frac], axis=1), oh],
+                              axis=1)
+        own = jnp.clip(jnp.where(state.alive[:, None], own, 0.0)[:A], -1.0, 1.0)
+        return jnp.concatenate([others.reshape(A, -1), own], axis=1).astype(jnp.float32)
 
     def global_state(self, state, params=None):
         params = params or self._params

@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from realax.envs import smallops as so
 from realax.envs.sampling import choice
 
 #: move directions of actions 0..3 (+y, +x, -y, -x; §2.4) and the stop action's index
@@ -39,15 +40,17 @@ def heuristic_actions(dist_ea: jax.Array, pos_e: jax.Array, pos_a: jax.Array, al
     n_a = pos_a.shape[0]
     seen = (dist_ea < sight_e[:, None]) & alive_e[:, None] & alive_a[None, :]
     shootable = seen & (dist_ea < range_e[:, None])
-    can_shoot = jnp.any(shootable, axis=-1)
+    can_shoot = so.any_axis(shootable)
     last_oh = last_target[:, None] == jnp.arange(n_a)[None, :]
-    keep = jnp.any(last_oh & shootable, axis=-1)
-    closest = jnp.argmin(jnp.where(shootable, dist_ea, jnp.inf), axis=-1).astype(jnp.int32)
+    keep = so.any_axis(last_oh & shootable)
+    closest = so.argmin_last(jnp.where(shootable, dist_ea, jnp.inf))
     target = jnp.where(keep, last_target, closest)
     new_last = jnp.where(can_shoot, target, -1).astype(jnp.int32)
-    chosen = choice(seen, u)
-    chosen_pos = (chosen[:, None] == jnp.arange(n_a)[None, :]).astype(jnp.float32) @ pos_a
-    goal = jnp.where(jnp.any(seen, axis=-1)[:, None], chosen_pos, default_target)
-    move = jnp.argmax((goal - pos_e) @ jnp.asarray(MOVES).T, axis=-1).astype(jnp.int32)
+    chosen_oh = choice(seen, u)[:, None] == jnp.arange(n_a)[None, :]
+    any_seen = so.any_axis(seen)
+    goal_x = jnp.where(any_seen, so.sum_axis(jnp.where(chosen_oh, pos_a[None, :, 0], 0.0)), default_target[:, 0])
+    goal_y = jnp.where(any_seen, so.sum_axis(jnp.where(chosen_oh, pos_a[None, :, 1], 0.0)), default_target[:, 1])
+    gx, gy = goal_x - pos_e[:, 0], goal_y - pos_e[:, 1]
+    move = so.argmax_last(jnp.stack([gy, gx, -gy, -gx], axis=-1))  # dot products with MOVES' rows
     action = jnp.where(can_shoot, STOP + 1 + (n_a - 1 - target), move)
     return jnp.where(alive_e, action, STOP).astype(jnp.int32), new_last
