@@ -8,7 +8,8 @@ Settings (``testing.py: setup_macro`` with ``calibrated_parameters.json``, ``mac
 ``nyc_brooklyn``, demand_ratio 9, start hour 19, beta 0.5 $/min, test_tstep 4 min, max_steps 20, fleet =
 totalAcc of hour 20 = 1500 split over 14 regions (107 each), matching on fares, step matching profit
 clipped at 0. RL4AMOD's episode is one matching at reset + 19 rebalance/match steps; ours is 20
-rebalance/match steps (same totals for no rebalancing and equal distribution, see ``env.py``).
+rebalance/match steps (same totals for no rebalancing and equal distribution, see ``env.py``); the second
+block replays RL4AMOD's protocol (no rebalancing before the first matching).
 
 Run: ``python benchmarks/robotaxi_baselines.py [--episodes 100] [--mpc-episodes 3]``; data from
 ``$REALAX_AMOD_DATA`` or ``../shared/data/amod``.
@@ -45,13 +46,17 @@ def main() -> None:
     print(f"{'policy':<20s} {'profit/episode':>16s} {'RL4AMOD':>9s} {'ratio':>6s}  {'served-trip profit':>18s} "
           f"{'reb. cost':>9s} {'served':>7s} {'demand':>7s}")
     key = jax.random.key(args.seed)
-    for name in ("no_rebalancing", "random", "equal_distribution"):
-        out = jax.device_get(rb.episode_totals(env, params, baselines.get(name, env, params), key, args.episodes))
-        r = out["reward"]
-        tgt = TARGETS[name]
-        print(f"{name:<20s} {r.mean():>9.0f} ± {r.std():<5.0f} {tgt:>9.0f} {r.mean() / tgt:>6.3f}  "
-              f"{out['profit'].mean():>18.0f} {out['rebalancing_cost'].mean():>9.0f} {out['served'].mean():>7.0f} "
-              f"{out['demand'].mean():>7.0f}")
+    for protocol in (False, True):
+        if protocol:
+            print("RL4AMOD's protocol (no rebalancing before the first matching: 19 decisions, 20 matchings):")
+        for name in ("no_rebalancing", "random", "equal_distribution"):
+            out = jax.device_get(rb.episode_totals(env, params, baselines.get(name, env, params), key, args.episodes,
+                                                   rl4amod_protocol=protocol))
+            r = out["reward"]
+            tgt = TARGETS[name]
+            print(f"{name:<20s} {r.mean():>9.0f} ± {r.std():<5.0f} {tgt:>9.0f} {r.mean() / tgt:>6.3f}  "
+                  f"{out['profit'].mean():>18.0f} {out['rebalancing_cost'].mean():>9.0f} {out['served'].mean():>7.0f} "
+                  f"{out['demand'].mean():>7.0f}")
     if args.mpc_episodes:
         t0 = time.perf_counter()
         out = rb.mpc_oracle_episodes(env, params, key, args.mpc_episodes)

@@ -82,10 +82,14 @@ def mpc_oracle_episodes(env, params, key, episodes: int, lookahead: int = 6) -> 
     return out
 
 
-def episode_totals(env, params, policy, key, episodes: int) -> dict[str, jax.Array]:
+def episode_totals(env, params, policy, key, episodes: int, rl4amod_protocol: bool = False) -> dict[str, jax.Array]:
     """Per-episode sums of ``reward``, ``profit``, ``rebalancing_cost``, ``served``, ``demand`` and
-    ``invalid_action`` for a ``policy(key, obs)``, ``episodes`` episodes vmapped in one jitted call."""
+    ``invalid_action`` for a ``policy(key, obs)``, ``episodes`` episodes vmapped in one jitted call.
+
+    ``rl4amod_protocol``: the first step does not rebalance (RL4AMOD's reset matches before any decision,
+    so its episode has 19 decisions and 20 matchings; ours has 20 of each)."""
     names = ("profit", "rebalancing_cost", "served", "demand", "invalid_action")
+    keep = no_rebalancing(env, params)
 
     def episode(k):
         k0, k1 = jax.random.split(k)
@@ -94,7 +98,10 @@ def episode_totals(env, params, policy, key, episodes: int) -> dict[str, jax.Arr
         def body(carry, kt):
             obs, state = carry
             ka, ks = jax.random.split(kt)
-            obs, state, r, _, _, info = env.step_env(ks, state, policy(ka, obs), params)
+            a = policy(ka, obs)
+            if rl4amod_protocol:
+                a = jnp.where(state.t == 0, keep(ka, obs), a)
+            obs, state, r, _, _, info = env.step_env(ks, state, a, params)
             return (obs, state), {"reward": r, **{n: info[n].astype(jnp.float32) for n in names}}
 
         _, out = jax.lax.scan(body, (obs, state), jax.random.split(k1, int(params.max_steps)))
