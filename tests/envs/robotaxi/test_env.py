@@ -49,6 +49,10 @@ def test_trip_and_rebalancing_timing_by_hand(tmp_path):
     # step 0: no rebalancing; the 3 vehicles at 0 serve (Poisson(50) >> 3): profit 3 * (20 - 2 * 2) = 48
     _, s, r, _, _, info = step(jax.random.key(0), s, keep(s), p)
     assert s.idle.tolist() == [0, 3] and float(info["served"]) == 3 and r == pytest.approx(48.0)
+    # observation (x 0.01) per region: idle now, idle + arrivals in steps t..t+5, forecast revenue 50 * $20
+    obs = np.asarray(env.get_obs(s, p)).reshape(2, 13) * 100
+    np.testing.assert_allclose(obs[0], [0] * 7 + [1000] * 6, rtol=1e-5)
+    np.testing.assert_allclose(obs[1], [3, 3, 3, 6, 3, 3, 3] + [0] * 6, rtol=1e-5)  # back at step 0 + 2 + 1
     # they are idle again at step 0 + 2 + 1 = 3 (RL4AMOD's order: arrivals join after the next rebalancing)
     for t in (1, 2):
         _, s, r, _, _, info = step(jax.random.key(0), s, keep(s), p)
@@ -59,6 +63,8 @@ def test_trip_and_rebalancing_timing_by_hand(tmp_path):
     _, s, r, _, _, info = step(jax.random.key(0), s, jnp.array([1.0, 0.0]), p)
     assert float(info["rebalanced"]) == 6 and float(info["rebalancing_cost"]) == 12 and r == pytest.approx(-12.0)
     assert s.idle.tolist() == [0, 0]
+    img = env.render(s, p)  # the 6 rebalancing vehicles show as an orange line
+    assert img.shape == (256, 256, 3) and ((img[..., 0] > 200) & (img[..., 1] > 100) & (img[..., 2] < 120)).sum() > 50
     _, s, r, _, _, info = step(jax.random.key(0), s, keep(s), p)
     assert float(info["served"]) == 6 and r == pytest.approx(6 * 16.0) and s.idle.tolist() == [0, 0]
 
