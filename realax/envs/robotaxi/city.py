@@ -216,7 +216,8 @@ def layout(times: np.ndarray) -> np.ndarray:
     w, v = np.linalg.eigh(-0.5 * j @ (d**2) @ j)
     xy = v[:, -2:] * np.sqrt(np.maximum(w[-2:], 1e-9))
     xy = xy - xy.min(0)
-    return xy / np.maximum(xy.max(), 1e-9)
+    xy = xy / np.maximum(xy.max(), 1e-9)
+    return xy + (1 - xy.max(0)) / 2  # centred
 
 
 # -- synthetic grid city ------------------------------------------------------------------------------------
