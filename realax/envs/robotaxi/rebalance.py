@@ -45,9 +45,11 @@ def least_cost(surplus: jax.Array, deficit: jax.Array, cost: jax.Array) -> jax.A
     return f
 
 
-def _dijkstra(s, f, cost, pi_s, pi_t):
-    """Reduced-cost distances from the regions with supply left: sources ``ds``, sinks ``dt`` and the
-    predecessors (``pred_t[j]`` the source before sink j; ``pred_s[i]`` the sink before source i, -1 at a start)."""
+def _dijkstra(s, f, cost, pi_s, pi_t, sink):
+    """Reduced-cost distances from the regions with supply left: sources ``ds``, sinks ``dt`` (only the
+    regions in ``sink``) and the predecessors (``pred_t[j]`` the source before sink j; ``pred_s[i]`` the sink
+    before source i, -1 at a start). Sources are regions with supply or outgoing flow, sinks regions with a
+    deficit; no region is both, so N pops reach every node."""
     n = s.shape[0]
     ds = jnp.where(s > 0, 0.0, _INF)
     dt = jnp.full((n,), _INF)
@@ -63,26 +65,30 @@ def _dijkstra(s, f, cost, pi_s, pi_t):
         src = ms[i] <= mt[j]
         live = jnp.minimum(ms[i], mt[j]) < _INF
         cand_t = ds[i] + cost[i] + pi_s[i] - pi_t
-        up_t = live & src & (cand_t < dt)
+        up_t = live & src & sink & (cand_t < dt)
         cand_s = dt[j] - cost[:, j] + pi_t[j] - pi_s
         up_s = live & ~src & (f[:, j] > 0) & (cand_s < ds)
         return (jnp.where(up_s, cand_s, ds), jnp.where(up_t, cand_t, dt), jnp.where(up_s, j, pred_s),
                 jnp.where(up_t, i, pred_t), done_s.at[i].set(done_s[i] | (src & live)),
                 done_t.at[j].set(done_t[j] | (~src & live)))
 
-    ds, dt, pred_s, pred_t, _, _ = jax.lax.fori_loop(0, 2 * n, step, (ds, dt, pred_s, pred_t, done_s, done_t))
+    ds, dt, pred_s, pred_t, _, _ = jax.lax.fori_loop(0, n, step, (ds, dt, pred_s, pred_t, done_s, done_t))
     return ds, dt, pred_s, pred_t
 
 
 def transport(surplus: jax.Array, deficit: jax.Array, cost: jax.Array, max_paths: int) -> jax.Array:
     """Least-cost integer flows ``f [N, N]`` meeting every deficit from the surpluses (successive shortest
-    paths; exact unless ``max_paths`` augmentations do not suffice, then completed greedily)."""
+    paths; exact unless ``max_paths`` augmentations do not suffice, then completed greedily). A region with
+    both supply and demand first meets its own demand."""
     n = surplus.shape[0]
     cost = cost.astype(jnp.float32)
+    own = jnp.minimum(surplus, deficit)
+    surplus, deficit = surplus - own, deficit - own
+    sink = deficit > 0
 
     def augment(carry):
         k, s, e, f, pi_s, pi_t = carry
-        ds, dt, pred_s, pred_t = _dijkstra(s, f, cost, pi_s, pi_t)
+        ds, dt, pred_s, pred_t = _dijkstra(s, f, cost, pi_s, pi_t, sink)
         true = jnp.where((e > 0) & (dt < _INF), dt + pi_t, _INF)
         jstar = jnp.argmin(true)
         dsink = true[jstar]
