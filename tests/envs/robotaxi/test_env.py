@@ -197,3 +197,19 @@ def test_mpc_oracle_beats_equal_distribution_on_brooklyn():
     ed = rb.episode_totals(env, p, baselines.get("equal_distribution", env, p), key, 1)
     assert oracle["demand"][0] == pytest.approx(float(ed["demand"][0]))  # same true demand
     assert oracle["reward"][0] > float(ed["reward"][0])
+
+
+def test_matching_value_and_reward_clip_options(tmp_path):
+    """RL4AMOD's code matches on fares and clips the step's matching profit at 0; its paper matches on
+    fare - operating cost. Trips here earn $20 and cost 2 steps * 12 $/step."""
+    env = _two_regions(tmp_path)
+    p = env.default_params.replace(beta=jnp.float32(12.0))
+    keep = jnp.array([1.0, 1.0])
+    _, s = env.reset_env(jax.random.key(0), p)
+    step = jax.jit(env.step_env)
+    _, _, r, _, _, info = step(jax.random.key(0), s, keep, p)
+    assert float(info["served"]) == 3 and float(r) == 0.0  # served at a loss, clipped
+    _, _, r, _, _, info = step(jax.random.key(0), s, keep, p.replace(clip_matching_reward=jnp.bool_(False)))
+    assert float(info["served"]) == 3 and float(r) == pytest.approx(3 * (20 - 24))
+    _, _, r, _, _, info = step(jax.random.key(0), s, keep, p.replace(match_on_profit=jnp.bool_(True)))
+    assert float(info["served"]) == 0 and float(r) == 0.0
