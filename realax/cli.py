@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from realax.data.cli import app as data_app
+from realax.offline.cli import app as data_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="realax: JAX-native RL environments for real-world operations problems.")
@@ -58,8 +58,7 @@ def _make(env_id: str, kwargs: dict):
 
 def _env_and_policy(env_id: str, policy: str, kwargs: dict):
     """``(env, params, policy_fn)`` for a baseline name or a folder written by ``realax train``."""
-    from realax import baselines
-    from realax import experiment
+    from realax import baselines, experiment
 
     if not os.path.isdir(policy):
         env, params = _make(env_id, kwargs)
@@ -99,9 +98,13 @@ def list_cmd():
         typer.echo(f"{'':24s} {spec.description}")
 
 
+#: kept in step with ``realax.experiment.ALGOS`` by tests/test_cli.py (the CLI does not import it at start-up)
+ALGO_HELP = "Algorithm: ppo, qlearning (single-agent); ippo, mappo (multi-agent; --set recurrent=true for a GRU actor)"
+
+
 @app.command()
 def train(
-    algo: str = typer.Argument(..., help="Algorithm: " + ", ".join(sorted(("ppo", "qlearning")))),
+    algo: str = typer.Argument(..., help=ALGO_HELP),
     env_id: str = typer.Argument(..., help="Environment id, e.g. realax/Spectrum-v0"),
     scenario: Optional[str] = ScenarioOpt,
     env_arg: Optional[list[str]] = EnvArgOpt,
@@ -195,16 +198,20 @@ def render(
     import numpy as np
     from PIL import Image
 
-    from realax.agents.evaluate import actor
+    from realax.agents.evaluate import stateful_actor
 
     env, params, fn = _env_and_policy(env_id, policy, _env_kwargs(scenario, env_arg))
-    step, act = jax.jit(env.step), jax.jit(actor(env, params, fn))
+    memory0, act = stateful_actor(env, params, fn)
+    step, act = jax.jit(env.step), jax.jit(act)
     key = jax.random.key(seed)
     obs, state = env.reset(key, params)
-    frames = []
+    memory, frames = memory0, []
     for _t in range(steps):
         key, k1, k2 = jax.random.split(key, 3)
-        obs, state, *_ = step(k1, state, act(k2, obs, state), params)
+        action, memory = act(k2, obs, state, memory)
+        obs, state, _, terminated, truncated, _ = step(k1, state, action, params)
+        if bool(terminated | truncated):
+            memory = memory0
         frames.append(Image.fromarray(np.asarray(env.render(state, params))))
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".png":

@@ -73,7 +73,19 @@ def make_config(algo: str, overrides: dict):
     for k in overrides:
         if k not in fields:
             raise ValueError(f"{cls.__name__} has no field {k!r}; fields: {sorted(fields)}")
-    return cls(**{k: type(getattr(cls(), k))(v) for k, v in overrides.items()})
+    return cls(**{k: _convert(k, v, type(getattr(cls(), k))) for k, v in overrides.items()})
+
+
+_BOOLS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _convert(name: str, value, kind: type):
+    """A config value from the command line (a string) or from a saved config (its own type)."""
+    if kind is bool and isinstance(value, str):
+        if value.lower() not in _BOOLS:
+            raise ValueError(f"{name} takes true or false, got {value!r}")
+        return _BOOLS[value.lower()]
+    return kind(value)
 
 
 def evaluate_policy(env, params, policy, key, episodes: int) -> dict[str, jax.Array]:

@@ -54,3 +54,19 @@ def test_bad_input_is_refused_with_a_message():
     assert r.exit_code != 0 and "unknown algorithm" in r.output
     r = runner.invoke(app, ["train", "ppo", "realax/Spectrum-v0", "--set", "nope=1"])
     assert r.exit_code != 0 and "no field 'nope'" in r.output
+
+
+def test_set_parses_booleans_and_refuses_other_words():
+    from realax.experiment import make_config
+
+    c = make_config("mappo", {"recurrent": "true", "agent_id": "False", "lr": "0.01"})
+    assert c.recurrent is True and c.agent_id is False and c.lr == 0.01
+    r = runner.invoke(app, ["train", "mappo", "realax/SMAX-v0", "--set", "recurrent=maybe"])
+    assert r.exit_code != 0 and "recurrent takes true or false" in r.output
+
+
+def test_train_help_names_every_algorithm():
+    from realax.cli import ALGO_HELP
+    from realax.experiment import ALGOS
+
+    assert all(name in ALGO_HELP for name in ALGOS), (sorted(ALGOS), ALGO_HELP)

@@ -21,7 +21,8 @@ class Trainer(NamedTuple):
     ``init(key) -> carry`` and ``step(carry) -> (carry, metrics)`` are pure and vmappable over seeds;
     ``step`` runs ``updates_per_chunk`` updates and its metrics have that leading axis. ``num_chunks``
     steps make the whole run; ``train(key)`` does all of them in one jitted call. ``policy(carry)`` is the
-    greedy policy ``fn(key, obs) -> action`` for one unbatched observation.
+    greedy policy ``fn(key, obs) -> action`` for one unbatched observation (a ``RecurrentPolicy`` for agents
+    with memory).
     """
 
     init: Callable[[jax.Array], Any]
@@ -90,24 +91,25 @@ def evaluate_episodes(env, params, policy_fn: Callable[[jax.Array, Any], jax.Arr
     with a ``mask`` parameter gets ``mask=env.action_mask(state, params)`` (see ``actor``).
     """
     num_steps = int(params.max_steps)
-    act = actor(env, params, policy_fn)
+    memory0, act = stateful_actor(env, params, policy_fn)
 
     def episode(k):
         k_reset, k_run = jax.random.split(k)
         obs, state = env.reset(k_reset, params)
 
         def body(c, k_t):
-            obs, state, alive, total, won = c
+            obs, state, memory, alive, total, won = c
             k_act, k_env = jax.random.split(k_t)
-            obs, state, reward, terminated, truncated, info = env.step(k_env, state, act(k_act, obs, state), params)
+            action, memory = act(k_act, obs, state, memory)
+            obs, state, reward, terminated, truncated, info = env.step(k_env, state, action, params)
             done = terminated | truncated
             total = total + jnp.where(alive, reward, 0.0)
             won = jnp.where(alive & done, jnp.asarray(info.get("won", False)).astype(bool), won)
-            return (obs, state, alive & ~done, total, won), None
+            return (obs, state, memory, alive & ~done, total, won), None
 
         zero = jnp.zeros((env.num_agents,) if hasattr(env, "agents") else (), jnp.float32)
-        init = (obs, state, jnp.bool_(True), zero, jnp.bool_(False))
-        (_, _, _, total, won), _ = jax.lax.scan(body, init, jax.random.split(k_run, num_steps))
+        init = (obs, state, memory0, jnp.bool_(True), zero, jnp.bool_(False))
+        (*_, total, won), _ = jax.lax.scan(body, init, jax.random.split(k_run, num_steps))
         return total, won
 
     total, won = jax.vmap(episode)(jax.random.split(key, episodes))
@@ -123,9 +125,34 @@ def _noop(env, params):
     return jnp.full(shape, env.noop_action, jnp.int32)
 
 
+class RecurrentPolicy(NamedTuple):
+    """A policy with memory (a recurrent agent): ``apply(key, obs, memory, mask=None) -> (action, memory)``;
+    ``initial`` is the memory at the start of an episode."""
+
+    apply: Callable
+    initial: Any
+
+
+def stateful_actor(env, params, policy) -> tuple[Any, Callable]:
+    """``(memory0, act(key, obs, state, memory) -> (action, memory))`` for any policy: a ``RecurrentPolicy``
+    carries its memory (reset it to ``memory0`` when an episode ends); a plain policy's memory is ``()``."""
+    if isinstance(policy, RecurrentPolicy):
+        masked = hasattr(env, "action_mask")
+
+        def act(key, obs, state, memory):
+            return policy.apply(key, obs, memory, mask=env.action_mask(state, params) if masked else None)
+
+        return policy.initial, act
+    plain = actor(env, params, policy)
+    return (), lambda key, obs, state, memory: (plain(key, obs, state), memory)
+
+
 def actor(env, params, policy_fn) -> Callable[[jax.Array, Any, Any], jax.Array]:
-    """``act(key, obs, state)``: multi-agent policies that take ``mask`` (IPPO/MAPPO, the random baseline)
-    get ``env.action_mask(state, params)``; others are called as ``policy_fn(key, obs)``."""
+    """``act(key, obs, state)`` for a memoryless policy: multi-agent policies that take ``mask`` (IPPO/MAPPO,
+    the random baseline) get ``env.action_mask(state, params)``; others are called as ``policy_fn(key, obs)``.
+    Policies with memory go through ``stateful_actor``."""
+    if isinstance(policy_fn, RecurrentPolicy):
+        raise TypeError("this policy is recurrent (it carries a memory between steps); use stateful_actor")
     if hasattr(env, "action_mask") and _accepts_mask(policy_fn):
         return lambda k, obs, state: policy_fn(k, obs, mask=env.action_mask(state, params))
     return lambda k, obs, state: policy_fn(k, obs)

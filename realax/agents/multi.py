@@ -17,7 +17,10 @@ Cooperative Multi-Agent Games", NeurIPS 2022 D&B). Structure follows JaxMARL's `
 - ``metrics["return"]`` is the team return (sum over agents) of the episodes that finished in an update;
   envs reporting ``info["won"]`` also give ``metrics["win_rate"]`` over those episodes.
 
-The GRU (recurrent) policy of JaxMARL is not implemented here: the policies are feed-forward.
+``recurrent=True`` gives the actor a GRU memory (JaxMARL's ``ippo_rnn_smax.py`` / ``mappo_rnn_smax.py``
+shape): the memory is cleared when an episode starts, and the update trains on whole rollouts, each
+minibatch a set of env-agent sequences replayed from the memory they started with (truncated
+backpropagation through time over ``num_steps``); the critic stays feed-forward.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import jax.numpy as jnp
 import optax
 from flax.training.train_state import TrainState
 
-from realax.agents.evaluate import EpisodeStats, Trainer, make_trainer
+from realax.agents.evaluate import EpisodeStats, RecurrentPolicy, Trainer, make_trainer
 from realax.agents.networks import agent_actor_critic_for
 from realax.agents.ppo import gae
 from realax.core import MultiAgentEnv
@@ -76,6 +79,9 @@ class MultiPPOConfig:
     """Width of the two tanh hidden layers of the actor and of the critic."""
     agent_id: bool = True
     """Append a one-hot agent index to the actor's and critic's inputs (lets shared parameters specialise)."""
+    recurrent: bool = False
+    """GRU actor (memory of width ``hidden``) trained on whole sequences; ``num_envs * A`` must be divisible by
+    ``num_minibatches``."""
     num_seeds: int = 1
     """Independent runs (the caller vmaps ``init``/``step`` over this many keys)."""
     updates_per_chunk: int = 10
@@ -103,6 +109,7 @@ class Transition(NamedTuple):
     value: jax.Array  # [N, A]
     log_prob: jax.Array  # [N, A]
     alive: jax.Array  # bool [N, A]: alive when acting (loss weight)
+    start: jax.Array  # bool [N]: obs begins an episode (clears a recurrent actor's memory)
     terminated: jax.Array  # [N]
     done: jax.Array  # [N]
     final_critic_in: Any  # [N, A, ...]: critic input of the state reached before any reset
@@ -118,6 +125,8 @@ class MultiCarry(NamedTuple):
     env_state: Any
     obs: Any  # [N, A, ...]
     alive: jax.Array  # bool [N, A]
+    memory: jax.Array  # float32 [N, A, H] (H = 0 without a recurrent actor)
+    start: jax.Array  # bool [N]: obs begins an episode
     stats: EpisodeStats
     win_rate: jax.Array  # float32 []; NaN until an episode finished (or when the env reports no "won")
     key: jax.Array
@@ -157,9 +166,13 @@ def make_multi_train(config: MultiPPOConfig, env, params, centralised: bool) -> 
         raise ValueError(f"{type(env).__name__} is not a MultiAgentEnv; IPPO/MAPPO train multi-agent envs")
     c = config
     A, N = env.num_agents, c.num_envs
-    net = agent_actor_critic_for(env, params, c.hidden, centralised=centralised, agent_id=c.agent_id)
+    net = agent_actor_critic_for(env, params, c.hidden, centralised=centralised, agent_id=c.agent_id,
+                                 recurrent=c.recurrent)
+    H = c.hidden if c.recurrent else 0
+    if c.recurrent and (N * A) % c.num_minibatches:
+        raise ValueError(f"recurrent: num_envs * agents = {N * A} must be divisible by num_minibatches "
+                         f"= {c.num_minibatches}")
     batch = c.num_steps * N * A
-    mb_size = batch // c.num_minibatches
     steps_per_update = c.num_minibatches * c.update_epochs
     agents = jnp.broadcast_to(jnp.arange(A), (N, A))
 
@@ -188,14 +201,20 @@ def make_multi_train(config: MultiPPOConfig, env, params, centralised: bool) -> 
         crit = critic_input(obs, env_state)
         net_params = net.init(k_net, obs[0], crit[0], agents[0])
         ts = TrainState.create(apply_fn=net.apply, params=net_params, tx=tx)
-        return MultiCarry(ts, env_state, obs, jnp.ones((N, A), bool), EpisodeStats.zeros(N), jnp.float32(jnp.nan),
-                          key, jnp.int32(0))
+        return MultiCarry(ts, env_state, obs, jnp.ones((N, A), bool), jnp.zeros((N, A, H)), jnp.ones(N, bool),
+                          EpisodeStats.zeros(N), jnp.float32(jnp.nan), key, jnp.int32(0))
 
     def env_step(carry: MultiCarry, _):
         key, k_act, k_env = jax.random.split(carry.key, 3)
         mask = v_mask(carry.env_state, params)
         crit = critic_input(carry.obs, carry.env_state)
-        logits, value = net.apply(carry.train_state.params, carry.obs, crit, agents)
+        net_params, memory = carry.train_state.params, carry.memory
+        if c.recurrent:
+            start = jnp.broadcast_to(carry.start[:, None], (N, A))
+            memory, logits = net.apply(net_params, carry.obs, agents, memory, start, method=AgentActorStep)
+            value = net.apply(net_params, crit, agents, method=AgentCritic)
+        else:
+            logits, value = net.apply(net_params, carry.obs, crit, agents)
         logits = masked_logits(logits, mask)
         action = jax.random.categorical(k_act, logits).astype(jnp.int32)
         log_prob = jnp.take_along_axis(jax.nn.log_softmax(logits), action[..., None], -1)[..., 0]
@@ -206,12 +225,26 @@ def make_multi_train(config: MultiPPOConfig, env, params, centralised: bool) -> 
         final_crit = info["final_obs"] if not centralised else critic_input(info["final_obs"], final_state)
         alive_next = jnp.where(done[:, None], True, info["alive"].astype(bool))
         won = info["won"].astype(bool) if has_won else jnp.zeros(N, bool)
-        tr = Transition(carry.obs, crit, mask, action, reward, value, log_prob, carry.alive, term, done,
+        tr = Transition(carry.obs, crit, mask, action, reward, value, log_prob, carry.alive, carry.start, term, done,
                         final_crit, ep_ret, ep_len, won)
-        return carry._replace(env_state=env_state, obs=obs, alive=alive_next, stats=stats, key=key), tr
+        return carry._replace(env_state=env_state, obs=obs, alive=alive_next, memory=memory, start=done, stats=stats,
+                              key=key), tr
 
-    def loss_fn(net_params, mb: Transition, adv, targets):
-        logits, value = net.apply(net_params, mb.obs, mb.critic_in, mb.agent)
+    def actor_critic(net_params, mb, memory0):
+        """Logits and values of a minibatch: transitions ``[B, ...]``, or for a recurrent actor sequences
+        ``[T, B, ...]`` replayed from their first memory ``memory0 [B, H]``."""
+        if not c.recurrent:
+            return net.apply(net_params, mb.obs, mb.critic_in, mb.agent)
+
+        def replay(memory, x):
+            obs, agent, start = x
+            return net.apply(net_params, obs, agent, memory, start, method=AgentActorStep)
+
+        _, logits = jax.lax.scan(replay, memory0, (mb.obs, mb.agent, mb.start))
+        return logits, net.apply(net_params, mb.critic_in, mb.agent, method=AgentCritic)
+
+    def loss_fn(net_params, mb, memory0, adv, targets):
+        logits, value = actor_critic(net_params, mb, memory0)
         logits = masked_logits(logits, mb.mask)
         pg, vl, ent, kl = weighted_ppo_loss(logits, value, mb.action, mb.log_prob, mb.value, adv, targets,
                                             mb.alive, c.clip_eps)
@@ -227,21 +260,31 @@ def make_multi_train(config: MultiPPOConfig, env, params, centralised: bool) -> 
         value: jax.Array
         alive: jax.Array
         agent: jax.Array
+        start: jax.Array
 
     def sgd_step(ts: TrainState, b):
         grads, aux = jax.grad(loss_fn, has_aux=True)(ts.params, *b)
         return ts.apply_gradients(grads=grads), aux
 
+    def split(x, perm, axis):  # shuffle along ``axis``, then cut it into minibatches (a new leading axis)
+        x = jnp.moveaxis(jnp.take(x, perm, axis=axis), axis, 0)
+        x = x[: c.num_minibatches * (x.shape[0] // c.num_minibatches)]
+        return jnp.moveaxis(x.reshape(c.num_minibatches, -1, *x.shape[1:]), 1, axis + 1)
+
     def epoch(carry, _):
-        ts, key, data = carry
+        ts, key, (seqs, memory0) = carry
         key, k_perm = jax.random.split(key)
-        perm = jax.random.permutation(k_perm, batch)
-        mbs = jax.tree.map(lambda x: x[perm][: c.num_minibatches * mb_size]
-                           .reshape(c.num_minibatches, mb_size, *x.shape[1:]), data)
-        ts, aux = jax.lax.scan(sgd_step, ts, mbs)
-        return (ts, key, data), aux
+        if c.recurrent:  # whole sequences: shuffle the env-agent axis (1), keep time (0) in order
+            perm = jax.random.permutation(k_perm, N * A)
+            mbs = (jax.tree.map(lambda x: split(x, perm, 1), seqs), split(memory0, perm, 0))
+        else:  # single transitions
+            perm = jax.random.permutation(k_perm, batch)
+            mbs = (jax.tree.map(lambda x: split(x, perm, 0), seqs), jnp.zeros(c.num_minibatches))
+        ts, aux = jax.lax.scan(lambda t, b: sgd_step(t, (b[0][0], b[1], *b[0][1:])), ts, mbs)
+        return (ts, key, (seqs, memory0)), aux
 
     def update(carry: MultiCarry, _):
+        memory0 = carry.memory
         carry, traj = jax.lax.scan(env_step, carry, None, c.num_steps)
         next_values = net.apply(carry.train_state.params, traj.final_critic_in,
                                 jnp.broadcast_to(agents, traj.action.shape), method=AgentCritic)
@@ -249,10 +292,14 @@ def make_multi_train(config: MultiPPOConfig, env, params, centralised: bool) -> 
         done = jnp.broadcast_to(traj.done[..., None], traj.reward.shape)
         adv, targets = gae(traj.reward, traj.value, next_values, term, done, c.gamma, c.gae_lambda)
         mb = MB(traj.obs, traj.critic_in, traj.mask, traj.action, traj.log_prob, traj.value, traj.alive,
-                jnp.broadcast_to(agents, traj.action.shape))
-        flat = jax.tree.map(lambda x: x.reshape(batch, *x.shape[3:]), (mb, adv, targets))
+                jnp.broadcast_to(agents, traj.action.shape), jnp.broadcast_to(traj.start[..., None], traj.action.shape))
+        if c.recurrent:  # [T, N, A, ...] -> sequences [T, N*A, ...]; memory [N*A, H]
+            seqs = jax.tree.map(lambda x: x.reshape(c.num_steps, N * A, *x.shape[3:]), (mb, adv, targets))
+            data = (seqs, memory0.reshape(N * A, H))
+        else:  # [T, N, A, ...] -> transitions [T*N*A, ...]
+            data = (jax.tree.map(lambda x: x.reshape(batch, *x.shape[3:]), (mb, adv, targets)), jnp.zeros(()))
         key, k_epochs = jax.random.split(carry.key)
-        (ts, _, _), aux = jax.lax.scan(epoch, (carry.train_state, k_epochs, flat), None, c.update_epochs)
+        (ts, _, _), aux = jax.lax.scan(epoch, (carry.train_state, k_epochs, data), None, c.update_epochs)
         stats = carry.stats.summarise(traj.done, traj.ep_return, traj.ep_length)
         n_done = traj.done.sum()
         win_rate = jnp.where(n_done > 0, (traj.done & traj.won).sum() / jnp.maximum(n_done, 1), carry.win_rate)
@@ -275,7 +322,13 @@ def make_multi_train(config: MultiPPOConfig, env, params, centralised: bool) -> 
             logits = net.apply(net_params, obs, jnp.arange(A), method=AgentActor)
             return jnp.argmax(masked_logits(logits, mask), -1).astype(jnp.int32)
 
-        return fn
+        def recurrent_fn(key, obs, memory, mask=None):
+            """Greedy joint action ``[A]`` and the next memory ``[A, H]`` (zeros start an episode)."""
+            memory, logits = net.apply(net_params, obs, jnp.arange(A), memory, jnp.zeros(A, bool),
+                                       method=AgentActorStep)
+            return jnp.argmax(masked_logits(logits, mask), -1).astype(jnp.int32), memory
+
+        return RecurrentPolicy(recurrent_fn, jnp.zeros((A, H))) if c.recurrent else fn
 
     return make_trainer(init, step, c.num_chunks, policy)
 
@@ -286,3 +339,7 @@ def AgentActor(module, obs, agent):
 
 def AgentCritic(module, x, agent):
     return module.critic(x, agent)
+
+
+def AgentActorStep(module, obs, agent, memory, start):
+    return module.actor_step(obs, agent, memory, start)

@@ -93,6 +93,9 @@ class AgentActorCritic(nn.Module):
     sees the agent's own observation (IPPO) or the environment's global state (MAPPO). With ``num_ids > 0`` a
     one-hot of the agent index ``agent`` (int, same leading axes) is appended to both inputs, so agents that
     share parameters and see the same observation can still act differently. Leading batch axes are kept.
+
+    With ``recurrent=True`` the actor is JaxMARL's RNN actor (``ippo_rnn_smax.py``: dense, GRU, dense, logits)
+    and is called step by step through ``actor_step(obs, agent, memory, start)``; the critic stays feed-forward.
     """
 
     actor_encoder: ObsEncoder
@@ -100,9 +103,16 @@ class AgentActorCritic(nn.Module):
     num_actions: int
     num_ids: int = 0
     hidden: Sequence[int] = (64, 64)
+    recurrent: bool = False
 
     def setup(self):
-        self.actor_torso = MLP(self.hidden)
+        if self.recurrent:
+            width = self.hidden[-1]
+            self.memory_in = MLP((width,))
+            self.gru = nn.GRUCell(features=width)
+            self.memory_out = MLP((width,))
+        else:
+            self.actor_torso = MLP(self.hidden)
         self.logits_head = nn.Dense(self.num_actions, kernel_init=nn.initializers.orthogonal(0.01))
         self.critic_torso = MLP(self.hidden)
         self.value_head = nn.Dense(1, kernel_init=nn.initializers.orthogonal(1.0))
@@ -115,15 +125,26 @@ class AgentActorCritic(nn.Module):
     def actor(self, obs: jax.Array, agent: jax.Array) -> jax.Array:
         return self.logits_head(self.actor_torso(self._with_id(self.actor_encoder(obs), agent)))
 
+    def actor_step(self, obs: jax.Array, agent: jax.Array, memory: jax.Array, start: jax.Array):
+        """Recurrent actor, one step: ``(memory [..., H], logits)``; ``start`` (bool, the leading axes) marks an
+        observation that begins an episode, which clears the memory first."""
+        x = self.memory_in(self._with_id(self.actor_encoder(obs), agent))
+        memory, y = self.gru(jnp.where(start[..., None], 0.0, memory), x)
+        return memory, self.logits_head(self.memory_out(y))
+
     def critic(self, x: jax.Array, agent: jax.Array) -> jax.Array:
         return self.value_head(self.critic_torso(self._with_id(self.critic_encoder(x), agent)))[..., 0]
 
     def __call__(self, obs: jax.Array, critic_in: jax.Array, agent: jax.Array) -> tuple[jax.Array, jax.Array]:
+        """``(logits, value)``; a recurrent actor starts from an empty memory here (used to initialise)."""
+        if self.recurrent:
+            memory = jnp.zeros((*agent.shape, self.hidden[-1]))
+            return self.actor_step(obs, agent, memory, jnp.ones(agent.shape, bool))[1], self.critic(critic_in, agent)
         return self.actor(obs, agent), self.critic(critic_in, agent)
 
 
 def agent_actor_critic_for(env, params, hidden: int = 64, layers: int = 2, centralised: bool = False,
-                           agent_id: bool = True) -> AgentActorCritic:
+                           agent_id: bool = True, recurrent: bool = False) -> AgentActorCritic:
     """An ``AgentActorCritic`` sized from a ``MultiAgentEnv``'s spaces; ``centralised`` gives the critic
     ``env.global_state`` (its encoder from ``env.global_state_space``) instead of the agent's observation."""
     action_space = env.action_space(params)
@@ -132,4 +153,4 @@ def agent_actor_critic_for(env, params, hidden: int = 64, layers: int = 2, centr
     obs_enc = encoder_for(env.observation_space(params))
     critic_enc = encoder_for(env.global_state_space(params)) if centralised else obs_enc
     return AgentActorCritic(obs_enc, critic_enc, action_space.n, env.num_agents if agent_id else 0,
-                            (hidden,) * layers)
+                            (hidden,) * layers, recurrent)

@@ -71,8 +71,8 @@ def generate(
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
 ):
     """Collect a dataset with vectorised JAX rollouts and write it in the Minari format (atomically)."""
-    from realax.data.generate import DataSpec, build, calibrate_level, generate_dataset
-    from realax.data.realism import RealismConfig
+    from realax.offline.generate import DataSpec, build, calibrate_level, generate_dataset
+    from realax.wrappers.realism import RealismConfig
 
     try:
         realism = RealismConfig(action_delay=action_delay, obs_delay=obs_delay, disturbance=disturbance,
@@ -92,7 +92,7 @@ def generate(
     except (ValueError, TypeError, FileExistsError) as e:
         raise typer.BadParameter(str(e)) from None
     wall = time.perf_counter() - t0
-    from realax.data.minari_io import stale_partials
+    from realax.offline.minari_io import stale_partials
 
     for p in stale_partials(out):
         typer.echo(f"note: {p} was left by an interrupted run; delete it when no other write of {out} runs")
@@ -110,7 +110,7 @@ def generate(
 @app.command()
 def verify(path: Annotated[Path, typer.Argument(help="Dataset folder.")]):
     """Check a dataset's files against the checksums recorded when it was written; exit 1 on any problem."""
-    from realax.data.minari_io import verify as check
+    from realax.offline.minari_io import verify as check
 
     problems = check(path)
     if problems:
@@ -129,7 +129,7 @@ def measure(
     edges: Annotated[int, typer.Option(help="Bin edges per continuous dimension.")] = 100,
 ):
     """TQ and SACo (Schweighofer et al. 2022), the reference datasets generated on demand."""
-    from realax.data.measures import measure as run
+    from realax.offline.measures import measure as run
 
     try:
         res = run(path, reference=reference, expert=expert, edges=edges, progress=not as_json)
@@ -154,7 +154,7 @@ def export(
     fmt: Annotated[str, typer.Option("--format", help="d4rl or neorl.")] = "neorl",
 ):
     """Write the train and validation episodes as D4RL-style or NeoRL-style arrays (.npz)."""
-    from realax.data.minari_io import export as run
+    from realax.offline.minari_io import export as run
 
     try:
         files = run(path, fmt, out)

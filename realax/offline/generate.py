@@ -20,9 +20,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import realax
-from realax.data import policies
-from realax.data.episodes import Episodes
-from realax.data.realism import RealismConfig
+from realax.offline import policies
+from realax.offline.episodes import Episodes
+from realax.wrappers.realism import RealismConfig
 
 #: NeoRL-2's validation share: ``traj_num / 4`` validation trajectories beside ``traj_num`` training ones
 #: (``neorl2/envs/base.py``), i.e. 1/5 of all episodes.
@@ -289,7 +289,7 @@ def generate_dataset(spec: DataSpec, out, progress: bool = True, overwrite: bool
     ``measure``: also compute TQ and SACo (``measures``) and store them, with the binning, in the metadata."""
     from pathlib import Path
 
-    from realax.data import minari_io
+    from realax.offline import minari_io
 
     out = Path(out)
     if out.exists() and not overwrite:  # fail before spending the time to collect
@@ -297,7 +297,7 @@ def generate_dataset(spec: DataSpec, out, progress: bool = True, overwrite: bool
     spec = spec.resolved()
     eps, meta = generate(spec, progress=progress, max_envs=max_envs)
     if measure:
-        from realax.data import measures
+        from realax.offline import measures
 
         if meta["expert_policy"] is None:
             raise ValueError(f"{spec.env_id} has no non-random baseline to serve as the expert: pass an expert")

@@ -30,9 +30,9 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from realax.data import minari_io
-from realax.data.episodes import Episodes
-from realax.data.generate import DataSpec, behaviour_of, build, collect
+from realax.offline import minari_io
+from realax.offline.episodes import Episodes
+from realax.offline.generate import DataSpec, behaviour_of, build, collect
 
 EDGES = 100  # np.linspace(min, max, num=100) per dimension, as Schweighofer et al.'s get_unique_states
 REPLAY_PROXY = "replay proxy: expert with random actions, level linear 0 -> 1 over the streams"

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from realax.data.episodes import Episodes
+from realax.offline.episodes import Episodes
 
 MANIFEST = "realax_manifest.json"
 FORMAT = "realax-minari/1"

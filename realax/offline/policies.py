@@ -25,8 +25,8 @@ import jax.numpy as jnp
 
 from realax import baselines
 from realax.agents.evaluate import actor
-from realax.data.realism import conservative
 from realax.spaces import Box
+from realax.wrappers.realism import conservative
 
 #: ``act(key, obs, state, level) -> action``: the behaviour at one env (``level`` is a float32 scalar)
 Act = Callable[[jax.Array, jax.Array, object, jax.Array], jax.Array]

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from realax.cli import app
-from realax.data import minari_io
-from realax.data.generate import DataSpec, behaviour_of, build, collect, generate_dataset
-from realax.data.realism import RealismConfig
+from realax.offline import minari_io
+from realax.offline.generate import DataSpec, behaviour_of, build, collect, generate_dataset
+from realax.wrappers.realism import RealismConfig
 
 runner = CliRunner()
 
@@ -98,7 +98,7 @@ def test_a_folder_that_is_not_an_agent_is_refused(tmp_path):
 
 
 def test_calibrate_level_hits_a_fraction_of_the_expert_return(chain_id):
-    from realax.data.generate import calibrate_level
+    from realax.offline.generate import calibrate_level
 
     spec = DataSpec(chain_id, policy="chain_env:go_right", episodes=10)
     setup = build(spec)

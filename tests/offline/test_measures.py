@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from realax.data import measures
-from realax.data.generate import DataSpec, behaviour_of, build, collect, generate
+from realax.offline import measures
+from realax.offline.generate import DataSpec, behaviour_of, build, collect, generate
 
 EXPERT = "chain_env:go_right"
 
@@ -86,8 +86,8 @@ def test_replay_proxy_levels_rise_over_streams(chain_id):
 
 
 def test_measures_stored_at_generation_match_a_later_measure(chain_id, tmp_path):
-    from realax.data import minari_io
-    from realax.data.generate import generate_dataset
+    from realax.offline import minari_io
+    from realax.offline.generate import generate_dataset
 
     spec = DataSpec(chain_id, policy=EXPERT, episodes=100, level=0.7)
     path, _ = generate_dataset(spec, tmp_path / "chain-v0", progress=False, measure=True)

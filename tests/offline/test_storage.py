@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from realax.cli import app
-from realax.data import minari_io
-from realax.data.generate import DataSpec, generate_dataset
+from realax.offline import minari_io
+from realax.offline.generate import DataSpec, generate_dataset
 
 EXPERT = "chain_env:go_right"
 runner = CliRunner()
@@ -91,7 +91,7 @@ from pathlib import Path
 sys.path.insert(0, {tests!r})
 import realax
 realax.register("realax/TestChain-v0", "chain_env:Chain", description="chain")
-from realax.data import minari_io
+from realax.offline import minari_io
 real = minari_io._buffers
 def slow(eps):
     for i, b in enumerate(real(eps)):

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from chain_env import Echo
 
 import realax
-from realax.data import realism
-from realax.data.realism import RealismConfig
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "offline"))  # the tabular test envs
+from chain_env import Echo  # noqa: E402
+
+from realax.wrappers import realism
+from realax.wrappers.realism import RealismConfig
 
 
 def _run(env, params, actions, key=0):

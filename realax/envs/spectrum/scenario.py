@@ -209,7 +209,8 @@ def parse(data: Any, name: str = "scenario", seed: int = 0) -> Scenario:
         agents = (_agent({k: env.get(k) for k in _AGENT_FIELDS if k in env} | {"target_entity": target},
                          "environment", labels),)
     if "render" in data:
-        unused += [f"render.{k}" for k in _known(data["render"], "render", set(data["render"]) if isinstance(data["render"], dict) else set())]
+        render_keys = set(data["render"]) if isinstance(data["render"], dict) else set()
+        unused += [f"render.{k}" for k in _known(data["render"], "render", render_keys)]
     return Scenario(name, num_channels, max_steps, tuple(entities), agents, tuple(unused), multi)
 
 

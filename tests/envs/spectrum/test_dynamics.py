@@ -9,7 +9,6 @@ import jax.numpy as jnp
 import numpy as np
 
 import realax
-from realax.envs.spectrum import dynamics as dyn
 
 
 def _env(tmp_path, entities, obs="classify", reward="dsa", target=None, history=1, channels=10, ma=None, **kw):
