@@ -1,0 +1,201 @@
+"""What the offline learners (BC, CQL, TD3+BC, IQL) and the hybrid DQN share: transition arrays, minibatch
+sampling, observation normalisation, the action kind of a space, and ReLU MLP networks.
+
+Networks follow the offline-RL papers' common set-up (TD3+BC, Fujimoto & Gu 2021, and IQL, Kostrikov et al.
+2021, both use two hidden layers of 256 ReLU units); the observation input goes through ``encoder_for`` (one-hot
+for small integer observations, as in ``networks.py``).
+
+Continuous actors end in a squashing chosen from the action space (``action_kind``): ``Box`` ->
+``low + (tanh(x) + 1)/2 · (high - low)`` (TD3's ``max_action · tanh`` for a symmetric box); ``Simplex`` (a
+distribution over ``n`` places, e.g. RoboTaxi's desired fleet distribution, which the env normalises) ->
+``softmax(x)``, a point on the simplex. Dataset actions on a simplex space are normalised onto it before
+they are regressed on (``action_targets``): the env reads ``a`` and ``c·a`` (``c > 0``) as the same action.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from realax import spaces as _spaces
+from realax.agents.networks import ObsEncoder, encoder_for
+from realax.spaces import Box, Discrete, Space
+
+_SIMPLEX = getattr(_spaces, "Simplex", None)  # realax.spaces.Simplex where this version has it
+
+
+def action_kind(space: Space) -> str:
+    """``"discrete"`` (``Discrete``), ``"simplex"`` (``Simplex``, or any space with ``simplex = True``) or
+    ``"box"`` (a 1-D float ``Box``); ``TypeError`` for anything else."""
+    if isinstance(space, Discrete):
+        return "discrete"
+    if (_SIMPLEX is not None and isinstance(space, _SIMPLEX)) or getattr(space, "simplex", False):
+        return "simplex"
+    if isinstance(space, Box) and not space.is_integer and len(space.shape) == 1:
+        return "box"
+    raise TypeError(f"offline learners support Discrete, Simplex and 1-D float Box actions, not {space}")
+
+
+def require_kind(algo: str, space: Space, allowed: Sequence[str]) -> str:
+    """The action kind of ``space``; ``ValueError`` naming the algorithm when it is not one of ``allowed``."""
+    kind = action_kind(space)
+    if kind not in allowed:
+        want = "discrete" if list(allowed) == ["discrete"] else "continuous (Box or Simplex)"
+        raise ValueError(f"{algo} needs {want} actions; this dataset's action space is {space} ({kind})")
+    return kind
+
+
+class Transitions(NamedTuple):
+    """Flat transitions in episode order (D4RL's ``qlearning_dataset`` layout)."""
+
+    obs: jax.Array  # [N, *obs]
+    action: jax.Array  # [N] int (discrete) or [N, d] float
+    reward: jax.Array  # float32 [N]
+    next_obs: jax.Array  # [N, *obs]: the observation after the action, before any reset
+    terminal: jax.Array  # float32 [N]: 1 where the episode terminated (no bootstrap); truncation is not terminal
+    done: jax.Array  # bool [N]: terminated or truncated (the last transition of an episode)
+
+    @property
+    def size(self) -> int:
+        return int(self.reward.shape[0])
+
+
+def check_transitions(data: Transitions, env, params, algo: str) -> None:
+    """``ValueError`` naming the field when ``data`` does not fit ``env``'s spaces."""
+    obs_shape = tuple(env.observation_space(params).shape)
+    space = env.action_space(params)
+    n = data.size
+    if n < 1:
+        raise ValueError(f"{algo}: the dataset has no transitions")
+    for name in ("obs", "next_obs"):
+        if tuple(getattr(data, name).shape) != (n, *obs_shape):
+            raise ValueError(f"{algo}: {name} has shape {tuple(getattr(data, name).shape)}; the env's observations "
+                             f"need ({n}, {', '.join(map(str, obs_shape))})")
+    want = (n,) if isinstance(space, Discrete) else (n, *space.shape)
+    if tuple(data.action.shape) != want:
+        raise ValueError(f"{algo}: action has shape {tuple(data.action.shape)}; {space} needs {want}")
+    if isinstance(space, Discrete) and not jnp.issubdtype(data.action.dtype, jnp.integer):
+        raise ValueError(f"{algo}: {space} needs integer actions, the dataset has {data.action.dtype}")
+    for name in ("reward", "terminal", "done"):
+        if tuple(getattr(data, name).shape) != (n,):
+            raise ValueError(f"{algo}: {name} has shape {tuple(getattr(data, name).shape)}, expected ({n},)")
+
+
+def sample(key: jax.Array, data: Transitions, n: int) -> Transitions:
+    """``n`` transitions drawn uniformly with replacement."""
+    idx = jax.random.randint(key, (n,), 0, data.size)
+    return jax.tree.map(lambda x: x[idx], data)
+
+
+def action_targets(action: jax.Array, kind: str) -> jax.Array:
+    """Dataset actions as the actor's targets: simplex actions normalised onto the simplex (equal weights
+    where a row has no positive weight), others as float32."""
+    a = jnp.asarray(action, jnp.float32)
+    if kind != "simplex":
+        return a
+    a = jnp.maximum(jnp.nan_to_num(a), 0.0)
+    total = a.sum(-1, keepdims=True)
+    return jnp.where(total > 0, a / jnp.where(total > 0, total, 1.0), 1.0 / a.shape[-1])
+
+
+def squash(kind: str, space: Space) -> Callable[[jax.Array], jax.Array]:
+    """Map the actor's raw output into the action space (see the module docstring)."""
+    if kind == "simplex":
+        return lambda x: jax.nn.softmax(x, -1)
+    if kind == "box":
+        low, high = jnp.asarray(space.low, jnp.float32), jnp.asarray(space.high, jnp.float32)
+        return lambda x: low + (jnp.tanh(x) + 1.0) / 2.0 * (high - low)
+    raise ValueError(f"no squashing for {kind} actions")
+
+
+def project(kind: str, space: Space, a: jax.Array) -> jax.Array:
+    """A perturbed action put back into the space: clipped into the box, or clipped at 0 and renormalised."""
+    if kind == "simplex":
+        return action_targets(a, "simplex")
+    return jnp.clip(a, jnp.asarray(space.low, jnp.float32), jnp.asarray(space.high, jnp.float32))
+
+
+def half_range(space: Space) -> jax.Array:
+    return (jnp.asarray(space.high, jnp.float32) - jnp.asarray(space.low, jnp.float32)) / 2
+
+
+def obs_normaliser(obs: np.ndarray, space: Space, enabled: bool, eps: float = 1e-3) -> Callable[[jax.Array], jax.Array]:
+    """``norm(obs)``: ``(obs - mean) / (std + eps)`` with the dataset's statistics per feature (TD3+BC's state
+    normalisation, Fujimoto & Gu 2021, ``eps = 1e-3``), for float observations when ``enabled``; identity for
+    integer observations (they are one-hot encoded) and when disabled."""
+    if not enabled or (isinstance(space, Box) and space.is_integer) or not isinstance(space, Box):
+        return lambda o: o
+    x = np.asarray(obs, np.float64)
+    mean, std = jnp.asarray(x.mean(0), jnp.float32), jnp.asarray(x.std(0) + eps, jnp.float32)
+    return lambda o: (o.astype(jnp.float32) - mean) / std
+
+
+def episode_returns(reward: np.ndarray, done: np.ndarray) -> np.ndarray:
+    """Undiscounted return of each episode of flat transitions in episode order (a trailing unfinished
+    episode counts as one)."""
+    r, d = np.asarray(reward, np.float64), np.asarray(done, bool)
+    ends = np.flatnonzero(d)
+    if len(ends) == 0 or ends[-1] != len(r) - 1:
+        ends = np.append(ends, len(r) - 1)
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    return np.add.reduceat(r, starts)
+
+
+def relu_mlp(x: jax.Array, hidden: Sequence[int]) -> jax.Array:
+    for h in hidden:
+        x = nn.relu(nn.Dense(h)(x))
+    return x
+
+
+class Head(nn.Module):
+    """``encoder(obs) -> ReLU MLP -> Dense(out)``; ``out = 0`` gives a scalar (a value)."""
+
+    encoder: ObsEncoder
+    out: int
+    hidden: Sequence[int] = (256, 256)
+
+    @nn.compact
+    def __call__(self, obs: jax.Array) -> jax.Array:
+        y = nn.Dense(max(self.out, 1))(relu_mlp(self.encoder(obs), self.hidden))
+        return y if self.out else y[..., 0]
+
+
+class Critic(nn.Module):
+    """``Q(obs, action) -> []`` for continuous actions (the action joins the encoded observation)."""
+
+    encoder: ObsEncoder
+    hidden: Sequence[int] = (256, 256)
+
+    @nn.compact
+    def __call__(self, obs: jax.Array, action: jax.Array) -> jax.Array:
+        x = jnp.concatenate([self.encoder(obs), action.astype(jnp.float32)], -1)
+        return nn.Dense(1)(relu_mlp(x, self.hidden))[..., 0]
+
+
+class TwinCritic(nn.Module):
+    """Two independent critics (TD3's clipped double Q): ``[2, ...]``."""
+
+    encoder: ObsEncoder
+    hidden: Sequence[int] = (256, 256)
+
+    @nn.compact
+    def __call__(self, obs: jax.Array, action: jax.Array) -> jax.Array:
+        return jnp.stack([Critic(self.encoder, self.hidden)(obs, action),
+                          Critic(self.encoder, self.hidden)(obs, action)])
+
+
+def hidden_layers(width: int, layers: int) -> tuple[int, ...]:
+    return (int(width),) * int(layers)
+
+
+def encoder(env, params) -> ObsEncoder:
+    return encoder_for(env.observation_space(params))
+
+
+def polyak(target, online, tau: float):
+    """``target <- tau · online + (1 - tau) · target`` (soft target update, Lillicrap et al. 2016)."""
+    return jax.tree.map(lambda t, o: tau * o + (1.0 - tau) * t, target, online)
