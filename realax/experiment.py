@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from realax import baselines
-from realax.agents import ippo, mappo, ppo, qlearning
+from realax.agents import dqn, ippo, mappo, ppo, qlearning
 from realax.agents.evaluate import evaluate_episodes
 from realax.core import MultiAgentEnv
 
@@ -24,6 +24,7 @@ from realax.core import MultiAgentEnv
 ALGOS: dict[str, tuple[type, Callable]] = {
     "ppo": (ppo.PPOConfig, ppo.make_train),
     "qlearning": (qlearning.QConfig, qlearning.make_train),
+    "dqn": (dqn.DQNConfig, dqn.make_train),
     "ippo": (ippo.IPPOConfig, ippo.make_train),
     "mappo": (mappo.MAPPOConfig, mappo.make_train),
 }
