@@ -21,7 +21,7 @@ from realax.offline.episodes import Episodes
 from realax.offline.generate import DataSpec, build
 
 #: metadata a dataset needs to be trained on and scored
-REQUIRED_META = ("env_id", "spec", "ref_min_score", "ref_max_score")
+REQUIRED_META = ("env_id", "spec", "behaviour_return", "ref_min_score", "ref_max_score")
 
 
 def transitions(eps: Episodes) -> Transitions:
