@@ -122,3 +122,19 @@ class Box(Space):
     def __repr__(self):
         lo, hi = self.low.min(), self.high.max()
         return f"Box({lo}, {hi}, {self.shape}, {np.dtype(self.dtype).name})"
+
+
+class Simplex(Box):
+    """A distribution over ``n`` places (e.g. where to send a fleet): a ``Box(0, 1, (n,))`` whose points the
+    environment reads as weights and normalises. ``sample`` draws uniformly from the simplex (Dirichlet(1));
+    policy-gradient agents use a Dirichlet policy on it (``realax.agents.distributions``). Gymnasium sees
+    the ``Box``."""
+
+    def __init__(self, n: int):
+        super().__init__(0.0, 1.0, (int(n),), jnp.float32)
+
+    def sample(self, key):
+        return jax.random.dirichlet(key, jnp.ones(self.shape)).astype(jnp.float32)
+
+    def __repr__(self):
+        return f"Simplex({self.shape[0]})"

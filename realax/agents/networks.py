@@ -15,6 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from realax.agents import distributions
 from realax.spaces import Box, Discrete, MultiDiscrete, Space
 
 #: integer observations with at most this many values per cell are one-hot encoded
@@ -54,26 +55,75 @@ def _mlp(x: jax.Array, hidden: Sequence[int]) -> jax.Array:
 
 
 class ActorCritic(nn.Module):
-    """``obs -> (logits [n_actions], value [])`` with separate actor and critic torsos."""
+    """``obs -> (head [num_outputs], value [])`` with separate actor and critic torsos; the head feeds a
+    distribution of ``realax.agents.distributions`` (logits, Dirichlet concentrations, or a Gaussian's mean
+    followed by its state-independent log-std)."""
 
     encoder: ObsEncoder
-    num_actions: int
+    num_outputs: int
     hidden: Sequence[int] = (64, 64)
+    gaussian: bool = False  # the last half of the head is a learned log-std, not a function of obs
 
     @nn.compact
     def __call__(self, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
         x = self.encoder(obs)
-        logits = nn.Dense(self.num_actions, kernel_init=nn.initializers.orthogonal(0.01))(_mlp(x, self.hidden))
+        n = self.num_outputs // 2 if self.gaussian else self.num_outputs
+        head = nn.Dense(n, kernel_init=nn.initializers.orthogonal(0.01))(_mlp(x, self.hidden))
+        if self.gaussian:
+            log_std = self.param("log_std", nn.initializers.zeros, (n,))
+            head = jnp.concatenate([head, jnp.broadcast_to(log_std, head.shape)], -1)
         value = nn.Dense(1, kernel_init=nn.initializers.orthogonal(1.0))(_mlp(x, self.hidden))
-        return logits, value[..., 0]
+        return head, value[..., 0]
 
 
-def actor_critic_for(env, params, hidden: int = 64, layers: int = 2) -> ActorCritic:
-    """An ``ActorCritic`` sized from ``env``'s spaces (the action space must be ``Discrete``)."""
+class GraphActorCritic(nn.Module):
+    """RL4AMOD's graph actor-critic (Tresca et al. 2025, ``src/algos/a2c_gnn.py``; Gammelli et al., "Graph
+    Neural Network Reinforcement Learning for Autonomous Mobility-on-Demand Systems", CDC 2021): one graph
+    convolution (Kipf & Welling, ICLR 2017: ``D^-1/2 (A + I) D^-1/2 X W``) with ReLU and a skip connection over
+    the node features, then per node an MLP to one head output (the actor: a Dirichlet concentration per
+    region), and for the critic the node embeddings summed over the graph and an MLP to the value.
+
+    The observation is ``[..., N * F]`` node-major; ``adjacency`` (numpy, ``[N, N]``) is fixed at construction.
+    """
+
+    adjacency: np.ndarray
+    node_features: int
+    hidden: int = 32
+
+    def _conv(self, x):
+        a = self.adjacency.astype(np.float32) + np.eye(self.adjacency.shape[0], dtype=np.float32)
+        d = 1.0 / np.sqrt(a.sum(1))
+        norm = jnp.asarray(a * d[:, None] * d[None, :])
+        h = nn.Dense(self.node_features)(x)
+        return nn.relu(jnp.einsum("ij,...jf->...if", norm, h)) + x
+
+    @nn.compact
+    def __call__(self, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
+        n = self.adjacency.shape[0]
+        x = obs.astype(jnp.float32).reshape(*obs.shape[:-1], n, self.node_features)
+        a = self._conv(x)
+        for _ in range(2):
+            a = nn.leaky_relu(nn.Dense(self.hidden)(a))
+        head = nn.Dense(1, kernel_init=nn.initializers.orthogonal(0.01))(a)[..., 0]
+        c = self._conv(x).sum(-2)
+        for _ in range(2):
+            c = nn.leaky_relu(nn.Dense(self.hidden)(c))
+        return head, nn.Dense(1)(c)[..., 0]
+
+
+def actor_critic_for(env, params, hidden: int = 64, layers: int = 2, graph: bool = True) -> nn.Module:
+    """A network sized from ``env``'s spaces: ``GraphActorCritic`` when ``graph`` and the env describes its
+    observation as a graph (``env.graph(params) -> (adjacency [N, N], features per node)``) and acts with one
+    output per node; otherwise an ``ActorCritic`` (categorical, Dirichlet or Gaussian head)."""
     action_space = env.action_space(params)
-    if not isinstance(action_space, Discrete):
-        raise TypeError(f"ActorCritic needs a Discrete action space, got {action_space}")
-    return ActorCritic(encoder_for(env.observation_space(params)), action_space.n, (hidden,) * layers)
+    outputs = distributions.head_size(action_space)
+    if graph and hasattr(env, "graph"):
+        adjacency, features = env.graph(params)
+        if np.asarray(adjacency).shape[0] == outputs:
+            return GraphActorCritic(np.asarray(adjacency, bool), int(features), hidden)
+    gaussian = distributions.is_gaussian(action_space)
+    return ActorCritic(encoder_for(env.observation_space(params)), outputs * (2 if gaussian else 1),
+                       (hidden,) * layers, gaussian)
 
 
 class MLP(nn.Module):

@@ -1,4 +1,4 @@
-"""Proximal Policy Optimization for discrete actions, env-agnostic, in the purejaxrl shape.
+"""Proximal Policy Optimization, env-agnostic, in the purejaxrl shape.
 
 Algorithm: Schulman et al., "Proximal Policy Optimization Algorithms", arXiv:1707.06347 (2017): clipped
 surrogate objective, value loss and entropy bonus, advantages by GAE (Schulman et al., "High-Dimensional
@@ -8,6 +8,12 @@ purejaxrl (Lu et al., "Discovered Policy Optimisation", NeurIPS 2022; ``luchris4
 normalisation per minibatch, clipped value loss, gradient-norm clipping, Adam with ``eps=1e-5`` and a
 linearly annealed learning rate. One difference: realax envs autoreset inside ``step``, so a truncated
 episode is bootstrapped from ``V(info["final_obs"])`` instead of being treated as terminal.
+
+The policy distribution follows the action space (``realax.agents.distributions``): categorical for
+``Discrete``, Dirichlet for a ``Simplex`` (RL4AMOD's fleet-distribution actor), diagonal Gaussian for other
+boxes; envs that describe their observation as a graph (``env.graph``) get RL4AMOD's graph actor-critic
+(``realax.agents.networks.GraphActorCritic``) unless ``graph=False``. The greedy policy is the mode (the
+Dirichlet's mean).
 
 >>> env, params = realax.make("realax/Spectrum-v0", scenario="constant")
 >>> trainer = make_train(PPOConfig(total_timesteps=50_000), env, params)
@@ -25,6 +31,7 @@ import jax.numpy as jnp
 import optax
 from flax.training.train_state import TrainState
 
+from realax.agents import distributions
 from realax.agents.evaluate import EpisodeStats, Trainer, make_trainer
 from realax.agents.networks import actor_critic_for
 
@@ -45,6 +52,8 @@ class PPOConfig:
     """Decay the learning rate linearly to 0 over ``num_updates``."""
     gamma: float = 0.99
     """Discount factor."""
+    reward_scale: float = 1.0
+    """Rewards are multiplied by this for learning (the reported returns are not), e.g. 1e-3 for dollars."""
     gae_lambda: float = 0.95
     """GAE lambda (bias/variance trade-off of the advantage)."""
     num_minibatches: int = 4
@@ -60,7 +69,9 @@ class PPOConfig:
     max_grad_norm: float = 0.5
     """Global gradient-norm clip."""
     hidden: int = 128
-    """Width of the two tanh hidden layers of the actor and of the critic."""
+    """Width of the two tanh hidden layers of the actor and of the critic (of the graph network's MLPs)."""
+    graph: bool = True
+    """Use the graph actor-critic on envs that describe their observation as a graph (``env.graph``)."""
     num_seeds: int = 1
     """Independent runs (the caller vmaps ``init``/``step`` over this many keys)."""
     updates_per_chunk: int = 10
@@ -132,7 +143,9 @@ class PPOCarry(NamedTuple):
 def make_train(config: PPOConfig, env, params) -> Trainer:
     """A ``Trainer`` (see ``realax.agents.evaluate.Trainer``) running PPO on ``env`` with ``params``."""
     c = config
-    net = actor_critic_for(env, params, c.hidden)
+    net = actor_critic_for(env, params, c.hidden, graph=c.graph)
+    space = env.action_space(params)
+    dist = lambda head: distributions.make(space, head)
     steps_per_update = c.num_minibatches * c.update_epochs
 
     def lr_schedule(count):  # purejaxrl's linear_schedule, held at 0 past num_updates
@@ -151,27 +164,29 @@ def make_train(config: PPOConfig, env, params) -> Trainer:
 
     def env_step(carry: PPOCarry, _):
         key, k_act, k_env = jax.random.split(carry.key, 3)
-        logits, value = net.apply(carry.train_state.params, carry.obs)
-        action = jax.random.categorical(k_act, logits)
-        log_prob = jnp.take_along_axis(jax.nn.log_softmax(logits), action[:, None], -1)[:, 0]
+        head, value = net.apply(carry.train_state.params, carry.obs)
+        pi = dist(head)
+        action = pi.sample(k_act)
+        log_prob = pi.log_prob(action)
         obs, env_state, reward, term, trunc, info = v_step(jax.random.split(k_env, c.num_envs), carry.env_state,
                                                            action, params)
         done = term | trunc
         stats, ep_ret, ep_len = carry.stats.record(reward, done)
-        tr = Transition(carry.obs, action, reward, value, log_prob, term, done, info["final_obs"], ep_ret, ep_len)
+        tr = Transition(carry.obs, action, reward * c.reward_scale, value, log_prob, term, done, info["final_obs"],
+                        ep_ret, ep_len)
         return carry._replace(env_state=env_state, obs=obs, stats=stats, key=key), tr
 
     def loss_fn(net_params, mb: Transition, adv, targets):
-        logits, value = net.apply(net_params, mb.obs)
-        logp_all = jax.nn.log_softmax(logits)
-        log_prob = jnp.take_along_axis(logp_all, mb.action[:, None], -1)[:, 0]
+        head, value = net.apply(net_params, mb.obs)
+        pi = dist(head)
+        log_prob = pi.log_prob(mb.action)
         log_ratio = log_prob - mb.log_prob
         ratio = jnp.exp(log_ratio)
         adv = (adv - adv.mean()) / (adv.std() + 1e-8)
         pg_loss = -jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - c.clip_eps, 1 + c.clip_eps) * adv).mean()
         v_clipped = mb.value + jnp.clip(value - mb.value, -c.clip_eps, c.clip_eps)
         v_loss = 0.5 * jnp.maximum((value - targets) ** 2, (v_clipped - targets) ** 2).mean()
-        entropy = -(jnp.exp(logp_all) * logp_all).sum(-1).mean()
+        entropy = pi.entropy().mean()
         approx_kl = ((ratio - 1) - log_ratio).mean()  # Schulman's k3 estimator
         total = pg_loss + c.vf_coef * v_loss - c.ent_coef * entropy
         return total, {"loss": total, "policy_loss": pg_loss, "value_loss": v_loss, "entropy": entropy,
@@ -208,6 +223,6 @@ def make_train(config: PPOConfig, env, params) -> Trainer:
 
     def policy(carry: PPOCarry):
         net_params = carry.train_state.params
-        return lambda key, obs: jnp.argmax(net.apply(net_params, obs)[0], -1)
+        return lambda key, obs: dist(net.apply(net_params, obs)[0]).mode()
 
     return make_trainer(init, step, c.num_chunks, policy)

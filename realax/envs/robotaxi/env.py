@@ -51,7 +51,7 @@ from realax.envs.robotaxi import city as cities
 from realax.envs.robotaxi.demand import poisson, terms_for
 from realax.envs.robotaxi.matching import match
 from realax.envs.robotaxi.rebalance import rebalance, targets
-from realax.spaces import Box
+from realax.spaces import Box, Simplex
 
 FEATURE_SCALE = 0.01  # RL4AMOD GNNParser scale_factor
 
@@ -159,7 +159,12 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
         return Box(0.0, np.inf, (self.n * (1 + 2 * self.horizon),), jnp.float32)
 
     def action_space(self, params):
-        return Box(0.0, 1.0, (self.n,), jnp.float32)
+        return Simplex(self.n)
+
+    def graph(self, params) -> tuple[np.ndarray, int]:
+        """The observation as a graph, for graph policies: RL4AMOD's topology graph (``params.adjacency``,
+        concrete params) and the features per region (the observation is region-major)."""
+        return np.asarray(params.adjacency, bool), 1 + 2 * self.horizon
 
     def validate_action(self, action, params) -> None:
         """``ValueError`` unless ``action`` (leading batch axes allowed) puts positive weight on a region of

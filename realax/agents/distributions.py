@@ -1,0 +1,117 @@
+"""Action distributions for policy-gradient agents, chosen from the action space.
+
+- ``Discrete`` -> categorical over logits;
+- ``Simplex`` (a distribution over ``n`` places, e.g. RoboTaxi's desired fleet distribution) -> Dirichlet
+  with concentrations ``softplus(x) + MIN_CONCENTRATION``, RL4AMOD's actor (Tresca et al. 2025,
+  ``StanfordASL/RL4AMOD`` ``src/algos/a2c_gnn.py``: ``softplus`` concentrations, the greedy action the mean
+  ``alpha / sum(alpha)``);
+- any other ``Box`` -> diagonal Gaussian with a state-independent log standard deviation (the PPO continuous
+  control set-up of Schulman et al. 2017 and of purejaxrl's ``ppo_continuous_action.py``), the greedy action
+  its mean clipped into the box.
+
+Each distribution is a small pytree-free helper built from the network's raw head output ``x [..., k]``:
+``head_size(space)`` gives ``k`` (twice that for the Gaussian: mean, then log-std); ``make(space, x)`` gives an
+object with ``sample``, ``log_prob``, ``entropy`` and ``mode``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+from jax.scipy.special import digamma, gammaln
+
+from realax.spaces import Box, Discrete, Simplex, Space
+
+#: lower bound of a Dirichlet concentration (keeps log-probabilities finite at initialisation)
+MIN_CONCENTRATION = 1e-3
+
+
+@dataclasses.dataclass(frozen=True)
+class Categorical:
+    logits: jax.Array
+
+    def sample(self, key):
+        return jax.random.categorical(key, self.logits).astype(jnp.int32)
+
+    def log_prob(self, a):
+        return jnp.take_along_axis(jax.nn.log_softmax(self.logits), a[..., None].astype(jnp.int32), -1)[..., 0]
+
+    def entropy(self):
+        logp = jax.nn.log_softmax(self.logits)
+        return -(jnp.exp(logp) * logp).sum(-1)
+
+    def mode(self):
+        return jnp.argmax(self.logits, -1).astype(jnp.int32)
+
+
+@dataclasses.dataclass(frozen=True)
+class Dirichlet:
+    alpha: jax.Array  # [..., n] > 0
+
+    def sample(self, key):
+        x = jax.random.dirichlet(key, self.alpha)
+        return jnp.clip(x, 1e-12, 1.0)  # log_prob needs log x finite
+
+    def log_prob(self, x):
+        a = self.alpha
+        x = jnp.clip(x, 1e-12, 1.0)
+        return gammaln(a.sum(-1)) - gammaln(a).sum(-1) + ((a - 1.0) * jnp.log(x)).sum(-1)
+
+    def entropy(self):
+        a, n = self.alpha, self.alpha.shape[-1]
+        a0 = a.sum(-1)
+        log_beta = gammaln(a).sum(-1) - gammaln(a0)
+        return log_beta + (a0 - n) * digamma(a0) - ((a - 1.0) * digamma(a)).sum(-1)
+
+    def mode(self):  # the mean: RL4AMOD's deterministic action
+        return self.alpha / self.alpha.sum(-1, keepdims=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class Gaussian:
+    mean: jax.Array
+    log_std: jax.Array
+    low: jax.Array
+    high: jax.Array
+
+    def sample(self, key):
+        return self.mean + jnp.exp(self.log_std) * jax.random.normal(key, self.mean.shape)
+
+    def log_prob(self, x):
+        z = (x - self.mean) * jnp.exp(-self.log_std)
+        return (-0.5 * z * z - self.log_std - 0.5 * jnp.log(2 * jnp.pi)).sum(-1)
+
+    def entropy(self):
+        return jnp.broadcast_to(self.log_std + 0.5 * jnp.log(2 * jnp.pi * jnp.e), self.mean.shape).sum(-1)
+
+    def mode(self):
+        return jnp.clip(self.mean, self.low, self.high)
+
+
+def head_size(space: Space) -> int:
+    """Outputs of the policy head for ``space``."""
+    if isinstance(space, Discrete):
+        return int(space.n)
+    if isinstance(space, Box) and len(space.shape) == 1:
+        return int(space.shape[0])
+    raise TypeError(f"no policy distribution for {space}: Discrete, Simplex or a 1-D Box are supported")
+
+
+def is_gaussian(space: Space) -> bool:
+    """Whether ``space`` gets the Gaussian head (mean then log-std: ``2 * head_size`` network outputs)."""
+    return isinstance(space, Box) and not isinstance(space, Simplex)
+
+
+def make(space: Space, x: jax.Array):
+    """The distribution of ``space`` from the head output ``x [..., head_size]``."""
+    if isinstance(space, Discrete):
+        return Categorical(x)
+    if isinstance(space, Simplex):
+        return Dirichlet(jax.nn.softplus(x) + MIN_CONCENTRATION)
+    if isinstance(space, Box):
+        low, high = jnp.asarray(space.low, jnp.float32), jnp.asarray(space.high, jnp.float32)
+        mean, log_std = jnp.split(x, 2, axis=-1)
+        return Gaussian(mean, log_std, low, high)
+    raise TypeError(f"no policy distribution for {space}")

@@ -1,0 +1,70 @@
+"""Policy distributions against SciPy, the head chosen from the action space, and continuous-action PPO:
+the Dirichlet graph policy beats the equal-distribution baseline on a RoboTaxi grid city."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import stats
+
+import realax
+from realax import baselines
+from realax.agents import distributions as D
+from realax.agents import ppo
+from realax.agents.evaluate import evaluate
+from realax.agents.networks import ActorCritic, GraphActorCritic, actor_critic_for
+from realax.spaces import Box, Discrete, Simplex
+
+
+def test_dirichlet_matches_scipy():
+    alpha = np.array([0.7, 2.0, 3.5, 1.2], np.float32)
+    d = D.Dirichlet(jnp.asarray(alpha))
+    x = np.asarray(d.sample(jax.random.key(0)), np.float64)
+    assert abs(x.sum() - 1) < 1e-5 and np.all(x > 0)
+    x = x / x.sum()
+    np.testing.assert_allclose(float(d.log_prob(jnp.asarray(x, jnp.float32))), stats.dirichlet.logpdf(x, alpha), rtol=1e-4)
+    np.testing.assert_allclose(float(d.entropy()), stats.dirichlet.entropy(alpha), rtol=1e-4)
+    np.testing.assert_allclose(np.asarray(d.mode()), alpha / alpha.sum(), rtol=1e-6)
+    samples = np.asarray(jax.vmap(d.sample)(jax.random.split(jax.random.key(1), 20000)))
+    np.testing.assert_allclose(samples.mean(0), alpha / alpha.sum(), atol=0.01)
+
+
+def test_gaussian_and_categorical_match_scipy():
+    space = Box(-1.0, 1.0, (3,))
+    head = jnp.array([0.2, -0.5, 3.0, np.log(0.5), 0.0, np.log(2.0)], jnp.float32)
+    g = D.make(space, head)
+    x = np.array([0.1, 0.3, -0.2], np.float32)
+    ref = stats.norm.logpdf(x, [0.2, -0.5, 3.0], [0.5, 1.0, 2.0]).sum()
+    np.testing.assert_allclose(float(g.log_prob(jnp.asarray(x))), ref, rtol=1e-5)
+    np.testing.assert_allclose(float(g.entropy()), stats.norm.entropy(0, [0.5, 1.0, 2.0]).sum(), rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(g.mode()), [0.2, -0.5, 1.0])  # clipped into the box
+    c = D.make(Discrete(3), jnp.log(jnp.array([0.2, 0.5, 0.3])))
+    np.testing.assert_allclose(float(c.log_prob(jnp.int32(1))), np.log(0.5), rtol=1e-5)
+    assert int(c.mode()) == 1
+    assert isinstance(D.make(Simplex(3), jnp.zeros(3)), D.Dirichlet)
+    with pytest.raises(TypeError, match="no policy distribution"):
+        D.head_size(Box(0.0, 1.0, (2, 2)))
+
+
+def test_network_follows_the_action_space():
+    env, params = realax.make("realax/RoboTaxi-v0")
+    assert isinstance(env.action_space(params), Simplex)
+    assert isinstance(actor_critic_for(env, params), GraphActorCritic)
+    assert isinstance(actor_critic_for(env, params, graph=False), ActorCritic)
+    net = actor_critic_for(env, params, hidden=16)
+    obs, _ = env.reset(jax.random.key(0), params)
+    head, value = net.apply(net.init(jax.random.key(1), obs), obs)
+    assert head.shape == env.action_space(params).shape and value.shape == ()
+
+
+def test_dirichlet_ppo_beats_equal_distribution_on_a_grid_city():
+    # uneven demand (regions' demand scaled by U[0.1, 1.9]) and a tight fleet, so where the cars wait matters
+    env, params = realax.make("realax/RoboTaxi-v0", alpha=0.9, fleet_per_region=10)
+    config = ppo.PPOConfig(num_envs=32, num_steps=20, total_timesteps=100_000, hidden=32, ent_coef=0.0, gamma=0.97,
+                           reward_scale=1e-3, updates_per_chunk=10)
+    trainer = ppo.make_train(config, env, params)
+    carry, _ = jax.jit(trainer.train)(jax.random.key(0))
+    agent = float(evaluate(env, params, trainer.policy(carry), jax.random.key(1), 32).mean())
+    equal = float(evaluate(env, params, baselines.get("equal_distribution", env, params), jax.random.key(1), 32).mean())
+    # measured: 4409 vs 4255 (+3.6 %); an untrained Dirichlet policy scores far below (random: see baselines)
+    assert agent > 1.02 * equal, (agent, equal)
