@@ -149,20 +149,24 @@ def stateful_actor(env, params, policy) -> tuple[Any, Callable]:
 
 def actor(env, params, policy_fn) -> Callable[[jax.Array, Any, Any], jax.Array]:
     """``act(key, obs, state)`` for a memoryless policy: multi-agent policies that take ``mask`` (IPPO/MAPPO,
-    the random baseline) get ``env.action_mask(state, params)``; others are called as ``policy_fn(key, obs)``.
+    the random baseline) get ``env.action_mask(state, params)``, policies that take ``state`` (oracles) the
+    env state; others are called as ``policy_fn(key, obs)``.
     Policies with memory go through ``stateful_actor``."""
     if isinstance(policy_fn, RecurrentPolicy):
         raise TypeError("this policy is recurrent (it carries a memory between steps); use stateful_actor")
-    if hasattr(env, "action_mask") and _accepts_mask(policy_fn):
+    if _accepts(policy_fn, "state"):  # oracles that read the true state (e.g. RoboTaxi's MPC)
+        return lambda k, obs, state: policy_fn(k, obs, state=state)
+    if hasattr(env, "action_mask") and _accepts(policy_fn, "mask"):
         return lambda k, obs, state: policy_fn(k, obs, mask=env.action_mask(state, params))
     return lambda k, obs, state: policy_fn(k, obs)
 
 
-def _accepts_mask(fn) -> bool:
-    """Whether a policy takes a ``mask`` keyword (multi-agent policies that respect action masks)."""
+def _accepts(fn, name: str) -> bool:
+    """Whether a policy takes the keyword ``name`` (``mask``: multi-agent policies that respect action masks;
+    ``state``: oracles)."""
     import inspect
 
     try:
-        return "mask" in inspect.signature(fn).parameters
+        return name in inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return False

@@ -39,7 +39,11 @@ _FAMILY: dict[str, tuple[tuple[str, ...], Callable]] = {
     "no_rebalancing": (("RoboTaxi",), robotaxi.no_rebalancing),
     "equal_distribution": (("RoboTaxi",), robotaxi.equal_distribution),
     "random": (("RoboTaxi",), robotaxi.dirichlet),  # RL4AMOD's random: Dirichlet(1), not a box sample
+    "mpc_oracle": (("RoboTaxi",), robotaxi.mpc_oracle),
 }
+
+#: baselines too slow for the rows ``realax train`` prints beside every agent (``realax eval`` runs them)
+SLOW = frozenset({"mpc_oracle"})
 
 
 def _applies(name: str, env: Environment) -> bool:

@@ -6,8 +6,9 @@ regions) into integer targets and rebalancing flows, so each baseline is a distr
 - equal distribution: equal weights (RL4AMOD ``ed.py``: ``1 / nregion`` each);
 - random: a ``Dirichlet(1, ..., 1)`` sample (RL4AMOD ``random.py``), not a uniform box sample;
 - MPC oracle: HiGHS over a short horizon with the episode's true demand (``reference.mpc_plan``), acting
-  through the same action. It needs the state (the true demand is not in the observation), so it is a
-  host loop (``mpc_oracle_episodes``), not a ``policy(key, obs)``, and is not in ``realax.baselines.names``.
+  through the same action. It needs the state (the true demand is not in the observation): as a policy
+  ``fn(key, obs, state)`` (``mpc_oracle``, HiGHS through ``jax.pure_callback``) for ``realax eval``, and as a
+  plain host loop (``mpc_oracle_episodes``).
 """
 
 from __future__ import annotations
@@ -41,26 +42,52 @@ def _largest_remainder(counts: np.ndarray, total: int) -> np.ndarray:
     return base
 
 
-def mpc_action(env, state, params, lookahead: int = 6) -> np.ndarray:
-    """The oracle's action in ``state``: the first-step targets of ``reference.mpc_plan`` over ``lookahead``
-    steps of the true demand, as a distribution."""
+def _plan_action(env, t: int, idle, arrivals, demand, params, lookahead: int) -> np.ndarray:
+    """Host side of the oracle (numpy in, numpy out): the first-step targets of ``reference.mpc_plan`` over
+    ``lookahead`` steps of the given true ``demand [lookahead, N, N]``, as a distribution."""
     from realax.envs.robotaxi.reference import mpc_plan
 
     m = np.asarray(params.mask)
-    t = int(state.t)
     steps = np.clip(np.arange(t, t + lookahead), 0, env.periods - 1)
-    demand = np.asarray(jax.vmap(lambda s: env.demand(state, params, s))(jnp.arange(t, t + lookahead)))
     sel = np.ix_(m, m)
-    idle = np.asarray(state.idle)[m]
+    idle = np.asarray(idle)[m]
     total = int(idle.sum())
     if total == 0:
         return np.ones(env.n, np.float32)
-    plan = mpc_plan(idle, np.asarray(state.arrivals)[:, m], demand[:, m][:, :, m],
+    plan = mpc_plan(idle, np.asarray(arrivals)[:, m], np.asarray(demand)[:, m][:, :, m],
                     np.asarray(params.price)[steps][:, m][:, :, m], np.asarray(params.trip_steps)[steps][:, m][:, :, m],
                     np.asarray(params.reb_steps)[sel], float(params.beta))
     out = np.zeros(env.n, np.float32)
     out[m] = _largest_remainder(plan, total) / total
     return out
+
+
+def _true_demand(env, state, params, lookahead: int) -> jax.Array:
+    return jax.vmap(lambda s: env.demand(state, params, s))(state.t + jnp.arange(lookahead))
+
+
+def mpc_action(env, state, params, lookahead: int = 6) -> np.ndarray:
+    """The oracle's action in ``state`` (concrete arrays, on the host)."""
+    demand = np.asarray(_true_demand(env, state, params, lookahead))
+    return _plan_action(env, int(state.t), state.idle, state.arrivals, demand, params, lookahead)
+
+
+def mpc_oracle(env, params, lookahead: int = 6):
+    """The MPC oracle as a policy ``fn(key, obs, state)`` for ``realax eval`` (``realax.agents.evaluate``
+    hands the state to policies that take one): the true demand of the next ``lookahead`` steps is read in
+    JAX, the plan solved by HiGHS on the host through ``jax.pure_callback``, one solve per step and episode.
+    Slow (about 0.1 s a step), so ``realax train`` leaves it out of its baseline rows (``baselines.SLOW``)."""
+    host_params = jax.tree.map(np.asarray, params)
+
+    def host(t, idle, arrivals, demand):
+        return _plan_action(env, int(t), idle, arrivals, demand, host_params, lookahead)
+
+    def fn(key, obs, state):
+        demand = _true_demand(env, state, params, lookahead)
+        return jax.pure_callback(host, jax.ShapeDtypeStruct((env.n,), jnp.float32), state.t, state.idle,
+                                 state.arrivals, demand, vmap_method="sequential")
+
+    return fn
 
 
 def mpc_oracle_episodes(env, params, key, episodes: int, lookahead: int = 6) -> dict[str, np.ndarray]:

@@ -13,6 +13,7 @@ import pytest
 
 import realax
 from realax import baselines
+from realax.agents.evaluate import evaluate
 from realax.baselines import robotaxi as rb
 from realax.envs.robotaxi import RoboTaxi
 from tests.envs.robotaxi.conftest import BROOKLYN, FILES, needs_data
@@ -197,6 +198,9 @@ def test_mpc_oracle_beats_equal_distribution_on_brooklyn():
     ed = rb.episode_totals(env, p, baselines.get("equal_distribution", env, p), key, 1)
     assert oracle["demand"][0] == pytest.approx(float(ed["demand"][0]))  # same true demand
     assert oracle["reward"][0] > float(ed["reward"][0])
+    # the same oracle as a policy of the state (HiGHS through pure_callback inside jit), as `realax eval` runs it
+    in_jit = evaluate(env, p, rb.mpc_oracle(env, p, lookahead=4), key, 1)
+    assert float(in_jit[0]) == pytest.approx(float(oracle["reward"][0]), rel=1e-5)
 
 
 def test_matching_value_and_reward_clip_options(tmp_path):
