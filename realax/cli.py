@@ -69,7 +69,7 @@ def _env_and_policy(env_id: str, policy: str, kwargs: dict):
     meta = json.loads((Path(policy) / "meta.json").read_text())
     if meta["env_id"] != env_id:
         raise typer.BadParameter(f"agent {policy} was trained on {meta['env_id']}, not {env_id}")
-    clash = {k: v for k, v in kwargs.items() if k in meta["env_kwargs"] and meta["env_kwargs"][k] != v}
+    clash = experiment.kwargs_clash(meta["env_kwargs"], kwargs)
     if clash:
         raise typer.BadParameter(f"agent {policy} was trained with {meta['env_kwargs']}; it cannot run with {clash}")
     env, params = _make(env_id, {**meta["env_kwargs"], **kwargs})

@@ -206,6 +206,19 @@ def _plot(r: Result, path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def kwargs_clash(trained: dict, given: dict) -> dict:
+    """The ``given`` env options that contradict those an agent was ``trained`` with (one file named by two
+    paths is no contradiction)."""
+
+    def same(a, b) -> bool:
+        if a == b:
+            return True
+        files = isinstance(a, str) and isinstance(b, str) and os.path.isfile(a) and os.path.isfile(b)
+        return files and os.path.samefile(a, b)
+
+    return {k: v for k, v in given.items() if k in trained and not same(trained[k], v)}
+
+
 def load_policy(folder: Path, env, params):
     """The greedy policy of an agent saved by ``save``."""
     meta = json.loads((folder / "meta.json").read_text())

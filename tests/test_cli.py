@@ -70,3 +70,14 @@ def test_train_help_names_every_algorithm():
     from realax.experiment import ALGOS
 
     assert all(name in ALGO_HELP for name in ALGOS), (sorted(ALGOS), ALGO_HELP)
+
+
+def test_a_saved_agents_options_match_the_same_file_by_any_path(tmp_path, monkeypatch):
+    from realax.experiment import kwargs_clash
+
+    f = tmp_path / "city.json"
+    f.write_text("{}")
+    monkeypatch.chdir(tmp_path)
+    assert kwargs_clash({"scenario": str(f), "history": 2}, {"scenario": "city.json", "history": 2}) == {}
+    assert kwargs_clash({"scenario": str(f), "history": 2}, {"history": 3}) == {"history": 3}
+    assert kwargs_clash({"scenario": "hopper"}, {"scenario": "constant"}) == {"scenario": "constant"}

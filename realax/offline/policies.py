@@ -23,7 +23,7 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
-from realax import baselines
+from realax import baselines, experiment
 from realax.agents.evaluate import actor
 from realax.spaces import Box
 from realax.wrappers.realism import conservative
@@ -46,8 +46,6 @@ def resolve(spec: str, env_id: str, env, params) -> Callable:
         meta = json.loads(meta_path.read_text())
         if meta.get("env_id") != env_id:
             raise ValueError(f"agent {spec} was trained on {meta.get('env_id')}, not {env_id}")
-        from realax import experiment
-
         return experiment.load_policy(folder, env, params)
     if spec in baselines.names(env):
         return baselines.get(spec, env, params)
@@ -70,7 +68,7 @@ def agent_env_kwargs(spec: str, env_id: str, env_kwargs: dict) -> dict:
         return dict(env_kwargs)
     meta = json.loads(meta_path.read_text())
     trained = meta.get("env_kwargs", {})
-    clash = {k: v for k, v in env_kwargs.items() if k in trained and trained[k] != v}
+    clash = experiment.kwargs_clash(trained, env_kwargs)
     if clash:
         raise ValueError(f"agent {spec} was trained on {env_id} with {trained}; it cannot collect with {clash}")
     return {**trained, **env_kwargs}
