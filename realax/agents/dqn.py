@@ -65,7 +65,8 @@ class DQNConfig:
     layers: int = 2
     """Hidden layers."""
     dataset: str = ""
-    """Hybrid: a dataset folder (``realax data generate``) that seeds the buffer; empty for plain DQN."""
+    """Hybrid: a dataset folder (``realax data generate``) of this env that seeds the buffer (its shapes are
+    checked, not that its env and realism options match); empty for plain DQN."""
     offline_fraction: float = 0.5
     """Hybrid: share of each batch drawn from the offline data (RLPD: 0.5)."""
     num_seeds: int = 1
