@@ -78,3 +78,19 @@ def test_bad_collection_settings_are_refused(chain_id):
             S.collect(chain_id, "random", **kw)
     with pytest.raises(ValueError, match="unknown policy"):
         S.collect(chain_id, "no_such_teacher")
+
+
+def test_ppo_trains_on_snapshot_starts(chain_id):
+    """The wrapped env drops into an agent unchanged: PPO's rollouts start from the snapshots during the phase."""
+    from realax.agents import ppo
+
+    snaps = S.collect(chain_id, "chain_env:go_right", episodes=2, every=1, gamma=GAMMA)
+    env, params = S.starts(snaps, n_clusters=2, truncate_steps=2, snapshot_steps=8)
+    config = ppo.PPOConfig(num_envs=4, num_steps=8, total_timesteps=64, num_minibatches=2, update_epochs=1,
+                           hidden=8, updates_per_chunk=1)
+    trainer = ppo.make_train(config, env, params)
+    carry = jax.jit(trainer.init)(jax.random.key(0))
+    assert (np.asarray(carry.env_state.snapshot) >= 0).all()  # every copy starts from a snapshot
+    carry, metrics = jax.jit(trainer.step)(carry)
+    assert np.isfinite(np.asarray(metrics["loss"])).all()
+    np.testing.assert_array_equal(np.asarray(carry.env_state.steps), 8)  # the phase clock of each copy
