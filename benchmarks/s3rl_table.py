@@ -22,6 +22,8 @@ from realax import _xla
 _xla.configure()
 
 import argparse  # noqa: E402
+import shlex  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -118,7 +120,8 @@ def format_table(rows, args) -> str:
     lines = [f"PPO with and without S3RL on {ENV_ID}; greedy return on the plain env, mean ± std over "
              f"{args.seeds} seeds ({args.episodes} episodes each) at each quarter of the budget; "
              f"S3RL: {args.clusters} k-means clusters of teacher return-to-go, K = {args.truncate}, snapshot resets "
-             f"for the first {args.phase:.0%} of the budget ({jax.devices()[0].device_kind}).", "",
+             f"for the first {args.phase:.0%} of the budget ({jax.devices()[0].device_kind}).",
+             f"Command: `python {shlex.join(sys.argv)}`", "",
              "| task | teacher (PPO, return) | snapshots / clusters | budget / seed | method | 1/4 | 1/2 | 3/4 | final | wall |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for task, kwargs, snaps, n_clusters, config, res in rows:
