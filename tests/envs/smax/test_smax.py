@@ -242,3 +242,16 @@ def test_registered_render_and_determinism():
     a = jax.jit(env.step)(jax.random.key(5), state, jnp.zeros(5, jnp.int32), params)
     b = jax.jit(env.step)(jax.random.key(5), state, jnp.zeros(5, jnp.int32), params)
     jax.tree.map(np.testing.assert_array_equal, a, b)
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_every_scenario_passes_the_conformance_and_pettingzoo_checks(scenario):
+    """Issue 3: every named scenario, not only the registered default (which gets the whole conformance
+    suite), through its scenario-dependent checks (shapes, observations in the space, termination vs
+    truncation over two episodes) and PettingZoo's API test."""
+    from pettingzoo.test import parallel_api_test
+
+    from tests import test_conformance as conf
+
+    conf.test_shapes_dtypes_and_observations_in_space(("realax/SMAX-v0", *realax.make("realax/SMAX-v0", scenario=scenario)))
+    parallel_api_test(realax.parallel_env("realax/SMAX-v0", scenario=scenario), num_cycles=50)
