@@ -15,7 +15,7 @@ import numpy as np
 from realax.envs import smallops as so
 
 
-def _fmix32(h: jax.Array) -> jax.Array:
+def fmix32(h: jax.Array) -> jax.Array:
     """MurmurHash3's 32-bit finaliser: a bijection on uint32 with full avalanche."""
     h = h ^ (h >> 16)
     h = h * jnp.uint32(0x85EBCA6B)
@@ -28,7 +28,7 @@ def uniforms(key: jax.Array, shape: tuple[int, ...], salt: int = 0x632BE5AB) -> 
     """``float32`` uniforms in [0, 1) (24-bit resolution) drawn from ``key``; ``salt`` gives an independent stream."""
     words = jax.random.key_data(key).reshape(-1).astype(jnp.uint32)
     i = jnp.arange(int(np.prod(shape)), dtype=jnp.uint32)
-    h = _fmix32(words[0] ^ _fmix32(words[-1] + i * jnp.uint32(0x9E3779B9) + jnp.uint32(salt)))
+    h = fmix32(words[0] ^ fmix32(words[-1] + i * jnp.uint32(0x9E3779B9) + jnp.uint32(salt)))
     return ((h >> 8).astype(jnp.float32) * (1.0 / (1 << 24))).reshape(shape)
 
 
@@ -41,5 +41,5 @@ def choice(mask: jax.Array, u: jax.Array) -> jax.Array:
     """
     bits = (u * (1 << 24)).astype(jnp.uint32)
     k = jnp.arange(mask.shape[-1], dtype=jnp.uint32)
-    priority = (_fmix32(bits[..., None] * jnp.uint32(0x9E3779B9) + k) >> 1).astype(jnp.int32)
+    priority = (fmix32(bits[..., None] * jnp.uint32(0x9E3779B9) + k) >> 1).astype(jnp.int32)
     return so.argmax_last(jnp.where(mask, priority, -1))

@@ -20,6 +20,8 @@ import math
 import jax
 import jax.numpy as jnp
 
+from realax.envs.sampling import fmix32
+
 NORMAL_ABOVE = 60.0
 
 
@@ -31,20 +33,12 @@ def terms_for(max_rate: float) -> int:
     return -terms if max_rate > NORMAL_ABOVE else terms
 
 
-def _fmix32(h: jax.Array) -> jax.Array:
-    h = h ^ (h >> 16)
-    h = h * jnp.uint32(0x85EBCA6B)
-    h = h ^ (h >> 13)
-    h = h * jnp.uint32(0xC2B2AE35)
-    return h ^ (h >> 16)
-
-
 def pair_uniforms(key: jax.Array, n: int) -> jax.Array:
     """``float32 [n, n]`` uniforms in [0, 1); entry ``(i, j)`` depends only on the key, ``i`` and ``j``."""
     words = jax.random.key_data(key).reshape(-1).astype(jnp.uint32)
     r = jnp.arange(n, dtype=jnp.uint32)
     pair = (r[:, None] << 16) | r[None, :]
-    h = _fmix32(words[0] ^ _fmix32(words[-1] + pair * jnp.uint32(0x9E3779B9) + jnp.uint32(0x632BE5AB)))
+    h = fmix32(words[0] ^ fmix32(words[-1] + pair * jnp.uint32(0x9E3779B9) + jnp.uint32(0x632BE5AB)))
     return (h >> 8).astype(jnp.float32) * (1.0 / (1 << 24))
 
 
