@@ -1,11 +1,14 @@
-"""Offline datasets from realax environments (issue 5, dataset core).
+"""Offline datasets from realax environments (DESIGN: ``offline`` -> wrappers and core).
 
-- ``realism``: NeoRL-2 realism wrappers (action/observation delay, exogenous disturbance, safety cost with a
-  budget) and the conservative behaviour mode.
+The NeoRL-2 realism wrappers (action/observation delay, exogenous disturbance, safety cost with a budget,
+conservative behaviour) are ``realax.wrappers.realism``; the S3RL snapshot-start wrapper is
+``realax.wrappers.snapshot``.
+
 - ``policies``: behaviour policies (random, baselines, saved agents) at a level, with action noise.
 - ``generate``: vectorised JAX collection (``jit(scan(vmap(step)))`` per chunk) and dataset specs.
 - ``minari_io``: atomic Minari-format storage, ``verify``, D4RL/NeoRL ``.npz`` exporters.
 - ``measures``: TQ and SACo (Schweighofer et al. 2022).
+- ``snapshots``: teacher snapshots for S3RL starts (collect, save, load, build the wrapper).
 - ``cli``: the ``realax data`` command.
 
 Nothing here is imported by ``import realax``; import the submodules you need. From the command line::

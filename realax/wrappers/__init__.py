@@ -1,4 +1,5 @@
-"""JAX-side wrappers (episode statistics, observation flattening) and the Gymnasium/PettingZoo adapters."""
+"""JAX-side wrappers (episode statistics, observation flattening, NeoRL-2 realism in ``realism``, S3RL
+snapshot starts in ``snapshot``) and the Gymnasium/PettingZoo adapters."""
 
 from realax.wrappers.jax_wrappers import EpisodeStats, FlattenObservation, Wrapper
 
