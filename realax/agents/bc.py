@@ -15,7 +15,6 @@ statistics. NeoRL-2's BC grid (Gao et al. 2025, ``benchmark/results``): 2-3 hidd
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import NamedTuple
 
 import flax.linen as nn
@@ -29,32 +28,14 @@ from realax.agents.evaluate import Trainer, make_trainer
 
 
 @dataclasses.dataclass(frozen=True)
-class BCConfig:
+class BCConfig(on.OfflineConfig):
     """Behaviour-cloning settings."""
 
-    num_updates: int = 20_000
-    """Gradient steps in the whole run."""
-    batch_size: int = 256
-    """Transitions per gradient step (drawn uniformly with replacement)."""
     lr: float = 1e-3
     """Adam learning rate."""
-    hidden: int = 256
-    """Width of each ReLU hidden layer."""
-    layers: int = 2
-    """Hidden layers."""
     loss: str = "mse"
     """Continuous actions: ``mse`` (deterministic actor) or ``nll`` (Gaussian, learned log-std). Discrete
     actions always use cross-entropy."""
-    normalize_obs: bool = True
-    """Normalise float observations with the dataset's mean and std."""
-    num_seeds: int = 1
-    """Independent runs (the caller vmaps ``init``/``step`` over this many keys)."""
-    updates_per_chunk: int = 1000
-    """Gradient steps per ``Trainer.step`` call."""
-
-    @property
-    def num_chunks(self) -> int:
-        return max(1, math.ceil(self.num_updates / self.updates_per_chunk))
 
 
 class BCCarry(NamedTuple):

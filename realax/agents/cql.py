@@ -14,7 +14,6 @@ averaging; the bootstrap is dropped only on termination (a truncated episode boo
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any, NamedTuple
 
 import jax
@@ -27,13 +26,9 @@ from realax.agents.evaluate import Trainer, make_trainer
 
 
 @dataclasses.dataclass(frozen=True)
-class CQLConfig:
+class CQLConfig(on.OfflineConfig):
     """CQL(H) settings (discrete actions)."""
 
-    num_updates: int = 20_000
-    """Gradient steps in the whole run."""
-    batch_size: int = 256
-    """Transitions per gradient step."""
     lr: float = 3e-4
     """Adam learning rate."""
     gamma: float = 0.99
@@ -42,20 +37,6 @@ class CQLConfig:
     """Weight of the CQL(H) regulariser ``logsumexp_a Q(s, a) - Q(s, a_data)``; 0 gives offline DQN."""
     tau: float = 0.005
     """Polyak rate of the target network."""
-    hidden: int = 256
-    """Width of each ReLU hidden layer."""
-    layers: int = 2
-    """Hidden layers."""
-    normalize_obs: bool = True
-    """Normalise float observations with the dataset's mean and std."""
-    num_seeds: int = 1
-    """Independent runs (the caller vmaps ``init``/``step`` over this many keys)."""
-    updates_per_chunk: int = 1000
-    """Gradient steps per ``Trainer.step`` call."""
-
-    @property
-    def num_chunks(self) -> int:
-        return max(1, math.ceil(self.num_updates / self.updates_per_chunk))
 
 
 class CQLCarry(NamedTuple):

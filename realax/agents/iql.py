@@ -21,7 +21,6 @@ Adam 3e-4, batch 256, two hidden layers of 256 for all networks (the paper's).
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any, NamedTuple
 
 import flax.linen as nn
@@ -36,13 +35,9 @@ from realax.agents.evaluate import Trainer, make_trainer
 
 
 @dataclasses.dataclass(frozen=True)
-class IQLConfig:
+class IQLConfig(on.OfflineConfig):
     """IQL settings; defaults are the paper's MuJoCo locomotion ones."""
 
-    num_updates: int = 20_000
-    """Gradient steps in the whole run (the paper: 1M)."""
-    batch_size: int = 256
-    """Transitions per gradient step."""
     lr: float = 3e-4
     """Adam learning rate of the value, the critics and the actor."""
     gamma: float = 0.99
@@ -59,20 +54,6 @@ class IQLConfig:
     """Scale rewards by ``mean episode length / (max - min episode return)`` of the dataset."""
     cosine_actor_lr: bool = True
     """Decay the actor's learning rate by a cosine schedule over ``num_updates``."""
-    hidden: int = 256
-    """Width of each ReLU hidden layer."""
-    layers: int = 2
-    """Hidden layers."""
-    normalize_obs: bool = True
-    """Normalise float observations with the dataset's mean and std."""
-    num_seeds: int = 1
-    """Independent runs (the caller vmaps ``init``/``step`` over this many keys)."""
-    updates_per_chunk: int = 1000
-    """Gradient steps per ``Trainer.step`` call."""
-
-    @property
-    def num_chunks(self) -> int:
-        return max(1, math.ceil(self.num_updates / self.updates_per_chunk))
 
 
 def expectile_loss(u: jax.Array, expectile: float) -> jax.Array:

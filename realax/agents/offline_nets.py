@@ -14,6 +14,8 @@ they are regressed on (``action_targets``): the env reads ``a`` and ``c·a`` (``
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from typing import Callable, NamedTuple, Sequence
 
 import flax.linen as nn
@@ -47,6 +49,29 @@ def require_kind(algo: str, space: Space, allowed: Sequence[str]) -> str:
         want = "discrete" if list(allowed) == ["discrete"] else "continuous (Box or Simplex)"
         raise ValueError(f"{algo} needs {want} actions; this dataset's action space is {space} ({kind})")
     return kind
+
+@dataclasses.dataclass(frozen=True)
+class OfflineConfig:
+    """Settings every offline learner shares (each algorithm's config adds its own)."""
+
+    num_updates: int = 20_000
+    """Gradient steps in the whole run."""
+    batch_size: int = 256
+    """Transitions per gradient step."""
+    hidden: int = 256
+    """Width of each ReLU hidden layer."""
+    layers: int = 2
+    """Hidden layers."""
+    normalize_obs: bool = True
+    """Normalise float observations with the dataset's mean and std."""
+    num_seeds: int = 1
+    """Independent runs (the caller vmaps ``init``/``step`` over this many keys)."""
+    updates_per_chunk: int = 1000
+    """Gradient steps per ``Trainer.step`` call."""
+
+    @property
+    def num_chunks(self) -> int:
+        return max(1, math.ceil(self.num_updates / self.updates_per_chunk))
 
 
 class Transitions(NamedTuple):

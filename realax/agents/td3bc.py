@@ -15,7 +15,6 @@ smoothed target action is clipped at 0 and renormalised (``offline_nets.project`
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any, NamedTuple
 
 import jax
@@ -28,13 +27,9 @@ from realax.agents.evaluate import Trainer, make_trainer
 
 
 @dataclasses.dataclass(frozen=True)
-class TD3BCConfig:
+class TD3BCConfig(on.OfflineConfig):
     """TD3+BC settings; defaults are the paper's."""
 
-    num_updates: int = 20_000
-    """Critic gradient steps in the whole run (the paper: 1M)."""
-    batch_size: int = 256
-    """Transitions per gradient step."""
     actor_lr: float = 3e-4
     """Adam learning rate of the actor."""
     critic_lr: float = 3e-4
@@ -51,20 +46,6 @@ class TD3BCConfig:
     """Clip of that noise, in half-ranges."""
     policy_freq: int = 2
     """Critic updates per actor (and target) update."""
-    hidden: int = 256
-    """Width of each ReLU hidden layer."""
-    layers: int = 2
-    """Hidden layers."""
-    normalize_obs: bool = True
-    """Normalise float observations with the dataset's mean and std (the paper's state normalisation)."""
-    num_seeds: int = 1
-    """Independent runs (the caller vmaps ``init``/``step`` over this many keys)."""
-    updates_per_chunk: int = 1000
-    """Gradient steps per ``Trainer.step`` call."""
-
-    @property
-    def num_chunks(self) -> int:
-        return max(1, math.ceil(self.num_updates / self.updates_per_chunk))
 
 
 class TD3BCCarry(NamedTuple):
