@@ -71,7 +71,7 @@ def make_train(config: CQLConfig, data: on.Transitions, env, params) -> Trainer:
         q = net.apply(p, norm(batch.obs))
         q_next = net.apply(target, norm(batch.next_obs))
         total, td, reg = cql_loss(q, q_next, batch, c.gamma, c.alpha)
-        return total, {"loss": total, "td_loss": td, "cql_reg": reg, "q_data": q.mean()}
+        return total, {"loss": total, "td_loss": td, "cql_reg": reg, "q_mean": q.mean()}
 
     def init(key):
         key, k_net = jax.random.split(key)

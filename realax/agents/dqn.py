@@ -7,8 +7,8 @@ exploration, a replay buffer, a target network copied every so often, regression
 over half the run, gamma 0.99), the whole run one jitted ``lax.scan`` as purejaxrl's ``dqn.py`` (Lu et al.
 2022). Truncated episodes bootstrap from ``info["final_obs"]``.
 
-Hybrid (``dataset=DIR`` or ``make_train(..., offline=transitions)``): the replay buffer is seeded from an
-offline dataset and every batch is half offline, half online (``offline_fraction``): the symmetric sampling
+Hybrid (``dataset=DIR`` or ``make_train(..., offline=transitions)``): an offline dataset is kept beside the
+replay buffer and every batch is half offline, half online (``offline_fraction``): the symmetric sampling
 of RLPD (Ball, Smith, Kostrikov & Levine, "Efficient Online Reinforcement Learning with Offline Data",
 ICML 2023), the practical form of the hybrid setting of Song et al.'s Hy-Q (ICLR 2023) and of Wagenmaker &
 Pacchiano (ICML 2023). Offline transitions stay in their own fixed array (never overwritten by online ones).
@@ -65,8 +65,8 @@ class DQNConfig:
     layers: int = 2
     """Hidden layers."""
     dataset: str = ""
-    """Hybrid: a dataset folder (``realax data generate``) of this env that seeds the buffer (its shapes are
-    checked, not that its env and realism options match); empty for plain DQN."""
+    """Hybrid: a dataset folder (``realax data generate``) of this env whose transitions fill the offline share
+    of every batch (its shapes are checked, not that its env and realism options match); empty for plain DQN."""
     offline_fraction: float = 0.5
     """Hybrid: share of each batch drawn from the offline data (RLPD: 0.5)."""
     num_seeds: int = 1

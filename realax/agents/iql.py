@@ -53,7 +53,7 @@ class IQLConfig(on.OfflineConfig):
     normalize_reward: bool = True
     """Scale rewards by ``mean episode length / (max - min episode return)`` of the dataset."""
     cosine_actor_lr: bool = True
-    """Decay the actor's learning rate by a cosine schedule over ``num_updates``."""
+    """Decay the actor's learning rate by a cosine schedule over the run (``total_updates``)."""
 
 
 def expectile_loss(u: jax.Array, expectile: float) -> jax.Array:
@@ -102,7 +102,7 @@ def make_train(config: IQLConfig, data: on.Transitions, env, params) -> Trainer:
     critic = on.TwinCritic(on.encoder(env, params), hidden)
     value = on.Head(on.encoder(env, params), 0, hidden)
     squash = on.squash(kind, space)
-    actor_lr = optax.cosine_decay_schedule(c.lr, max(c.num_updates, 1)) if c.cosine_actor_lr else c.lr
+    actor_lr = optax.cosine_decay_schedule(c.lr, c.total_updates) if c.cosine_actor_lr else c.lr
     actor_tx, critic_tx, value_tx = optax.adam(actor_lr), optax.adam(c.lr), optax.adam(c.lr)
 
     def value_loss(vp, carry: IQLCarry, batch):

@@ -23,11 +23,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from realax import spaces as _spaces
 from realax.agents.networks import ObsEncoder, encoder_for
-from realax.spaces import Box, Discrete, Space
-
-_SIMPLEX = getattr(_spaces, "Simplex", None)  # realax.spaces.Simplex where this version has it
+from realax.spaces import Box, Discrete, Simplex, Space
 
 
 def action_kind(space: Space) -> str:
@@ -35,9 +32,11 @@ def action_kind(space: Space) -> str:
     ``"box"`` (a 1-D float ``Box``); ``TypeError`` for anything else."""
     if isinstance(space, Discrete):
         return "discrete"
-    if (_SIMPLEX is not None and isinstance(space, _SIMPLEX)) or getattr(space, "simplex", False):
+    if isinstance(space, Simplex) or getattr(space, "simplex", False):
         return "simplex"
     if isinstance(space, Box) and not space.is_integer and len(space.shape) == 1:
+        if not (np.all(np.isfinite(space.low)) and np.all(np.isfinite(space.high))):
+            raise TypeError(f"offline continuous actors squash into the action box, which must be bounded: {space}")
         return "box"
     raise TypeError(f"offline learners support Discrete, Simplex and 1-D float Box actions, not {space}")
 
@@ -55,7 +54,7 @@ class OfflineConfig:
     """Settings every offline learner shares (each algorithm's config adds its own)."""
 
     num_updates: int = 20_000
-    """Gradient steps in the whole run."""
+    """Gradient steps in the whole run, rounded up to whole chunks (``total_updates``)."""
     batch_size: int = 256
     """Transitions per gradient step."""
     hidden: int = 256
@@ -72,6 +71,11 @@ class OfflineConfig:
     @property
     def num_chunks(self) -> int:
         return max(1, math.ceil(self.num_updates / self.updates_per_chunk))
+
+    @property
+    def total_updates(self) -> int:
+        """The gradient steps actually run: ``num_chunks * updates_per_chunk``."""
+        return self.num_chunks * self.updates_per_chunk
 
 
 class Transitions(NamedTuple):
@@ -108,6 +112,17 @@ def check_transitions(data: Transitions, env, params, algo: str) -> None:
     for name in ("reward", "terminal", "done"):
         if tuple(getattr(data, name).shape) != (n,):
             raise ValueError(f"{algo}: {name} has shape {tuple(getattr(data, name).shape)}, expected ({n},)")
+    if isinstance(data.action, jax.core.Tracer):  # shapes only when checked inside a trace
+        return
+    a = np.asarray(data.action)
+    if isinstance(space, Discrete) and (a.min() < 0 or a.max() >= space.n):
+        raise ValueError(f"{algo}: actions range over [{a.min()}, {a.max()}]; {space} allows 0..{space.n - 1}")
+    if not isinstance(space, Discrete) and not np.all(np.isfinite(a)):
+        raise ValueError(f"{algo}: the dataset's actions hold NaN or infinite values")
+    for name in ("obs", "next_obs", "reward"):
+        x = np.asarray(getattr(data, name))
+        if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
+            raise ValueError(f"{algo}: the dataset's {name} holds NaN or infinite values")
 
 
 def sample(key: jax.Array, data: Transitions, n: int) -> Transitions:

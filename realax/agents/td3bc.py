@@ -85,7 +85,7 @@ def make_train(config: TD3BCConfig, data: on.Transitions, env, params) -> Traine
         a = pi(ap, batch.obs)
         q = critic.apply(cp, norm(batch.obs), a)[0]
         lam = c.alpha / jax.lax.stop_gradient(jnp.abs(q).mean())
-        bc = ((a - batch.action) ** 2).sum(-1).mean()
+        bc = ((a - batch.action) ** 2).mean()  # F.mse_loss of sfujim/TD3_BC: mean over batch and action dims
         loss = -lam * q.mean() + bc
         return loss, {"actor_loss": loss, "bc_loss": bc, "lambda": lam}
 

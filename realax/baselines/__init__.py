@@ -38,7 +38,6 @@ _FAMILY: dict[str, tuple[tuple[str, ...], Callable]] = {
     "sense_and_avoid": (("Spectrum", "SpectrumMA"), spectrum.sense_and_avoid),
     "no_rebalancing": (("RoboTaxi",), robotaxi.no_rebalancing),
     "equal_distribution": (("RoboTaxi",), robotaxi.equal_distribution),
-    "random": (("RoboTaxi",), robotaxi.dirichlet),  # RL4AMOD's random: Dirichlet(1), not a box sample
     "mpc_oracle": (("RoboTaxi",), robotaxi.mpc_oracle),
 }
 

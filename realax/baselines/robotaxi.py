@@ -4,7 +4,8 @@ regions) into integer targets and rebalancing flows, so each baseline is a distr
 
 - no rebalancing: the current idle distribution (targets = the idle counts, so nothing moves);
 - equal distribution: equal weights (RL4AMOD ``ed.py``: ``1 / nregion`` each);
-- random: a ``Dirichlet(1, ..., 1)`` sample (RL4AMOD ``random.py``), not a uniform box sample;
+- random: the generic random baseline, a sample of the ``Simplex`` action space, i.e. ``Dirichlet(1, ..., 1)``
+  (RL4AMOD ``random.py``);
 - MPC oracle: HiGHS over a short horizon with the episode's true demand (``reference.mpc_plan``), acting
   through the same action. It needs the state (the true demand is not in the observation): as a policy
   ``fn(key, obs, state)`` (``mpc_oracle``, HiGHS through ``jax.pure_callback``) for ``realax eval``, and as a
@@ -29,10 +30,6 @@ def no_rebalancing(env, params):
 
 def equal_distribution(env, params):
     return lambda key, obs: jnp.ones((env.n,), jnp.float32)
-
-
-def dirichlet(env, params):
-    return lambda key, obs: jax.random.dirichlet(key, jnp.ones((env.n,), jnp.float32))
 
 
 def _largest_remainder(counts: np.ndarray, total: int) -> np.ndarray:

@@ -83,6 +83,7 @@ def generate(
                         env_kwargs=_env_kwargs(scenario, env_arg), realism=realism, val_fraction=val_fraction,
                         expert=expert)
         if return_fraction is not None:
+            spec = spec.resolved()  # calibrate on the env a saved agent was trained on, as collection will
             found = calibrate_level(build(spec), spec, return_fraction)
             typer.echo(f"level {found:.4f} gives {return_fraction:.0%} of the way from random to {policy}")
             spec = dataclasses.replace(spec, level=found)

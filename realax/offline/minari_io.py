@@ -146,8 +146,8 @@ def write(out: Path | str, eps: Episodes, meta: dict, observation_space, action_
                     "files": {f: {"sha256": _sha256(staged / f), "bytes": (staged / f).stat().st_size}
                               for f in _files(staged)}}
         (staged / MANIFEST).write_text(json.dumps(manifest, indent=1))
-        if out.exists():
-            shutil.rmtree(out)
+        if out.exists():  # overwrite: move the old dataset aside first, so some dataset is always under ``out``
+            os.replace(out, tmp / "previous")  # ... but for the instant between these two renames
         os.replace(staged, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -55,6 +55,7 @@ def train(algo: str, path, seeds: int = 3, updates: int | None = None, overrides
     overrides = dict(overrides or {})
     if updates is not None:
         overrides["num_updates"] = int(updates)
+        overrides.setdefault("updates_per_chunk", min(int(updates), 1000))  # so --steps N runs N updates
     if int(seeds) < 1:
         raise ValueError(f"seeds must be >= 1, got {seeds}")
     config = make_config(algo, overrides)  # unknown algorithm or field: fail before reading the data
@@ -80,7 +81,7 @@ def train(algo: str, path, seeds: int = 3, updates: int | None = None, overrides
     per_seed = np.asarray(returns, np.float64).reshape(seeds, episodes, -1).sum(-1).mean(-1)
     scores = loader.normalised_score(per_seed, meta)
     return {"algo": algo, "dataset": str(path) if path is not None else None, "env_id": meta["env_id"],
-            "seeds": int(seeds), "num_updates": config.num_updates, "episodes": int(episodes),
+            "seeds": int(seeds), "num_updates": config.total_updates, "episodes": int(episodes),
             "return_per_seed": per_seed.tolist(), "score_per_seed": scores.tolist(),
             "score_mean": float(scores.mean()), "score_std": float(scores.std()),
             "return_mean": float(per_seed.mean()),

@@ -12,6 +12,7 @@ from realax.agents.offline_nets import Transitions
 from realax.offline import loader
 from realax.offline import train as offline_train
 from realax.offline.generate import DataSpec, build, generate
+from realax.spaces import Box
 
 EXPERT = "offline_envs:go_right"
 SMALL = {"hidden": 64, "updates_per_chunk": 500}
@@ -89,3 +90,20 @@ def test_runner_rejects_bad_input(tmp_path):
         cql.make_train(cql.CQLConfig(), data[0], env, params)
     with pytest.raises(ValueError, match="action has shape"):  # a dataset of another env's actions
         bc.make_train(bc.BCConfig(), data[0]._replace(action=data[0].action[:, :0]), env, params)
+    t = data[0]
+    with pytest.raises(ValueError, match="NaN or infinite"):  # a garbage action would train to NaN silently
+        bc.make_train(bc.BCConfig(), t._replace(action=t.action.at[0].set(jnp.nan)), env, params)
+    with pytest.raises(ValueError, match="reward holds NaN"):
+        bc.make_train(bc.BCConfig(), t._replace(reward=t.reward.at[0].set(jnp.inf)), env, params)
+
+
+def test_discrete_actions_out_of_range_are_refused():
+    from realax.agents import offline_nets as on
+
+    eps, meta = _data(oe.CHAIN_ID, EXPERT, 1.0, episodes=4)
+    t = loader.transitions(eps)
+    env, params = loader.env_of(meta)
+    with pytest.raises(ValueError, match="allows 0..1"):
+        on.check_transitions(t._replace(action=t.action.at[0].set(2)), env, params, "bc")
+    with pytest.raises(TypeError, match="must be bounded"):
+        on.action_kind(Box(-np.inf, np.inf, (2,)))

@@ -254,6 +254,9 @@ def test_every_scenario_passes_the_conformance_and_pettingzoo_checks(scenario):
 
     env, params = realax.make("realax/SMAX-v0", scenario=scenario)
     conf.test_shapes_dtypes_and_observations_in_space(("realax/SMAX-v0", env, params))
-    _, state = env.reset(jax.random.key(0), params)
-    assert env.global_state_space(params).contains(np.asarray(env.global_state(state, params)))
+    # the world state of every state of a random-valid-action rollout (dead units, walls, cooldowns) in its space
+    states = jax.jit(lambda k: conf._rollout(env, params, k, 60)[1][1])(jax.random.key(0))
+    space = env.global_state_space(params)
+    gs = np.asarray(jax.jit(jax.vmap(lambda s: env.global_state(s, params)))(states))
+    assert all(space.contains(g) for g in gs)
     parallel_api_test(realax.parallel_env("realax/SMAX-v0", scenario=scenario), num_cycles=50)
