@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 from typing import NamedTuple
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
@@ -44,19 +43,6 @@ class BCCarry(NamedTuple):
     update: jax.Array
 
 
-class _Policy(nn.Module):
-    """``obs -> (raw output [out], log_std [out])``; the state-independent log-std serves the ``nll`` loss."""
-
-    encoder: on.ObsEncoder
-    out: int
-    hidden: tuple[int, ...]
-
-    @nn.compact
-    def __call__(self, obs):
-        x = nn.Dense(self.out)(on.relu_mlp(self.encoder(obs), self.hidden))
-        return x, self.param("log_std", nn.initializers.zeros, (self.out,))
-
-
 def make_train(config: BCConfig, data: on.Transitions, env, params) -> Trainer:
     """A ``Trainer`` fitting the dataset's actions (``data``) for ``env``'s spaces."""
     c = config
@@ -67,7 +53,7 @@ def make_train(config: BCConfig, data: on.Transitions, env, params) -> Trainer:
     on.check_transitions(data, env, params, "bc")
     norm = on.obs_normaliser(data.obs, env.observation_space(params), c.normalize_obs)
     out = space.n if kind == "discrete" else int(space.shape[0])
-    net = _Policy(on.encoder(env, params), out, on.hidden_layers(c.hidden, c.layers))
+    net = on.GaussianActor(on.encoder(env, params), out, on.hidden_layers(c.hidden, c.layers))
     squash = None if kind == "discrete" else on.squash(kind, space)
     data = data._replace(action=data.action if kind == "discrete" else on.action_targets(data.action, kind))
     tx = optax.adam(c.lr)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, NamedTuple
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -61,17 +60,6 @@ def expectile_loss(u: jax.Array, expectile: float) -> jax.Array:
     return jnp.abs(expectile - (u < 0).astype(u.dtype)) * u * u
 
 
-class GaussianActor(nn.Module):
-    encoder: on.ObsEncoder
-    out: int
-    hidden: tuple[int, ...]
-
-    @nn.compact
-    def __call__(self, obs):
-        x = nn.Dense(self.out)(on.relu_mlp(self.encoder(obs), self.hidden))
-        return x, self.param("log_std", nn.initializers.zeros, (self.out,))
-
-
 class IQLCarry(NamedTuple):
     actor: TrainState
     critic: TrainState
@@ -98,7 +86,7 @@ def make_train(config: IQLConfig, data: on.Transitions, env, params) -> Trainer:
     scale = reward_scale(data) if c.normalize_reward else 1.0
     data = data._replace(action=on.action_targets(data.action, kind), reward=data.reward * scale)
     hidden = on.hidden_layers(c.hidden, c.layers)
-    actor = GaussianActor(on.encoder(env, params), int(space.shape[0]), hidden)
+    actor = on.GaussianActor(on.encoder(env, params), int(space.shape[0]), hidden)
     critic = on.TwinCritic(on.encoder(env, params), hidden)
     value = on.Head(on.encoder(env, params), 0, hidden)
     squash = on.squash(kind, space)

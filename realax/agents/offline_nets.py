@@ -239,3 +239,17 @@ def encoder(env, params) -> ObsEncoder:
 def polyak(target, online, tau: float):
     """``target <- tau · online + (1 - tau) · target`` (soft target update, Lillicrap et al. 2016)."""
     return jax.tree.map(lambda t, o: tau * o + (1.0 - tau) * t, target, online)
+
+
+class GaussianActor(nn.Module):
+    """``obs -> (raw output [out], log_std [out])`` with a state-independent log-std (BC's ``nll`` loss, IQL's
+    advantage-weighted actor)."""
+
+    encoder: ObsEncoder
+    out: int
+    hidden: tuple[int, ...]
+
+    @nn.compact
+    def __call__(self, obs):
+        x = nn.Dense(self.out)(relu_mlp(self.encoder(obs), self.hidden))
+        return x, self.param("log_std", nn.initializers.zeros, (self.out,))

@@ -105,7 +105,8 @@ class RealismWrapper(Wrapper):
         return self.make_params(self.env.default_params) if self.OWN_PARAMS else self.env.default_params
 
     def make_params(self, env_params):
-        raise NotImplementedError
+        """The wrapper's params around ``env_params``; wrappers that set ``OWN_PARAMS`` define it."""
+        raise NotImplementedError(f"{type(self).__name__} sets OWN_PARAMS and must define make_params")
 
     def observation_space(self, params=None):
         return self.env.observation_space(self.inner(params))
