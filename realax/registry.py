@@ -7,6 +7,8 @@ import importlib
 import re
 from typing import Any
 
+from realax.errors import RealaxError
+
 _ID = re.compile(r"^realax/[A-Za-z][A-Za-z0-9_]*-v\d+$")
 
 
@@ -41,7 +43,7 @@ def spec(id: str) -> EnvSpec:
     try:
         return _REGISTRY[id]
     except KeyError:
-        raise ValueError(f"unknown environment id {id!r}; registered ids: {', '.join(sorted(_REGISTRY))}") from None
+        raise RealaxError(f"unknown environment id {id!r}; registered ids: {', '.join(sorted(_REGISTRY))}") from None
 
 
 def list_envs(multi_agent: bool | None = None) -> list[str]:
@@ -50,7 +52,21 @@ def list_envs(multi_agent: bool | None = None) -> list[str]:
 
 
 def make(id: str, **kwargs):
-    """``(env, default_params)`` for a registered id; keyword arguments go to the constructor."""
+    """``(env, default_params)`` for a registered id; keyword arguments go to the constructor, typed and
+    checked against its annotations first (``realax.options``): a ``RealaxError`` names a bad one."""
+    from realax import options
+
     s = spec(id)
-    env = s.load()(**{**s.kwargs, **kwargs})
+    cls = s.load()
+    hints, _ = options.env_hints(cls)
+    env = cls(**{**s.kwargs, **options.coerce_all(kwargs, hints, id)})
     return env, env.default_params
+
+
+def options_of(id: str) -> dict[str, Any]:
+    """Every constructor option of ``id`` with its default (``meta.json`` records them all)."""
+    from realax import options
+
+    s = spec(id)
+    _, defaults = options.env_hints(s.load())
+    return {**defaults, **s.kwargs}

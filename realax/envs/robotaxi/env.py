@@ -86,6 +86,8 @@ class RoboTaxiState:
 class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
     description = "Robo-taxi fleet rebalancing over city regions (RL4AMOD's macroscopic simulator)"
     noop_action = 1.0  # equal weights: the equal-distribution action
+    #: where ``**city_kwargs`` go: their keyword parameters are options of this env (``realax.options``)
+    forwards_options_to = (cities.load_city, cities.grid_city)
 
     def __init__(self, city: str = "grid", *, scenario: str | None = None, n_regions: int | None = None,
                  max_travel_steps: int | None = None, max_rate: float | None = None, periods: int = 40, horizon: int = 6,
