@@ -1,0 +1,74 @@
+"""What the ``realax`` command's sub-commands share: environment options and turning bad input into a one-line
+message with exit code 2 (never a traceback)."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from typing import Any, Callable
+
+import click
+import typer
+
+from realax.errors import RealaxError
+
+_ENV_OPTS = "Environment"
+ScenarioOpt = typer.Option(None, "--scenario", help="Built-in scenario name or path to a scenario file.",
+                           rich_help_panel=_ENV_OPTS)
+EnvArgOpt = typer.Option(None, "--env-arg", "-e", help="Any constructor argument, KEY=VALUE (repeatable), "
+                         "e.g. -e history=1; typed from the constructor (booleans: true/false).",
+                         rich_help_panel=_ENV_OPTS)
+
+
+class Refused(click.ClickException):
+    """Bad input, reported as ``Error: <message>`` with exit code 2 (click's code for usage errors)."""
+
+    exit_code = 2
+
+
+def refuse(message: str) -> Refused:
+    return Refused(message)
+
+
+def handles_bad_input(fn: Callable) -> Callable:
+    """Run a command so that a ``RealaxError`` (or a refused overwrite) ends it with its message and exit 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (RealaxError, FileExistsError) as e:
+            raise Refused(str(e)) from None
+
+    return wrapper
+
+
+def env_kwargs(env_id: str, scenario: str | None, env_arg: list[str] | None) -> dict:
+    """``--scenario`` and ``-e KEY=VALUE`` as typed constructor options of ``env_id`` (``realax.options``)."""
+    import realax
+    from realax import options
+
+    raw: dict[str, Any] = options.split_pairs(env_arg, "--env-arg")
+    if scenario is not None:
+        if "scenario" in raw:
+            raise RealaxError("give the scenario once: --scenario or -e scenario=..., not both")
+        raw["scenario"] = scenario
+    hints, _ = options.env_hints(realax.spec(env_id).load())
+    return options.coerce_all(raw, hints, env_id)
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by None, so ``json.dumps`` writes standard JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def dumps(value: Any, **kwargs) -> str:
+    """Standard JSON (no ``NaN``/``Infinity`` tokens: non-finite numbers become null)."""
+    return json.dumps(json_safe(value), allow_nan=False, **kwargs)
