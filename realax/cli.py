@@ -2,81 +2,50 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import os
+import shlex
+import sys
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from realax.cli_common import EnvArgOpt, ScenarioOpt, env_kwargs, handles_bad_input
+from realax.errors import RealaxError
 from realax.offline.cli import app as data_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="realax: JAX-native RL environments for real-world operations problems.")
 app.add_typer(data_app, name="data")
 
-_ENV_OPTS = "Environment"
-ScenarioOpt = typer.Option(None, "--scenario", help="Built-in scenario name or path to a scenario file.",
-                           rich_help_panel=_ENV_OPTS)
-EnvArgOpt = typer.Option(None, "--env-arg", "-e", help="Any constructor argument, KEY=VALUE (repeatable), "
-                         "e.g. -e history=1.", rich_help_panel=_ENV_OPTS)
-
-
-def _value(text: str):
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
-def _pairs(items: list[str] | None, what: str) -> dict:
-    out = {}
-    for item in items or []:
-        key, sep, val = item.partition("=")
-        if not sep or not key:
-            raise typer.BadParameter(f"{what} {item!r} must look like KEY=VALUE")
-        out[key.replace("-", "_")] = _value(val)
-    return out
-
-
-def _env_kwargs(scenario: str | None, env_arg: list[str] | None) -> dict:
-    kw = _pairs(env_arg, "--env-arg")
-    if scenario is not None:
-        kw["scenario"] = scenario
-    return kw
 
 
 def _make(env_id: str, kwargs: dict):
     import realax
 
-    try:
-        return realax.make(env_id, **kwargs)
-    except (ValueError, TypeError) as e:
-        raise typer.BadParameter(str(e)) from None
+    return realax.make(env_id, **kwargs)
+
+
+def _looks_like_path(policy: str) -> bool:
+    return os.sep in policy or "/" in policy or policy.startswith(".") or os.path.exists(policy)
 
 
 def _env_and_policy(env_id: str, policy: str, kwargs: dict):
     """``(env, params, policy_fn)`` for a baseline name or a folder written by ``realax train``."""
     from realax import baselines, experiment
 
-    if not os.path.isdir(policy):
+    if not _looks_like_path(policy):
         env, params = _make(env_id, kwargs)
-        try:
-            return env, params, baselines.get(policy, env, params)
-        except ValueError as e:
-            raise typer.BadParameter(str(e)) from None
-    meta = json.loads((Path(policy) / "meta.json").read_text())
+        return env, params, baselines.get(policy, env, params)
+    meta = experiment.agent_meta(policy)
     if meta["env_id"] != env_id:
-        raise typer.BadParameter(f"agent {policy} was trained on {meta['env_id']}, not {env_id}")
-    clash = experiment.kwargs_clash(meta["env_kwargs"], kwargs)
+        raise RealaxError(f"agent {policy} was trained on {meta['env_id']}, not {env_id}")
+    clash = experiment.kwargs_clash(meta.get("env_options", meta["env_kwargs"]), kwargs)
     if clash:
-        raise typer.BadParameter(f"agent {policy} was trained with {meta['env_kwargs']}; it cannot run with {clash}")
+        raise RealaxError(f"agent {policy} was trained with {meta['env_kwargs']}; it cannot run with {clash}")
     env, params = _make(env_id, {**meta["env_kwargs"], **kwargs})
-    try:
-        return env, params, experiment.load_policy(Path(policy), env, params)
-    except ValueError as e:
-        raise typer.BadParameter(str(e)) from None
+    return env, params, experiment.load_policy(Path(policy), env, params)
 
 
 def _tag(env_id: str, kwargs: dict) -> str:
@@ -86,6 +55,7 @@ def _tag(env_id: str, kwargs: dict) -> str:
 
 
 @app.command("list")
+@handles_bad_input
 def list_cmd():
     """Registered environment ids with their spaces and a one-line description."""
     import realax
@@ -104,43 +74,58 @@ ALGO_HELP = ("Algorithm: ppo, qlearning, dqn (single-agent; dqn --set dataset=DI
 
 
 @app.command()
+@handles_bad_input
 def train(
     algo: str = typer.Argument(..., help=ALGO_HELP),
     env_id: str = typer.Argument(..., help="Environment id, e.g. realax/Spectrum-v0"),
     scenario: Optional[str] = ScenarioOpt,
     env_arg: Optional[list[str]] = EnvArgOpt,
-    total_timesteps: Optional[int] = typer.Option(None, help="Environment steps per seed."),
-    num_seeds: int = typer.Option(3, help="Independent seeds, trained in one vmapped run."),
-    seed: int = typer.Option(0, help="Base random seed."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="Any config field, KEY=VALUE (repeatable)."),
-    episodes: int = typer.Option(100, help="Evaluation episodes per seed and per baseline."),
-    out: Optional[Path] = typer.Option(None, help="Output folder (default runs/ALGO_ENV)."),
+    total_timesteps: Optional[int] = typer.Option(None, min=1, help="Environment steps per seed."),
+    num_seeds: int = typer.Option(3, min=1, max=1024, help="Independent seeds, trained in one vmapped run."),
+    seed: int = typer.Option(0, min=0, help="Base random seed (recorded in meta.json)."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Any config field, KEY=VALUE (repeatable), typed "
+                                             "from the config (booleans: true/false)."),
+    episodes: int = typer.Option(100, min=1, help="Evaluation episodes per seed and per baseline."),
+    out: Optional[Path] = typer.Option(None, help="Output folder (default runs/ALGO_ENV, or runs/ALGO_ENV-2, ... "
+                                       "when that exists)."),
+    overwrite: bool = typer.Option(False, help="Replace an existing --out run folder (only a realax run folder)."),
 ):
     """Train an agent with a progress bar; print its evaluation beside the baselines; save a curve."""
     from realax import experiment as tr
+    from realax import options
 
-    kwargs = _env_kwargs(scenario, env_arg)
+    kwargs = env_kwargs(env_id, scenario, env_arg)
+    overrides = options.split_pairs(set_, "--set")
+    for flag, value in (("total_timesteps", total_timesteps), ("num_seeds", num_seeds)):
+        if flag in overrides:
+            raise RealaxError(f"give {flag} as --{flag.replace('_', '-')}, not --set {flag}=...")
+        if value is not None:
+            overrides[flag] = value
     env, params = _make(env_id, kwargs)
-    overrides = _pairs(set_, "--set")
-    if total_timesteps is not None:
-        overrides["total_timesteps"] = total_timesteps
-    overrides["num_seeds"] = num_seeds
+    tr.check_algo_env(algo, env)
+    config = tr.make_config(algo, overrides)
+    folder, note = tr.run_folder(out, Path("runs") / f"{algo}_{_tag(env_id, kwargs)}", overwrite)
+    for line in (tr.budget_note(config), note):
+        if line:
+            typer.echo(line, err=True)
     try:
         result = tr.run(algo, env, params, overrides, seed=seed, episodes=episodes, progress=True)
-    except (ValueError, TypeError) as e:
-        raise typer.BadParameter(str(e)) from None
-    out = out or Path("runs") / f"{algo}_{_tag(env_id, kwargs)}"
-    paths = tr.save(result, out, env_id, kwargs)
+    except tr.Interrupted as e:
+        typer.echo(f"{e}; nothing was saved (no run folder was written at {folder})", err=True)
+        raise typer.Exit(130) from None
+    paths = tr.save(result, folder, env_id, kwargs, overwrite=overwrite,
+                    record={"command": shlex.join(["realax", *sys.argv[1:]]) if sys.argv else None})
     typer.echo(tr.format_table(result))
     typer.echo(f"learning curve: {paths['curve']}\nagent: {paths['agent']}")
 
 
 @app.command("eval")
+@handles_bad_input
 def eval_cmd(
     env_id: str = typer.Argument(...),
     policy: str = typer.Option("random", help="A baseline name or a folder written by `realax train`."),
-    episodes: int = typer.Option(100),
-    seed: int = typer.Option(0),
+    episodes: int = typer.Option(100, min=1),
+    seed: int = typer.Option(0, min=0),
     scenario: Optional[str] = ScenarioOpt,
     env_arg: Optional[list[str]] = EnvArgOpt,
     as_json: bool = typer.Option(False, "--json", help="Print {mean, std, episodes} as JSON."),
@@ -151,7 +136,7 @@ def eval_cmd(
 
     from realax import experiment as tr
 
-    env, params, fn = _env_and_policy(env_id, policy, _env_kwargs(scenario, env_arg))
+    env, params, fn = _env_and_policy(env_id, policy, env_kwargs(env_id, scenario, env_arg))
     out = jax.device_get(tr.evaluate_policy(env, params, fn, jax.random.key(seed), episodes))
     returns = np.asarray(out["return"])
     res = {"mean": float(returns.mean()), "std": float(returns.std()), "episodes": episodes}
@@ -165,17 +150,19 @@ def eval_cmd(
 
 
 @app.command()
+@handles_bad_input
 def bench(
     env_id: str = typer.Argument(...),
     scenario: Optional[str] = ScenarioOpt,
     env_arg: Optional[list[str]] = EnvArgOpt,
-    num_envs: Optional[list[int]] = typer.Option(None, help="Batch sizes (repeatable); default 1, 1024, 16384."),
-    num_steps: int = typer.Option(100, help="Steps per rollout."),
+    num_envs: Optional[list[int]] = typer.Option(None, min=1, max=2**22,
+                                                 help="Batch sizes (repeatable); default 1, 1024, 16384."),
+    num_steps: int = typer.Option(100, min=1, max=100_000, help="Steps per rollout."),
 ):
     """Environment steps per second with random actions and autoreset, compile time apart."""
     from realax.bench import device_name, measure
 
-    env, params = _make(env_id, _env_kwargs(scenario, env_arg))
+    env, params = _make(env_id, env_kwargs(env_id, scenario, env_arg))
     agents = getattr(env, "num_agents", None)
     typer.echo(f"{env_id} on {device_name()}")
     for n in num_envs or [1, 1024, 16384]:
@@ -183,43 +170,69 @@ def bench(
         typer.echo(f"  N={n:>7d}: {r.steps_per_second / 1e6:9.3f} M steps/s   (compile {r.compile_seconds:.1f} s)")
 
 
+#: picture formats ``realax render`` writes, by file extension
+RENDER_FORMATS = {".gif": "an animated GIF of every frame", ".png": "one PNG of the last frame"}
+
+
+def _check_writable(out: Path) -> None:
+    """``RealaxError`` now, before any rollout, if ``out`` cannot be written (bad extension, no permission)."""
+    if out.suffix.lower() not in RENDER_FORMATS:
+        allowed = ", ".join(f"{k} ({v})" for k, v in RENDER_FORMATS.items())
+        raise RealaxError(f"--out {out}: unknown picture format {out.suffix or '(no extension)'!r}; allowed: {allowed}")
+    if out.is_dir():
+        raise RealaxError(f"--out {out} is a folder; give a file name ending in .gif or .png")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        probe = out.parent / f".{out.name}.probe-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as e:
+        raise RealaxError(f"--out {out} cannot be written: {e.strerror or e}") from None
+
+
 @app.command()
+@handles_bad_input
 def render(
     env_id: str = typer.Argument(...),
-    out: Path = typer.Option(..., help="Output .gif (or .png for one frame)."),
+    out: Path = typer.Option(..., help="Output .gif (every frame) or .png (the last frame)."),
     policy: str = typer.Option("random", help="A baseline name or a folder written by `realax train`."),
-    steps: int = typer.Option(60, help="Frames to draw."),
-    seed: int = typer.Option(0),
+    steps: int = typer.Option(60, min=1, max=10_000, help="Steps to play (GIF: one frame each)."),
+    seed: int = typer.Option(0, min=0),
     scenario: Optional[str] = ScenarioOpt,
     env_arg: Optional[list[str]] = EnvArgOpt,
-    fps: int = typer.Option(8),
+    fps: int = typer.Option(8, min=1, max=100),
 ):
-    """Play an episode and write its frames as a GIF."""
+    """Play an episode and write its frames as a GIF (or the last one as a PNG)."""
     import jax
     import numpy as np
     from PIL import Image
 
     from realax.agents.evaluate import stateful_actor
+    from realax.files import write_atomic
 
-    env, params, fn = _env_and_policy(env_id, policy, _env_kwargs(scenario, env_arg))
+    _check_writable(out)
+    env, params, fn = _env_and_policy(env_id, policy, env_kwargs(env_id, scenario, env_arg))
     memory0, act = stateful_actor(env, params, fn)
     step, act = jax.jit(env.step), jax.jit(act)
     key = jax.random.key(seed)
     obs, state = env.reset(key, params)
     memory, frames = memory0, []
-    for _t in range(steps):
+    png = out.suffix.lower() == ".png"
+    for t in range(steps):
         key, k1, k2 = jax.random.split(key, 3)
         action, memory = act(k2, obs, state, memory)
         obs, state, _, terminated, truncated, _ = step(k1, state, action, params)
         if bool(terminated | truncated):
             memory = memory0
-        frames.append(Image.fromarray(np.asarray(env.render(state, params))))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".png":
-        frames[-1].save(out)
+        if not png or t == steps - 1:
+            frames.append(Image.fromarray(np.asarray(env.render(state, params))))
+    if png:
+        write_atomic(out, lambda p: frames[-1].save(p, format="PNG"))
+        typer.echo(f"wrote {out} (one frame: the state after {steps} steps)")
     else:
-        frames[0].save(out, save_all=True, append_images=frames[1:], duration=int(1000 / fps), loop=0)
-    typer.echo(f"wrote {out} ({len(frames)} frames)")
+        write_atomic(out, lambda p: frames[0].save(p, format="GIF", save_all=True, append_images=frames[1:],
+                                                    duration=int(1000 / fps), loop=0))
+        typer.echo(f"wrote {out} ({len(frames)} frames)")
 
 
 def main() -> None:

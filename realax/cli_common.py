@@ -8,7 +8,6 @@ import json
 import math
 from typing import Any, Callable
 
-import click
 import typer
 
 from realax.errors import RealaxError
@@ -21,7 +20,11 @@ EnvArgOpt = typer.Option(None, "--env-arg", "-e", help="Any constructor argument
                          rich_help_panel=_ENV_OPTS)
 
 
-class Refused(click.ClickException):
+#: click's ``ClickException`` (typer re-exports click's errors; newer typer versions vendor click)
+_ClickException = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+class Refused(_ClickException):
     """Bad input, reported as ``Error: <message>`` with exit code 2 (click's code for usage errors)."""
 
     exit_code = 2

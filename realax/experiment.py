@@ -6,8 +6,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
+import shutil
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -15,10 +16,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from realax import baselines
+from realax import baselines, files, options
 from realax.agents import dqn, ippo, mappo, ppo, qlearning
 from realax.agents.evaluate import evaluate_episodes
 from realax.core import MultiAgentEnv
+from realax.errors import RealaxError
 
 #: algorithm name -> (config class, make_train)
 ALGOS: dict[str, tuple[type, Callable]] = {
@@ -38,15 +40,23 @@ def is_multi_agent_algo(algo: str) -> bool:
 def check_algo_env(algo: str, env) -> None:
     """``ValueError`` unless ``algo`` and ``env`` agree on being single- or multi-agent."""
     if algo not in ALGOS:
-        raise ValueError(f"unknown algorithm {algo!r}; available: {sorted(ALGOS)}")
+        raise RealaxError(f"unknown algorithm {algo!r}; available: {sorted(ALGOS)}")
     multi_algo, multi_env = is_multi_agent_algo(algo), isinstance(env, MultiAgentEnv)
     kind = lambda multi: [a for a in sorted(ALGOS) if is_multi_agent_algo(a) == multi]
     if multi_env and not multi_algo:
-        raise ValueError(f"{algo} trains single-agent environments; {type(env).__name__} is multi-agent "
+        raise RealaxError(f"{algo} trains single-agent environments; {type(env).__name__} is multi-agent "
                          f"(use one of {kind(True)})")
     if multi_algo and not multi_env:
-        raise ValueError(f"{algo} trains multi-agent environments; {type(env).__name__} is single-agent "
+        raise RealaxError(f"{algo} trains multi-agent environments; {type(env).__name__} is single-agent "
                          f"(use one of {kind(False)})")
+
+
+class Interrupted(Exception):
+    """Ctrl-C during training: how far the run got (nothing of it is saved; checkpoints are issue 10's)."""
+
+    def __init__(self, chunks_done: int, chunks: int, env_steps: int):
+        self.chunks_done, self.chunks, self.env_steps = chunks_done, chunks, env_steps
+        super().__init__(f"interrupted after {chunks_done} of {chunks} chunks ({env_steps:,} env steps per seed)")
 
 
 @dataclasses.dataclass
@@ -64,29 +74,36 @@ class Result:
     wall_seconds: float
     agent_wins: np.ndarray | None = None  # [seeds, episodes], for envs reporting info["won"]
     baseline_wins: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
+    seed: int = 0  # the base seed of the run (seed i is jax.random.split(key(seed), num_seeds)[i])
+    episodes: int = 0  # evaluation episodes per seed and per baseline
 
 
 def make_config(algo: str, overrides: dict):
+    """The config of ``algo`` with ``overrides`` (text from ``--set`` or saved values), typed by the config's
+    annotations (``realax.options``). A run shorter than one chunk gets chunks of exactly its updates (unless
+    ``updates_per_chunk`` is given), so a small budget is not rounded up to a whole default chunk."""
     if algo not in ALGOS:
-        raise ValueError(f"unknown algorithm {algo!r}; available: {sorted(ALGOS)}")
+        raise RealaxError(f"unknown algorithm {algo!r}; available: {sorted(ALGOS)}")
     cls = ALGOS[algo][0]
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    for k in overrides:
-        if k not in fields:
-            raise ValueError(f"{cls.__name__} has no field {k!r}; fields: {sorted(fields)}")
-    return cls(**{k: _convert(k, v, type(getattr(cls(), k))) for k, v in overrides.items()})
+    config = cls(**options.coerce_all(overrides, options.config_hints(cls), cls.__name__, what="field"))
+    if "updates_per_chunk" not in overrides and config.num_updates < config.updates_per_chunk:
+        config = dataclasses.replace(config, updates_per_chunk=config.num_updates)
+    return config
 
 
-_BOOLS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+def env_steps_run(config) -> int:
+    """Environment steps per seed a run of ``config`` makes: whole chunks of whole updates."""
+    return config.num_chunks * config.updates_per_chunk * config.env_steps_per_update
 
 
-def _convert(name: str, value, kind: type):
-    """A config value from the command line (a string) or from a saved config (its own type)."""
-    if kind is bool and isinstance(value, str):
-        if value.lower() not in _BOOLS:
-            raise ValueError(f"{name} takes true or false, got {value!r}")
-        return _BOOLS[value.lower()]
-    return kind(value)
+def budget_note(config) -> str | None:
+    """What a run will make when that differs from ``total_timesteps`` (updates and chunks are whole)."""
+    run = env_steps_run(config)
+    if run == config.total_timesteps:
+        return None
+    return (f"note: {config.total_timesteps:,} env steps per seed asked; the run makes {run:,} "
+            f"({config.num_chunks} chunks × {config.updates_per_chunk} updates × {config.env_steps_per_update:,} "
+            f"env steps per update)")
 
 
 def evaluate_policy(env, params, policy, key, episodes: int) -> dict[str, jax.Array]:
@@ -108,15 +125,19 @@ def run(algo: str, env, params, overrides: dict, seed: int = 0, episodes: int = 
     from tqdm import tqdm
 
     bar = tqdm(range(trainer.num_chunks), desc=f"{algo} {type(env).__name__}", unit="chunk", disable=not progress)
-    for _ in bar:
-        carry, m = step(carry)
-        m = jax.device_get(m)
-        chunks.append(m)
-        ret = np.nanmean(m["return"][:, -1]) if np.any(np.isfinite(m["return"][:, -1])) else float("nan")
-        post = {"steps": int(m["env_steps"][0, -1]), "ret": f"{ret:.1f}"}
-        if "win_rate" in m:
-            post["win"] = f"{np.nanmean(m['win_rate'][:, -1]):.2f}"
-        bar.set_postfix(**post)
+    try:
+        for _ in bar:
+            carry, m = step(carry)
+            m = jax.device_get(m)
+            chunks.append(m)
+            ret = np.nanmean(m["return"][:, -1]) if np.any(np.isfinite(m["return"][:, -1])) else float("nan")
+            post = {"steps": int(m["env_steps"][0, -1]), "ret": f"{ret:.1f}"}
+            if "win_rate" in m:
+                post["win"] = f"{np.nanmean(m['win_rate'][:, -1]):.2f}"
+            bar.set_postfix(**post)
+    except KeyboardInterrupt:
+        bar.close()
+        raise Interrupted(len(chunks), trainer.num_chunks, int(chunks[-1]["env_steps"][0, -1]) if chunks else 0) from None
     wall = time.perf_counter() - t0
     metrics = {k: np.concatenate([c[k] for c in chunks], axis=1) for k in chunks[0]}
     k_eval = jax.random.split(jax.random.key(seed + 10_000), config.num_seeds)
@@ -127,7 +148,7 @@ def run(algo: str, env, params, overrides: dict, seed: int = 0, episodes: int = 
     return Result(algo, config, env, params, trainer, carry, metrics["env_steps"][0], metrics["return"],
                   np.asarray(agent["return"]), {n: np.asarray(b["return"]) for n, b in base.items()}, wall,
                   np.asarray(agent["won"]) if "won" in agent else None,
-                  {n: np.asarray(b["won"]) for n, b in base.items() if "won" in b})
+                  {n: np.asarray(b["won"]) for n, b in base.items() if "won" in b}, seed, episodes)
 
 
 def format_table(r: Result) -> str:
@@ -148,37 +169,87 @@ def _leaves(tree):
             for x in jax.tree.leaves(tree)]
 
 
-def _write_atomic(path: Path, write: Callable[[str], None]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
+def is_run_folder(path: Path) -> bool:
+    """Whether ``path`` holds a run written by ``save`` (its ``meta.json`` names an algorithm and an env)."""
     try:
-        write(tmp)
-        os.replace(tmp, path)
+        meta = json.loads((Path(path) / "meta.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(meta, dict) and "algo" in meta and "env_id" in meta
+
+
+def run_folder(out: Path | None, default: Path, overwrite: bool = False) -> tuple[Path, str | None]:
+    """``(folder, note)``: where a run will be saved. An explicit ``out`` that exists is refused unless
+    ``overwrite`` (and then only a run folder is replaced); without ``out``, ``default`` or, when that exists,
+    the first free ``default-2``, ``default-3``, ... (the note says so). Checked before training, so nothing is
+    spent on a run that could not be saved; ``save`` checks again at the end."""
+    if out is not None:
+        out = Path(out)
+        if out.exists() or out.is_symlink():
+            if not overwrite:
+                raise RealaxError(f"{out} exists; pass --overwrite to replace it (only a realax run folder is "
+                                  f"replaced), or choose another --out")
+            files.check_replaceable(out, is_run_folder, "realax run")
+        return out, None
+    default = Path(default)
+    if not default.exists():
+        return default, None
+    n = 2
+    while (free := default.with_name(f"{default.name}-{n}")).exists():
+        n += 1
+    return free, f"note: {default} exists; saving this run to {free}"
+
+
+def save(r: Result, out: Path, env_id: str, env_kwargs: dict, *, overwrite: bool = False,
+         record: dict | None = None) -> dict[str, Path]:
+    """Write ``agent.npz`` (best seed's carry), ``meta.json``, ``curve.png`` and ``metrics.json`` to a staging
+    folder next to ``out``, then rename it into place (``files.publish``: an existing ``out`` only with
+    ``overwrite``, and only a run folder). ``meta.json`` holds every env option (defaults included), the full
+    config, the seed and ``record`` (e.g. the command line)."""
+    from realax.registry import options_of
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
+    stage.mkdir()
+    try:
+        best = int(np.argmax(r.agent_returns.mean(-1)))
+        leaves = _leaves(jax.tree.map(lambda x: x[best], r.carry))
+        files.write_atomic(stage / "agent.npz", lambda p: np.savez(open(p, "wb"), *leaves))
+        meta = {"algo": r.algo, "env_id": env_id, "env_kwargs": env_kwargs,
+                "env_options": {**options_of(env_id), **env_kwargs}, "config": dataclasses.asdict(r.config),
+                "seed": r.seed, "num_seeds": r.config.num_seeds, "episodes": r.episodes, "seed_index": best,
+                "realax_version": _version(), **(record or {})}
+        files.write_atomic(stage / "meta.json", lambda p: Path(p).write_text(json.dumps(_plain(meta), indent=2, default=str)))
+        summary = {"agent_mean": float(r.agent_returns.mean()), "agent_seed_means": r.agent_returns.mean(-1).tolist(),
+                   "baselines": {k: float(v.mean()) for k, v in r.baseline_returns.items()},
+                   "agent_win_rate": None if r.agent_wins is None else float(r.agent_wins.mean()),
+                   "agent_seed_win_rates": None if r.agent_wins is None else r.agent_wins.mean(-1).tolist(),
+                   "baseline_win_rates": {k: float(v.mean()) for k, v in r.baseline_wins.items()},
+                   "env_steps_per_seed": int(r.curve_steps[-1]), "wall_seconds": r.wall_seconds}
+        files.write_atomic(stage / "metrics.json", lambda p: Path(p).write_text(json.dumps(summary, indent=2)))
+        _plot(r, stage / "curve.png", f"{r.algo} on {env_id} {env_kwargs}")
+        files.publish(stage, out, overwrite, is_run_folder, "realax run")
     finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+        shutil.rmtree(stage, ignore_errors=True)
+    return {"agent": out, "curve": out / "curve.png"}
 
 
-def save(r: Result, out: Path, env_id: str, env_kwargs: dict) -> dict[str, Path]:
-    """Write ``agent.npz`` (best seed's carry), ``meta.json``, ``curve.png`` and ``metrics.json`` under ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    best = int(np.argmax(r.agent_returns.mean(-1)))
-    carry = jax.tree.map(lambda x: x[best], r.carry)
-    leaves = _leaves(carry)
-    _write_atomic(out / "agent.npz", lambda p: np.savez(open(p, "wb"), *leaves))
-    meta = {"algo": r.algo, "env_id": env_id, "env_kwargs": env_kwargs, "config": dataclasses.asdict(r.config),
-            "seed_index": best}
-    _write_atomic(out / "meta.json", lambda p: Path(p).write_text(json.dumps(meta, indent=2)))
-    summary = {"agent_mean": float(r.agent_returns.mean()), "agent_seed_means": r.agent_returns.mean(-1).tolist(),
-               "baselines": {k: float(v.mean()) for k, v in r.baseline_returns.items()},
-               "agent_win_rate": None if r.agent_wins is None else float(r.agent_wins.mean()),
-               "agent_seed_win_rates": None if r.agent_wins is None else r.agent_wins.mean(-1).tolist(),
-               "baseline_win_rates": {k: float(v.mean()) for k, v in r.baseline_wins.items()},
-               "env_steps_per_seed": int(r.curve_steps[-1]), "wall_seconds": r.wall_seconds}
-    _write_atomic(out / "metrics.json", lambda p: Path(p).write_text(json.dumps(summary, indent=2)))
-    curve = out / "curve.png"
-    _plot(r, curve, f"{r.algo} on {env_id} {env_kwargs}")
-    return {"agent": out, "curve": curve}
+def _version() -> str:
+    import realax
+
+    return realax.__version__
+
+
+def _plain(value):
+    """JSON-ready: paths as strings, tuples as lists."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
 
 
 def _plot(r: Result, path: Path, title: str) -> None:
@@ -219,17 +290,54 @@ def kwargs_clash(trained: dict, given: dict) -> dict:
     return {k: v for k, v in given.items() if k in trained and not same(trained[k], v)}
 
 
-def load_policy(folder: Path, env, params):
-    """The greedy policy of an agent saved by ``save``."""
-    meta = json.loads((folder / "meta.json").read_text())
+def agent_meta(folder: Path | str) -> dict:
+    """The ``meta.json`` of a saved agent, or a ``RealaxError`` saying why ``folder`` is not one."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise RealaxError(f"{folder}: no such folder (a saved agent is a folder written by `realax train`)")
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+    except FileNotFoundError:
+        raise RealaxError(f"{folder} is not a saved agent: it has no meta.json (use a folder written by "
+                          f"`realax train`)") from None
+    except (OSError, ValueError) as e:
+        raise RealaxError(f"{folder}/meta.json is damaged ({type(e).__name__}: {e})") from None
+    missing = [k for k in ("algo", "env_id", "env_kwargs", "config") if not isinstance(meta, dict) or k not in meta]
+    if missing:
+        raise RealaxError(f"{folder}/meta.json lacks {missing}: not an agent written by `realax train`")
+    return meta
+
+
+def load_policy(folder: Path | str, env, params):
+    """The greedy policy of an agent saved by ``save``; a ``RealaxError`` names any reason it cannot be loaded
+    (missing or damaged files, another algorithm's or environment's arrays, shapes that do not fit ``env``)."""
+    folder = Path(folder)
+    meta = agent_meta(folder)
     config = make_config(meta["algo"], meta["config"])
     trainer = ALGOS[meta["algo"]][1](config, env, params)
     template = jax.eval_shape(trainer.init, jax.random.key(0))
-    with np.load(folder / "agent.npz") as f:
-        arrays = [f[f"arr_{i}"] for i in range(len(f.files))]
+    try:
+        with np.load(folder / "agent.npz") as f:
+            arrays = [f[f"arr_{i}"] for i in range(len(f.files))]
+    except FileNotFoundError:
+        raise RealaxError(f"{folder} has no agent.npz (an interrupted or partial copy of a run?)") from None
+    except Exception as e:  # noqa: BLE001 - zipfile, zlib, pickle and format errors all mean a damaged file
+        raise RealaxError(f"{folder}/agent.npz is damaged ({type(e).__name__}: {e})") from None
     flat, tree = jax.tree.flatten(template)
     if len(flat) != len(arrays):
-        raise ValueError(f"{folder} does not match {meta['algo']} on this environment")
-    leaves = [jax.random.wrap_key_data(a) if jnp.issubdtype(t.dtype, jax.dtypes.prng_key) else jnp.asarray(a)
+        raise RealaxError(f"{folder}/agent.npz holds {len(arrays)} arrays; {meta['algo']} on this environment has "
+                          f"{len(flat)}: the file does not belong to this agent")
+    for i, (t, a) in enumerate(zip(flat, arrays, strict=True)):
+        want = t.shape + ((2,) if jnp.issubdtype(t.dtype, jax.dtypes.prng_key) else ())
+        if a.shape != want:
+            raise RealaxError(f"agent {folder} does not fit this environment: array {i} has shape {a.shape}, the "
+                              f"environment needs {want}; it was trained with {meta['env_kwargs']} (run it with "
+                              f"those options)")
+    leaves = [jax.random.wrap_key_data(a) if jnp.issubdtype(t.dtype, jax.dtypes.prng_key) else jnp.asarray(a, t.dtype)
               for t, a in zip(flat, arrays, strict=True)]
     return trainer.policy(jax.tree.unflatten(tree, leaves))
+
+
+def _convert(name: str, value, kind: type):
+    """Deprecated: ``options.coerce``; kept until ``offline/train.py`` moves to ``realax.options``."""
+    return options.coerce(name, value, kind)

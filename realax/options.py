@@ -22,6 +22,12 @@ from typing import Any, Callable, Iterable
 
 from realax.errors import RealaxError
 
+#: upper bounds of config fields that size an allocation (checked by ``require`` where a config has the field),
+#: so a typo such as ``--set hidden=1e9`` is a clear error, not an out-of-memory after minutes
+SIZE_LIMITS = {"num_envs": 2**20, "num_steps": 2**16, "hidden": 2**14, "layers": 64, "table_size": 2**26,
+               "buffer_size": 2**26, "batch_size": 2**22, "num_seeds": 1024, "num_minibatches": 2**16,
+               "updates_per_chunk": 2**20, "update_epochs": 10**4}
+
 BOOLS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 NONES = ("none", "null")
 
@@ -177,7 +183,8 @@ def coerce_all(values: dict[str, Any], hints: dict[str, Any], owner: str, what: 
 def require(obj, *, positive: Iterable[str] = (), nonnegative: Iterable[str] = (),
             unit: Iterable[str] = (), at_most: dict[str, float] | None = None) -> None:
     """Range checks of a config's fields (``__post_init__``): ``positive`` >= 1 for ints and > 0 for floats,
-    ``nonnegative`` >= 0, ``unit`` in [0, 1], ``at_most`` an upper bound; a ``RealaxError`` names the field."""
+    ``nonnegative`` >= 0, ``unit`` in [0, 1], ``at_most`` upper bounds (of the fields ``obj`` has); a
+    ``RealaxError`` names the field."""
     owner = type(obj).__name__
     for name in positive:
         v = getattr(obj, name)
@@ -193,6 +200,6 @@ def require(obj, *, positive: Iterable[str] = (), nonnegative: Iterable[str] = (
         if v is not None and not 0 <= v <= 1:
             raise RealaxError(f"{owner}.{name} must be in [0, 1], got {v!r}")
     for name, top in (at_most or {}).items():
-        v = getattr(obj, name)
+        v = getattr(obj, name, None)
         if v is not None and not v <= top:
             raise RealaxError(f"{owner}.{name} must be <= {top:g}, got {v!r}")

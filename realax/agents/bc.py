@@ -24,6 +24,7 @@ from flax.training.train_state import TrainState
 
 from realax.agents import offline_nets as on
 from realax.agents.evaluate import Trainer, make_trainer
+from realax.errors import RealaxError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,7 +48,7 @@ def make_train(config: BCConfig, data: on.Transitions, env, params) -> Trainer:
     """A ``Trainer`` fitting the dataset's actions (``data``) for ``env``'s spaces."""
     c = config
     if c.loss not in ("mse", "nll"):
-        raise ValueError(f"BC loss must be 'mse' or 'nll', got {c.loss!r}")
+        raise RealaxError(f"BC loss must be 'mse' or 'nll', got {c.loss!r}")
     space = env.action_space(params)
     kind = on.action_kind(space)
     on.check_transitions(data, env, params, "bc")

@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import digamma, gammaln
 
+from realax.errors import RealaxError
 from realax.spaces import Box, Discrete, Simplex, Space
 
 #: lower bound of a Dirichlet concentration (keeps log-probabilities finite at initialisation)
@@ -96,7 +97,7 @@ def head_size(space: Space) -> int:
         return int(space.n)
     if isinstance(space, Box) and len(space.shape) == 1:
         return int(space.shape[0])
-    raise TypeError(f"no policy distribution for {space}: Discrete, Simplex or a 1-D Box are supported")
+    raise RealaxError(f"no policy distribution for {space}: Discrete, Simplex or a 1-D Box are supported")
 
 
 def is_gaussian(space: Space) -> bool:
@@ -114,4 +115,4 @@ def make(space: Space, x: jax.Array):
         low, high = jnp.asarray(space.low, jnp.float32), jnp.asarray(space.high, jnp.float32)
         mean, log_std = jnp.split(x, 2, axis=-1)
         return Gaussian(mean, log_std, low, high)
-    raise TypeError(f"no policy distribution for {space}")
+    raise RealaxError(f"no policy distribution for {space}")

@@ -30,6 +30,8 @@ from flax.training.train_state import TrainState
 
 from realax.agents import offline_nets as on
 from realax.agents.evaluate import EpisodeStats, Trainer, make_trainer
+from realax.errors import RealaxError
+from realax.options import SIZE_LIMITS, require
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,6 +75,16 @@ class DQNConfig:
     """Independent runs (the caller vmaps ``init``/``step`` over this many keys)."""
     updates_per_chunk: int = 500
     """Updates per ``Trainer.step`` call."""
+
+    def __post_init__(self):
+        require(self, positive=("num_envs", "total_timesteps", "buffer_size", "batch_size", "lr", "train_every",
+                                "target_every", "hidden", "layers", "num_seeds", "updates_per_chunk"),
+                nonnegative=("learning_starts",), unit=("gamma", "eps_start", "eps_end", "eps_fraction",
+                                                         "offline_fraction"), at_most=SIZE_LIMITS)
+
+    @property
+    def env_steps_per_update(self) -> int:
+        return self.num_envs
 
     @property
     def num_updates(self) -> int:
@@ -129,7 +141,7 @@ def make_train(config: DQNConfig, env, params, offline: on.Transitions | None = 
     space = env.action_space(params)
     on.require_kind("dqn", space, ["discrete"])
     if not 0.0 <= c.offline_fraction <= 1.0:
-        raise ValueError(f"offline_fraction must be in [0, 1], got {c.offline_fraction}")
+        raise RealaxError(f"offline_fraction must be in [0, 1], got {c.offline_fraction}")
     hybrid = offline is not None or bool(c.dataset)
     n_off = int(round(c.offline_fraction * c.batch_size)) if hybrid else 0
     net = on.Head(on.encoder(env, params), space.n, on.hidden_layers(c.hidden, c.layers))

@@ -38,6 +38,8 @@ from realax.agents.evaluate import EpisodeStats, RecurrentPolicy, Trainer, make_
 from realax.agents.networks import agent_actor_critic_for
 from realax.agents.ppo import gae
 from realax.core import MultiAgentEnv
+from realax.errors import RealaxError
+from realax.options import SIZE_LIMITS, require
 
 #: logit given to actions the env's mask forbids (finite, so log-probabilities and entropies stay finite)
 MASKED_LOGIT = -1e9
@@ -86,6 +88,12 @@ class MultiPPOConfig:
     """Independent runs (the caller vmaps ``init``/``step`` over this many keys)."""
     updates_per_chunk: int = 10
     """Updates per ``Trainer.step`` call (one jitted chunk between progress reports)."""
+
+    def __post_init__(self):
+        require(self, positive=("num_envs", "num_steps", "total_timesteps", "lr", "num_minibatches", "update_epochs",
+                                "hidden", "num_seeds", "updates_per_chunk"),
+                nonnegative=("clip_eps", "ent_coef", "vf_coef", "max_grad_norm"), unit=("gamma", "gae_lambda"),
+                at_most=SIZE_LIMITS)
 
     @property
     def env_steps_per_update(self) -> int:
@@ -163,14 +171,14 @@ def weighted_ppo_loss(logits, value, mb_action, mb_log_prob, mb_value, adv, targ
 def make_multi_train(config: MultiPPOConfig, env, params, centralised: bool) -> Trainer:
     """A ``Trainer`` running IPPO (``centralised=False``) or MAPPO (``centralised=True``) on ``env``."""
     if not isinstance(env, MultiAgentEnv):
-        raise ValueError(f"{type(env).__name__} is not a MultiAgentEnv; IPPO/MAPPO train multi-agent envs")
+        raise RealaxError(f"{type(env).__name__} is not a MultiAgentEnv; IPPO/MAPPO train multi-agent envs")
     c = config
     A, N = env.num_agents, c.num_envs
     net = agent_actor_critic_for(env, params, c.hidden, centralised=centralised, agent_id=c.agent_id,
                                  recurrent=c.recurrent)
     H = c.hidden if c.recurrent else 0
     if c.recurrent and (N * A) % c.num_minibatches:
-        raise ValueError(f"recurrent: num_envs * agents = {N * A} must be divisible by num_minibatches "
+        raise RealaxError(f"recurrent: num_envs * agents = {N * A} must be divisible by num_minibatches "
                          f"= {c.num_minibatches}")
     batch = c.num_steps * N * A
     steps_per_update = c.num_minibatches * c.update_epochs

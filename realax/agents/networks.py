@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from realax.agents import distributions
+from realax.errors import RealaxError
 from realax.spaces import Box, Discrete, MultiDiscrete, Space
 
 #: integer observations with at most this many values per cell are one-hot encoded
@@ -199,7 +200,7 @@ def agent_actor_critic_for(env, params, hidden: int = 64, layers: int = 2, centr
     ``env.global_state`` (its encoder from ``env.global_state_space``) instead of the agent's observation."""
     action_space = env.action_space(params)
     if not isinstance(action_space, Discrete):
-        raise TypeError(f"AgentActorCritic needs a Discrete action space, got {action_space}")
+        raise RealaxError(f"AgentActorCritic needs a Discrete action space, got {action_space}")
     obs_enc = encoder_for(env.observation_space(params))
     critic_enc = encoder_for(env.global_state_space(params)) if centralised else obs_enc
     return AgentActorCritic(obs_enc, critic_enc, action_space.n, env.num_agents if agent_id else 0,

@@ -24,6 +24,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from realax.agents.networks import ObsEncoder, encoder_for
+from realax.errors import RealaxError
+from realax.options import SIZE_LIMITS, require
 from realax.spaces import Box, Discrete, Simplex, Space
 
 
@@ -36,9 +38,9 @@ def action_kind(space: Space) -> str:
         return "simplex"
     if isinstance(space, Box) and not space.is_integer and len(space.shape) == 1:
         if not (np.all(np.isfinite(space.low)) and np.all(np.isfinite(space.high))):
-            raise TypeError(f"offline continuous actors squash into the action box, which must be bounded: {space}")
+            raise RealaxError(f"offline continuous actors squash into the action box, which must be bounded: {space}")
         return "box"
-    raise TypeError(f"offline learners support Discrete, Simplex and 1-D float Box actions, not {space}")
+    raise RealaxError(f"offline learners support Discrete, Simplex and 1-D float Box actions, not {space}")
 
 
 def require_kind(algo: str, space: Space, allowed: Sequence[str]) -> str:
@@ -46,7 +48,7 @@ def require_kind(algo: str, space: Space, allowed: Sequence[str]) -> str:
     kind = action_kind(space)
     if kind not in allowed:
         want = "discrete" if list(allowed) == ["discrete"] else "continuous (Box or Simplex)"
-        raise ValueError(f"{algo} needs {want} actions; this dataset's action space is {space} ({kind})")
+        raise RealaxError(f"{algo} needs {want} actions; this dataset's action space is {space} ({kind})")
     return kind
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +69,10 @@ class OfflineConfig:
     """Independent runs (the caller vmaps ``init``/``step`` over this many keys)."""
     updates_per_chunk: int = 1000
     """Gradient steps per ``Trainer.step`` call."""
+
+    def __post_init__(self):
+        require(self, positive=("num_updates", "batch_size", "hidden", "layers", "num_seeds", "updates_per_chunk"),
+                at_most=SIZE_LIMITS)
 
     @property
     def num_chunks(self) -> int:
@@ -99,30 +105,30 @@ def check_transitions(data: Transitions, env, params, algo: str) -> None:
     space = env.action_space(params)
     n = data.size
     if n < 1:
-        raise ValueError(f"{algo}: the dataset has no transitions")
+        raise RealaxError(f"{algo}: the dataset has no transitions")
     for name in ("obs", "next_obs"):
         if tuple(getattr(data, name).shape) != (n, *obs_shape):
-            raise ValueError(f"{algo}: {name} has shape {tuple(getattr(data, name).shape)}; the env's observations "
+            raise RealaxError(f"{algo}: {name} has shape {tuple(getattr(data, name).shape)}; the env's observations "
                              f"need ({n}, {', '.join(map(str, obs_shape))})")
     want = (n,) if isinstance(space, Discrete) else (n, *space.shape)
     if tuple(data.action.shape) != want:
-        raise ValueError(f"{algo}: action has shape {tuple(data.action.shape)}; {space} needs {want}")
+        raise RealaxError(f"{algo}: action has shape {tuple(data.action.shape)}; {space} needs {want}")
     if isinstance(space, Discrete) and not jnp.issubdtype(data.action.dtype, jnp.integer):
-        raise ValueError(f"{algo}: {space} needs integer actions, the dataset has {data.action.dtype}")
+        raise RealaxError(f"{algo}: {space} needs integer actions, the dataset has {data.action.dtype}")
     for name in ("reward", "terminal", "done"):
         if tuple(getattr(data, name).shape) != (n,):
-            raise ValueError(f"{algo}: {name} has shape {tuple(getattr(data, name).shape)}, expected ({n},)")
+            raise RealaxError(f"{algo}: {name} has shape {tuple(getattr(data, name).shape)}, expected ({n},)")
     if isinstance(data.action, jax.core.Tracer):  # shapes only when checked inside a trace
         return
     a = np.asarray(data.action)
     if isinstance(space, Discrete) and (a.min() < 0 or a.max() >= space.n):
-        raise ValueError(f"{algo}: actions range over [{a.min()}, {a.max()}]; {space} allows 0..{space.n - 1}")
+        raise RealaxError(f"{algo}: actions range over [{a.min()}, {a.max()}]; {space} allows 0..{space.n - 1}")
     if not isinstance(space, Discrete) and not np.all(np.isfinite(a)):
-        raise ValueError(f"{algo}: the dataset's actions hold NaN or infinite values")
+        raise RealaxError(f"{algo}: the dataset's actions hold NaN or infinite values")
     for name in ("obs", "next_obs", "reward"):
         x = np.asarray(getattr(data, name))
         if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):
-            raise ValueError(f"{algo}: the dataset's {name} holds NaN or infinite values")
+            raise RealaxError(f"{algo}: the dataset's {name} holds NaN or infinite values")
 
 
 def sample(key: jax.Array, data: Transitions, n: int) -> Transitions:
@@ -149,7 +155,7 @@ def squash(kind: str, space: Space) -> Callable[[jax.Array], jax.Array]:
     if kind == "box":
         low, high = jnp.asarray(space.low, jnp.float32), jnp.asarray(space.high, jnp.float32)
         return lambda x: low + (jnp.tanh(x) + 1.0) / 2.0 * (high - low)
-    raise ValueError(f"no squashing for {kind} actions")
+    raise RealaxError(f"no squashing for {kind} actions")
 
 
 def project(kind: str, space: Space, a: jax.Array) -> jax.Array:

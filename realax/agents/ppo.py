@@ -34,6 +34,8 @@ from flax.training.train_state import TrainState
 from realax.agents import distributions
 from realax.agents.evaluate import EpisodeStats, Trainer, make_trainer
 from realax.agents.networks import actor_critic_for
+from realax.errors import RealaxError
+from realax.options import SIZE_LIMITS, require
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +78,19 @@ class PPOConfig:
     """Independent runs (the caller vmaps ``init``/``step`` over this many keys)."""
     updates_per_chunk: int = 10
     """Updates per ``Trainer.step`` call (one jitted chunk between progress reports)."""
+
+    def __post_init__(self):
+        require(self, positive=("num_envs", "num_steps", "total_timesteps", "lr", "reward_scale", "num_minibatches",
+                                "update_epochs", "hidden", "num_seeds", "updates_per_chunk"),
+                nonnegative=("clip_eps", "ent_coef", "vf_coef", "max_grad_norm"), unit=("gamma", "gae_lambda"),
+                at_most=SIZE_LIMITS)
+        if self.batch_size % self.num_minibatches:
+            raise RealaxError(f"PPOConfig: num_envs * num_steps = {self.batch_size} must be divisible by "
+                              f"num_minibatches = {self.num_minibatches}")
+
+    @property
+    def env_steps_per_update(self) -> int:
+        return self.batch_size
 
     @property
     def batch_size(self) -> int:

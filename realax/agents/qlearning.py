@@ -23,6 +23,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from realax.agents.evaluate import EpisodeStats, Trainer, make_trainer
+from realax.errors import RealaxError
+from realax.options import SIZE_LIMITS, require
 from realax.spaces import Box, Discrete, MultiDiscrete, Space
 
 #: seed of the hash multipliers (fixed, so a table means the same thing in every run)
@@ -54,6 +56,14 @@ class QConfig:
     updates_per_chunk: int = 500
     """Updates per ``Trainer.step`` call."""
 
+    def __post_init__(self):
+        require(self, positive=("num_envs", "total_timesteps", "lr", "table_size", "num_seeds", "updates_per_chunk"),
+                unit=("lr", "gamma", "eps_start", "eps_end", "eps_fraction"), at_most=SIZE_LIMITS)
+
+    @property
+    def env_steps_per_update(self) -> int:
+        return self.num_envs
+
     @property
     def num_updates(self) -> int:
         return max(1, self.total_timesteps // self.num_envs)
@@ -80,7 +90,7 @@ def make_indexer(space: Space, table_size: int) -> tuple[Callable[[jax.Array], j
         low = space.low.reshape(-1).astype(np.int64)
         radix = space.high.reshape(-1).astype(np.int64) - low + 1
     else:
-        raise TypeError(f"tabular Q-learning needs integer observations, got {space}")
+        raise RealaxError(f"tabular Q-learning needs integer observations, got {space}")
     count = math.prod(int(r) for r in radix)
     low_j = jnp.asarray(low, jnp.int32)
     if count <= table_size:
@@ -112,7 +122,7 @@ def make_train(config: QConfig, env, params) -> Trainer:
     c = config
     action_space = env.action_space(params)
     if not isinstance(action_space, Discrete):
-        raise TypeError(f"tabular Q-learning needs a Discrete action space, got {action_space}")
+        raise RealaxError(f"tabular Q-learning needs a Discrete action space, got {action_space}")
     n_actions = action_space.n
     index, rows = make_indexer(env.observation_space(params), c.table_size)
     v_index = jax.vmap(index)

@@ -13,6 +13,7 @@ import jax.numpy as jnp
 
 from realax.baselines import robotaxi, spectrum
 from realax.core import Environment, MultiAgentEnv
+from realax.errors import RealaxError
 
 Policy = Callable[[jax.Array, jax.Array], jax.Array]
 
@@ -56,7 +57,7 @@ def names(env: Environment) -> list[str]:
 
 def get(name: str, env: Environment, params) -> Policy:
     if name not in names(env):
-        raise ValueError(f"unknown baseline {name!r} for {type(env).__name__}; available: {names(env)}")
+        raise RealaxError(f"unknown baseline {name!r} for {type(env).__name__}; available: {names(env)}")
     if _applies(name, env):
         return _FAMILY[name][1](env, params)
     return random_policy(env, params)

@@ -35,6 +35,7 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
+from realax.errors import RealaxError
 from realax.spaces import Box, Discrete, MultiDiscrete, Space
 from realax.wrappers.jax_wrappers import Wrapper
 
@@ -127,7 +128,7 @@ class RealismWrapper(Wrapper):
 
 def _check_steps(k: int, what: str) -> int:
     if int(k) != k or int(k) < 1:
-        raise ValueError(f"{what} must be a whole number of steps >= 1, got {k}")
+        raise RealaxError(f"{what} must be a whole number of steps >= 1, got {k}")
     return int(k)
 
 
@@ -217,9 +218,9 @@ class Disturbance(RealismWrapper):
     def __init__(self, env, target: str = "action", rho: float = 0.95, sigma: float = 0.3, mean: float = 0.0):
         super().__init__(env)
         if not 0.0 <= float(rho) < 1.0:
-            raise ValueError(f"disturbance rho must be in [0, 1), got {rho}")
+            raise RealaxError(f"disturbance rho must be in [0, 1), got {rho}")
         if float(sigma) < 0:
-            raise ValueError(f"disturbance sigma must be >= 0, got {sigma}")
+            raise RealaxError(f"disturbance sigma must be >= 0, got {sigma}")
         self.target, self.field = target, None
         self._init = (float(rho), float(sigma), float(mean))
         if target.startswith("param:"):
@@ -227,12 +228,12 @@ class Disturbance(RealismWrapper):
             base = env.default_params
             if not hasattr(base, self.field):
                 fields = [f.name for f in dataclasses.fields(base) if jnp.ndim(getattr(base, f.name)) == 0]
-                raise ValueError(f"disturbance target {target!r}: {type(base).__name__} has no field "
+                raise RealaxError(f"disturbance target {target!r}: {type(base).__name__} has no field "
                                  f"{self.field!r}; scalar fields: {fields}")
             if jnp.ndim(getattr(base, self.field)) != 0:
-                raise ValueError(f"disturbance target {target!r} must be a scalar field")
+                raise RealaxError(f"disturbance target {target!r} must be a scalar field")
         elif target != "action":
-            raise ValueError(f"disturbance target must be 'action' or 'param:<field>', got {target!r}")
+            raise RealaxError(f"disturbance target must be 'action' or 'param:<field>', got {target!r}")
 
     def make_params(self, env_params):
         rho, sigma, mean = self._init
@@ -294,7 +295,7 @@ class SafetyCost(RealismWrapper):
     def __init__(self, env, budget: float = 10.0, threshold: float = 0.0, terminate: bool = False):
         super().__init__(env)
         if float(budget) < 0:
-            raise ValueError(f"cost budget must be >= 0, got {budget}")
+            raise RealaxError(f"cost budget must be >= 0, got {budget}")
         self.budget, self.threshold, self.terminate = float(budget), float(threshold), bool(terminate)
 
     def make_params(self, env_params):
@@ -334,9 +335,9 @@ def conservative(act: Callable, space: Space, width: float) -> Callable:
     moved to a neighbouring index (±1, clipped to the range) with probability ``width``.
     """
     if not 0.0 <= float(width) <= 1.0:
-        raise ValueError(f"conservative width must be in [0, 1], got {width}")
+        raise RealaxError(f"conservative width must be in [0, 1], got {width}")
     if not isinstance(space, (Box, Discrete, MultiDiscrete)):
-        raise TypeError(f"conservative mode does not support {space}")
+        raise RealaxError(f"conservative mode does not support {space}")
 
     def narrow(key, obs, state):
         k_pol, k_u, k_d = jax.random.split(key, 3)
@@ -379,7 +380,7 @@ class RealismConfig:
         observation delay outermost (the agent's action is delayed, then disturbed, then acts)."""
         for k, what in ((self.action_delay, "action delay"), (self.obs_delay, "observation delay")):
             if int(k) < 0:
-                raise ValueError(f"{what} must be >= 0, got {k}")
+                raise RealaxError(f"{what} must be >= 0, got {k}")
         if self.disturbance:
             env = Disturbance(env, self.disturbance, rho=self.disturbance_rho, sigma=self.disturbance_sigma)
         if self.action_delay:

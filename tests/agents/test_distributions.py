@@ -13,6 +13,7 @@ from realax.agents import distributions as D
 from realax.agents import ppo
 from realax.agents.evaluate import evaluate
 from realax.agents.networks import ActorCritic, GraphActorCritic, actor_critic_for
+from realax.errors import RealaxError
 from realax.spaces import Box, Discrete, Simplex
 
 
@@ -42,7 +43,7 @@ def test_gaussian_and_categorical_match_scipy():
     np.testing.assert_allclose(float(c.log_prob(jnp.int32(1))), np.log(0.5), rtol=1e-5)
     assert int(c.mode()) == 1
     assert isinstance(D.make(Simplex(3), jnp.zeros(3)), D.Dirichlet)
-    with pytest.raises(TypeError, match="no policy distribution"):
+    with pytest.raises(RealaxError, match="no policy distribution"):
         D.head_size(Box(0.0, 1.0, (2, 2)))
 
 

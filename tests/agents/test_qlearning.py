@@ -9,6 +9,7 @@ import pytest
 import realax
 from realax.agents.evaluate import evaluate
 from realax.agents.qlearning import QConfig, make_indexer, make_train
+from realax.errors import RealaxError
 from realax.spaces import Box, Discrete, MultiDiscrete
 
 SEEDS = (0, 1, 2)
@@ -46,7 +47,7 @@ def test_hashed_index_in_range_and_spread():
 
 
 def test_rejects_float_observations():
-    with pytest.raises(TypeError):
+    with pytest.raises(RealaxError, match="integer observations"):
         make_indexer(Box(0.0, 1.0, (3,)), 100)
 
 

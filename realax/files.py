@@ -1,0 +1,67 @@
+"""Writing files without losing any: atomic writes with the user's umask, and the rule for replacing a folder
+(only one that is provably ours, never the working directory or a folder above it)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Callable
+
+from realax.errors import RealaxError
+
+
+def umask() -> int:
+    """The process's umask (read by setting and restoring it)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: Path, write: Callable[[str], None]) -> None:
+    """``write(tmp)`` then rename ``tmp`` to ``path``: a reader sees the old file or the whole new one. The file
+    gets the mode a plain ``open`` would give (``0o666 & ~umask``), not ``mkstemp``'s 0600."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o666 & ~umask())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def check_replaceable(path: Path, is_ours: Callable[[Path], bool], what: str) -> None:
+    """``RealaxError`` unless ``path`` may be replaced by a new ``what``: it must be a folder that ``is_ours``
+    recognises, and neither the working directory nor a folder above it."""
+    path = Path(path)
+    target, cwd = path.resolve(), Path.cwd().resolve()
+    if target == cwd or target in cwd.parents:
+        raise RealaxError(f"refusing to replace {path}: it is the working directory or a folder above it")
+    if not path.is_dir():
+        raise RealaxError(f"refusing to replace {path}: it is a file, not a {what} folder")
+    if not is_ours(path):
+        raise RealaxError(f"refusing to replace {path}: it is not a {what} folder (only those are replaced by "
+                          f"--overwrite); choose another folder")
+
+
+def publish(staged: Path, out: Path, overwrite: bool, is_ours: Callable[[Path], bool], what: str) -> None:
+    """Rename the finished folder ``staged`` to ``out``. An existing ``out`` is refused unless ``overwrite``
+    and ``check_replaceable`` allow it; it is moved aside first and deleted only once the new one is in place."""
+    if out.exists() or out.is_symlink():
+        if not overwrite:
+            raise FileExistsError(f"{out} exists; pass --overwrite to replace it, or choose another folder")
+        check_replaceable(out, is_ours, what)
+        old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+        os.replace(out, old)
+        try:
+            os.replace(staged, out)
+        except OSError:
+            os.replace(old, out)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staged, out)  # a folder created meanwhile makes this fail (non-empty) rather than merge
