@@ -176,11 +176,11 @@ RENDER_FORMATS = {".gif": "an animated GIF of every frame", ".png": "one PNG of 
 
 def _check_writable(out: Path) -> None:
     """``RealaxError`` now, before any rollout, if ``out`` cannot be written (bad extension, no permission)."""
+    if out.is_dir():
+        raise RealaxError(f"--out {out} is a folder; give a file name ending in .gif or .png")
     if out.suffix.lower() not in RENDER_FORMATS:
         allowed = ", ".join(f"{k} ({v})" for k, v in RENDER_FORMATS.items())
         raise RealaxError(f"--out {out}: unknown picture format {out.suffix or '(no extension)'!r}; allowed: {allowed}")
-    if out.is_dir():
-        raise RealaxError(f"--out {out} is a folder; give a file name ending in .gif or .png")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         probe = out.parent / f".{out.name}.probe-{os.getpid()}"
