@@ -7,6 +7,8 @@ conservative behaviour) are ``realax.wrappers.realism``; the S3RL snapshot-start
 - ``policies``: behaviour policies (random, baselines, saved agents) at a level, with action noise.
 - ``generate``: vectorised JAX collection (``jit(scan(vmap(step)))`` per chunk) and dataset specs.
 - ``minari_io``: atomic Minari-format storage, ``verify``, D4RL/NeoRL ``.npz`` exporters.
+- ``write_guard``: what a dataset write may replace (only a realax dataset, only with ``overwrite``) and the
+  exclusive lock on its target.
 - ``measures``: TQ and SACo (Schweighofer et al. 2022).
 - ``snapshots``: teacher snapshots for S3RL starts (collect, save, load, build the wrapper).
 - ``cli``: the ``realax data`` command.

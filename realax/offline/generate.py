@@ -12,6 +12,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import numbers
+import os
 import time
 from typing import Any
 
@@ -20,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import realax
+from realax.errors import RealaxError
 from realax.offline import policies
 from realax.offline.episodes import Episodes
 from realax.wrappers.realism import RealismConfig
@@ -44,7 +47,7 @@ class DataSpec:
     env_kwargs: dict = dataclasses.field(default_factory=dict)
     realism: RealismConfig = dataclasses.field(default_factory=RealismConfig)
     val_fraction: float = DEFAULT_VAL_FRACTION
-    expert: str | None = None  # expert reference policy; None: policies.default_expert
+    expert: str | None = None  # expert reference policy; None: the best of policies.expert_candidates
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -58,19 +61,23 @@ class DataSpec:
         return cls(**{f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d})
 
     def resolved(self) -> "DataSpec":
-        """The spec with the env options of saved-agent policies filled in (``ValueError`` on a clash)."""
+        """The spec with the env options of saved-agent policies filled in (``RealaxError`` on a clash, or for
+        an agent of another env)."""
         kwargs = policies.agent_env_kwargs(self.policy, self.env_id, self.env_kwargs)
         if self.expert:
             kwargs = policies.agent_env_kwargs(self.expert, self.env_id, kwargs)
         return dataclasses.replace(self, env_kwargs=kwargs)
 
     def validate(self) -> None:
-        if int(self.episodes) < 1:
-            raise ValueError(f"episodes must be >= 1, got {self.episodes}")
+        """A ``RealaxError`` for a count or share out of range (before anything is built or collected)."""
+        if isinstance(self.episodes, bool) or not isinstance(self.episodes, numbers.Integral) or self.episodes < 1:
+            raise RealaxError(f"episodes must be a whole number >= 1, got {self.episodes!r}")
         if not 0.0 <= float(self.level) <= 1.0:
-            raise ValueError(f"level must be in [0, 1] (probability of the policy's action), got {self.level}")
+            raise RealaxError(f"level must be in [0, 1] (probability of the policy's action), got {self.level}")
         if not 0.0 <= float(self.val_fraction) < 1.0:
-            raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+            raise RealaxError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+        if not float(self.noise) >= 0.0:
+            raise RealaxError(f"noise must be >= 0, got {self.noise}")
 
 
 @dataclasses.dataclass
@@ -104,6 +111,31 @@ def behaviour_of(setup: Setup, spec: DataSpec, policy: str | None = None, plain:
 def _layout(episodes: int, max_envs: int) -> tuple[int, int]:
     q = math.ceil(episodes / max_envs)
     return math.ceil(episodes / q), q
+
+
+def _nbytes(space, agents: int) -> int:
+    return agents * int(np.prod(space.shape, dtype=np.int64)) * np.dtype(space.dtype).itemsize
+
+
+def check_size(setup: Setup, episodes: int, max_envs: int) -> int:
+    """The bytes ``collect`` may hold for ``episodes`` (observations twice, actions, rewards, flags; every
+    episode at its step limit), or a ``RealaxError`` before any allocation when that exceeds the machine's
+    memory."""
+    n, q = _layout(int(episodes), int(max_envs))
+    agents = setup.base_env.num_agents if setup.multi_agent else 1
+    per_step = (2 * _nbytes(setup.env.observation_space(setup.params), agents)
+                + _nbytes(setup.env.action_space(setup.params), agents) + 4 * agents + 2 + 4)
+    steps = n * (q * int(setup.params.max_steps) + min(max(int(setup.params.max_steps), 16), 500))
+    need = steps * per_step
+    try:
+        have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return need
+    if need > have:
+        raise RealaxError(f"{episodes} episodes of up to {int(setup.params.max_steps)} steps may need "
+                          f"{need / 2**30:,.1f} GiB ({per_step} bytes a transition), more than this machine's "
+                          f"{have / 2**30:,.1f} GiB of memory; collect fewer episodes per dataset")
+    return need
 
 
 def collect(env, params, act, key: jax.Array, episodes: int, level: float | tuple[float, float] = 1.0,
@@ -200,7 +232,7 @@ def calibrate_level(setup: Setup, spec: DataSpec, fraction: float, episodes: int
     """The level whose mean return is ``fraction`` of the way from the random policy (0) to the policy
     itself (1), by bisection (the share is taken to grow with the level, whether the policy beats random or not)."""
     if not 0.0 <= fraction <= 1.0:
-        raise ValueError(f"return fraction must be in [0, 1], got {fraction}")
+        raise RealaxError(f"return fraction must be in [0, 1], got {fraction}")
     act = behaviour_of(setup, spec)
     key = jax.random.key(spec.seed + 7919)
 
@@ -209,7 +241,7 @@ def calibrate_level(setup: Setup, spec: DataSpec, fraction: float, episodes: int
 
     r0, r1 = ret(0.0), ret(1.0)
     if r0 == r1:
-        raise ValueError(f"{spec.policy} and the random policy have the same return ({r0}); no level between")
+        raise RealaxError(f"{spec.policy} and the random policy have the same return ({r0}); no level between")
     lo, hi = 0.0, 1.0
     for _ in range(iters):  # on the share of the way from random to the policy, whichever sign r1 - r0 has
         mid = (lo + hi) / 2
@@ -217,13 +249,42 @@ def calibrate_level(setup: Setup, spec: DataSpec, fraction: float, episodes: int
     return (lo + hi) / 2
 
 
+def choose_expert(setup: Setup, spec: DataSpec, key, random_return: float) -> dict:
+    """The expert reference and what it was chosen from, as metadata: ``expert_policy`` (``spec.expert`` when
+    given, else the best of ``policies.expert_candidates`` by mean return over ``REF_EPISODES`` episodes on the
+    dataset's env), ``ref_max_score`` (its return), ``expert_candidates`` (every candidate's return),
+    ``expert_choice`` and ``reference_ordered`` (expert above random: else normalised scores and TQ are
+    undefined, and ``reference_warning`` says so). On RFRL's jam scenarios, for one, sense-and-avoid is worse
+    than random; taking it as the expert would invert every normalised score."""
+    given = bool(spec.expert)
+    names = [spec.expert] if given else policies.expert_candidates(spec.policy, setup.base_env)
+    returns = {n: mean_return(setup, behaviour_of(setup, spec, n, plain=True), key, REF_EPISODES) for n in names}
+    out = {"expert_candidates": returns,
+           "expert_choice": "given" if given else "best mean return of the candidates", "reference_ordered": False}
+    if not returns:
+        out.update(expert_policy=None, reference_warning=f"{spec.env_id} has no non-random policy to serve as the "
+                   f"expert reference; pass an expert (--expert) to get normalised scores and TQ")
+        return out
+    best = max(returns, key=returns.get)  # ties: the first (the behaviour policy)
+    out.update(expert_policy=best, ref_max_score=returns[best], reference_ordered=returns[best] > random_return)
+    if not out["reference_ordered"]:
+        tried = "the given expert" if given else f"the best of {names}"
+        out["reference_warning"] = (
+            f"the expert reference {best} ({tried}; mean return {returns[best]:.6g}) does not beat the random "
+            f"policy ({random_return:.6g}) on this env: normalised scores and TQ are undefined and are not "
+            f"reported (raw returns are); give a better --expert")
+    return out
+
+
 def generate(spec: DataSpec, progress: bool = True, max_envs: int = 1024,
              references: bool = True) -> tuple[Episodes, dict]:
     """The episodes of ``spec`` and their metadata (env, params, policy, level, seed, realism, split,
-    ``ref_min_score`` = random policy, ``ref_max_score`` = expert, over ``REF_EPISODES`` episodes)."""
+    ``ref_min_score`` = random policy, ``ref_max_score`` = expert (``choose_expert``), over ``REF_EPISODES``
+    episodes). ``references=False``: no reference returns, the expert is the first candidate, unmeasured."""
     spec.validate()
     spec = spec.resolved()
     setup = build(spec)
+    check_size(setup, spec.episodes, max_envs)
     act = behaviour_of(setup, spec)
     t0 = time.perf_counter()
     eps = collect(setup.env, setup.params, act, jax.random.key(spec.seed), spec.episodes, level=spec.level,
@@ -231,10 +292,10 @@ def generate(spec: DataSpec, progress: bool = True, max_envs: int = 1024,
     seconds = time.perf_counter() - t0
     n_val = round(spec.val_fraction * eps.num_episodes)
     n_train = eps.num_episodes - n_val
-    expert = spec.expert or policies.default_expert(spec.policy, setup.base_env)
     meta = {"spec": spec.to_dict(), "env_id": spec.env_id, "env_kwargs": spec.env_kwargs,
             "env_params": params_to_json(setup.params), "policy": spec.policy, "level": spec.level,
-            "noise": spec.noise, "seed": spec.seed, "realism": spec.realism.to_dict(), "expert_policy": expert,
+            "noise": spec.noise, "seed": spec.seed, "realism": spec.realism.to_dict(),
+            "expert_policy": spec.expert or policies.default_expert(spec.policy, setup.base_env),
             "multi_agent": setup.multi_agent,
             "agents": list(setup.base_env.agents) if setup.multi_agent else None,
             "split": {"train": [0, n_train], "validation": [n_train, eps.num_episodes]},
@@ -249,8 +310,7 @@ def generate(spec: DataSpec, progress: bool = True, max_envs: int = 1024,
         key = jax.random.key(spec.seed + 1_000_003)
         rand = behaviour_of(setup, spec, "random", plain=True)
         meta["ref_min_score"] = mean_return(setup, rand, key, REF_EPISODES)
-        if expert is not None:
-            meta["ref_max_score"] = mean_return(setup, behaviour_of(setup, spec, expert, plain=True), key, REF_EPISODES)
+        meta.update(choose_expert(setup, spec, key, meta["ref_min_score"]))
         meta["num_episodes_average_score"] = REF_EPISODES
     return eps, meta
 
@@ -286,26 +346,32 @@ def gymnasium_spec(spec: DataSpec):
 def generate_dataset(spec: DataSpec, out, progress: bool = True, overwrite: bool = False,
                      max_envs: int = 1024, measure: bool = False) -> tuple[Any, dict]:
     """Generate ``spec`` and write it to ``out`` (atomically, Minari format): ``(path, metadata)``.
-    ``measure``: also compute TQ and SACo (``measures``) and store them, with the binning, in the metadata."""
-    from pathlib import Path
+    ``measure``: also compute TQ and SACo (``measures``) and store them, with the binning, in the metadata.
 
-    from realax.offline import minari_io
+    ``out`` is checked before anything is collected (``write_guard.check_target``: a Minari id, and an existing
+    folder only with ``overwrite`` and only when it holds a realax dataset), and its write lock is held from
+    then to the end; the returned metadata's ``notes`` say what the lock cleaned up (not stored)."""
+    from realax.offline import minari_io, write_guard
 
-    out = Path(out)
-    if out.exists() and not overwrite:  # fail before spending the time to collect
-        raise FileExistsError(f"{out} exists; choose another folder or overwrite it")
-    spec = spec.resolved()
-    eps, meta = generate(spec, progress=progress, max_envs=max_envs)
-    if measure:
-        from realax.offline import measures
+    if isinstance(max_envs, bool) or not isinstance(max_envs, numbers.Integral) or max_envs < 1:
+        raise RealaxError(f"max_envs (--num-envs) must be a whole number >= 1, got {max_envs!r}")
+    spec.validate()
+    out = write_guard.check_target(out, overwrite)  # fail before spending the time to collect
+    with write_guard.write_lock(out) as lock:
+        spec = spec.resolved()
+        eps, meta = generate(spec, progress=progress, max_envs=max_envs)
+        if measure:
+            from realax.offline import measures
 
-        if meta["expert_policy"] is None:
-            raise ValueError(f"{spec.env_id} has no non-random baseline to serve as the expert: pass an expert")
-        refs = measures.references(spec, meta["expert_policy"], max_envs=max_envs, progress=progress)
-        meta["measures"] = {**measures.measure_episodes(eps, refs), "reference": measures.REPLAY_PROXY}
-    setup = build(spec)
-    obs_space, act_space = minari_io.gym_spaces(setup.env, setup.params, setup.multi_agent)
-    t0 = time.perf_counter()
-    path = minari_io.write(out, eps, meta, obs_space, act_space, env_spec=gymnasium_spec(spec), overwrite=overwrite)
-    meta["write_seconds"] = time.perf_counter() - t0
+            if meta["expert_policy"] is None:
+                raise RealaxError(f"{spec.env_id} has no non-random baseline to serve as the expert: pass an expert")
+            refs = measures.references(spec, meta["expert_policy"], max_envs=max_envs, progress=progress)
+            meta["measures"] = {**measures.measure_episodes(eps, refs), "reference": measures.REPLAY_PROXY}
+        setup = build(spec)
+        obs_space, act_space = minari_io.gym_spaces(setup.env, setup.params, setup.multi_agent)
+        t0 = time.perf_counter()
+        path = minari_io.write(out, eps, meta, obs_space, act_space, env_spec=gymnasium_spec(spec),
+                               overwrite=overwrite)
+        meta["write_seconds"] = time.perf_counter() - t0
+    meta["notes"] = list(lock.notes)
     return path, meta

@@ -16,7 +16,8 @@ rewards, terminals, timeouts`` + ``next_observations``; Fu et al. 2020, ``d4rl/o
 (``obs, next_obs, action, reward, done, truncated, index``; ``polixir/NeoRL2`` ``neorl2/envs/base.py``).
 
 Writes go to a hidden folder next to ``DIR`` and are renamed into place at the end (``os.replace`` on the same
-file system), so a run killed mid-write leaves nothing under ``DIR``.
+file system), so a run killed mid-write leaves nothing under ``DIR``. A write holds the exclusive lock of ``DIR``
+and replaces only a realax dataset, and only when asked (``write_guard``). Files get the user's umask.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import contextlib
 import hashlib
 import json
 import os
-import re
 import shutil
 import uuid
 import warnings
@@ -33,11 +33,11 @@ from pathlib import Path
 
 import numpy as np
 
+from realax import files
+from realax.errors import RealaxError
+from realax.offline import write_guard
 from realax.offline.episodes import Episodes
-
-MANIFEST = "realax_manifest.json"
-FORMAT = "realax-minari/1"
-_ID = re.compile(r"^[-_\w]+?-v\d+$")
+from realax.offline.write_guard import FORMAT, MANIFEST, stale_partials  # noqa: F401 - part of this module's API
 
 
 def gym_spaces(env, params, multi_agent: bool):
@@ -62,11 +62,8 @@ def gym_spaces(env, params, multi_agent: bool):
 
 
 def dataset_id_for(path: Path) -> str:
-    """The Minari id recorded for a folder: its name when that is a valid id, else ``<name>-v0``."""
-    name = path.name
-    if _ID.match(name):
-        return name
-    return re.sub(r"[^-_\w]", "_", name) + "-v0"
+    """The Minari id of a dataset folder: its name (``write`` refuses a name that is not an id)."""
+    return Path(path).name
 
 
 def _buffers(eps: Episodes):
@@ -108,12 +105,6 @@ def _files(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.name != MANIFEST)
 
 
-def stale_partials(out: Path | str) -> list[Path]:
-    """Hidden folders next to ``out`` left by interrupted writes of it (safe to delete when no write runs)."""
-    out = Path(out).absolute()
-    return sorted(out.parent.glob(f".{out.name}.partial-*")) if out.parent.is_dir() else []
-
-
 def write(out: Path | str, eps: Episodes, meta: dict, observation_space, action_space, *, env_spec=None,
           overwrite: bool = False) -> Path:
     """Store ``eps`` as a Minari dataset at ``out`` atomically; returns ``out``.
@@ -124,34 +115,45 @@ def write(out: Path | str, eps: Episodes, meta: dict, observation_space, action_
     """
     import minari
 
-    out = Path(out).absolute()
-    if out.exists() and not overwrite:
-        raise FileExistsError(f"{out} exists; choose another folder or overwrite it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
-        dataset_id = dataset_id_for(out)
-        with _minari_root(tmp), warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # Minari asks for an author email and permalink
-            ds = minari.create_dataset_from_buffers(
-                dataset_id, _buffers(eps), env=env_spec, observation_space=observation_space,
-                action_space=action_space, algorithm_name=f"realax:{meta.get('policy')}", author="realax",
-                description=describe(meta), data_format="hdf5", requirements=[f"realax=={meta.get('realax_version')}"])
-            extra = {k: meta[k] for k in ("ref_min_score", "ref_max_score", "num_episodes_average_score") if k in meta}
-            ds.storage.update_metadata({**extra, "realax": meta})
-        staged = tmp / dataset_id
-        manifest = {"format": FORMAT, "dataset_id": dataset_id, "total_steps": eps.num_steps,
-                    "total_episodes": eps.num_episodes,
-                    "files": {f: {"sha256": _sha256(staged / f), "bytes": (staged / f).stat().st_size}
-                              for f in _files(staged)}}
-        (staged / MANIFEST).write_text(json.dumps(manifest, indent=1))
-        if out.exists():  # overwrite: move the old dataset aside first, so some dataset is always under ``out``
-            os.replace(out, tmp / "previous")  # ... but for the instant between these two renames
-        os.replace(staged, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    out = write_guard.check_target(out, overwrite)
+    with write_guard.write_lock(out):
+        tmp = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        try:
+            dataset_id = dataset_id_for(out)
+            with _minari_root(tmp), warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # Minari asks for an author email and permalink
+                ds = minari.create_dataset_from_buffers(
+                    dataset_id, _buffers(eps), env=env_spec, observation_space=observation_space,
+                    action_space=action_space, algorithm_name=f"realax:{meta.get('policy')}", author="realax",
+                    description=describe(meta), data_format="hdf5",
+                    requirements=[f"realax=={meta.get('realax_version')}"])
+                extra = {k: meta[k] for k in ("ref_min_score", "ref_max_score", "num_episodes_average_score")
+                         if k in meta}
+                ds.storage.update_metadata({**extra, "realax": meta})
+            staged = tmp / dataset_id
+            manifest = {"format": FORMAT, "dataset_id": dataset_id, "total_steps": eps.num_steps,
+                        "total_episodes": eps.num_episodes,
+                        "files": {f: {"sha256": _sha256(staged / f), "bytes": (staged / f).stat().st_size}
+                                  for f in _files(staged)}}
+            (staged / MANIFEST).write_text(json.dumps(manifest, indent=1))
+            with_umask(staged)
+            write_guard.check_target(out, overwrite)  # again: what is there now may be replaced (lock held)
+            if os.path.lexists(out):  # move the old dataset aside first, so some dataset is always under ``out``
+                os.replace(out, tmp / "previous")  # ... but for the instant between these two renames
+            os.replace(staged, out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def with_umask(root: Path) -> None:
+    """Give every file under ``root`` mode ``0o666 & ~umask`` and every folder ``0o777 & ~umask``, as files the
+    user creates get (some writers create files 0600)."""
+    mask = files.umask()
+    for p in [root, *root.rglob("*")]:
+        if not p.is_symlink():
+            p.chmod((0o777 if p.is_dir() else 0o666) & ~mask)
 
 
 def describe(meta: dict) -> str:
@@ -195,6 +197,19 @@ def verify(path: Path | str) -> list[str]:
     return problems
 
 
+def require_intact(path: Path | str) -> None:
+    """A ``RealaxError`` unless ``path`` is a dataset folder that passes ``verify`` (what the commands that use
+    a dataset check first: a damaged dataset must not train or measure silently)."""
+    root = Path(path)
+    if not (root / "data").is_dir():
+        raise RealaxError(f"{path} is not a dataset folder (no data/ inside); create one with `realax data generate`")
+    problems = verify(root)
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise RealaxError(f"{path} fails verification: {shown}. Regenerate it, or pass --no-verify to use it anyway "
+                          f"(`realax data verify {path}` lists every problem)")
+
+
 def load(path: Path | str, split: str | None = None):
     """The ``minari.MinariDataset`` at ``path``; ``split`` = ``"train"`` or ``"validation"`` selects those
     episodes (``metadata["realax"]["split"]``)."""
@@ -202,22 +217,28 @@ def load(path: Path | str, split: str | None = None):
 
     data = Path(path) / "data"
     if not data.is_dir():
-        raise ValueError(f"{path} is not a dataset folder (no data/ inside)")
+        raise RealaxError(f"{path} is not a dataset folder (no data/ inside)")
     ds = MinariDataset(data)
     if split is None:
         return ds
     bounds = metadata(path)["split"]
     if split not in bounds:
-        raise ValueError(f"split must be one of {sorted(bounds)}, got {split!r}")
+        raise RealaxError(f"split must be one of {sorted(bounds)}, got {split!r}")
     lo, hi = bounds[split]
     return MinariDataset(data, episode_indices=np.arange(lo, hi))
 
 
 def metadata(path: Path | str) -> dict:
     """realax's metadata of a dataset."""
-    meta = json.loads((Path(path) / "data" / "metadata.json").read_text())
-    if "realax" not in meta:
-        raise ValueError(f"{path} is a Minari dataset without realax metadata")
+    file = Path(path) / "data" / "metadata.json"
+    try:
+        meta = json.loads(file.read_text())
+    except FileNotFoundError:
+        raise RealaxError(f"{path} is not a dataset folder (no {file.relative_to(path)})") from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise RealaxError(f"{file} is not valid JSON ({e})") from None
+    if not isinstance(meta, dict) or "realax" not in meta:
+        raise RealaxError(f"{path} is a Minari dataset without realax metadata")
     return meta["realax"]
 
 
@@ -269,22 +290,31 @@ def neorl_arrays(eps: Episodes) -> dict:
 EXPORTERS = {"d4rl": d4rl_arrays, "neorl": neorl_arrays}
 
 
-def export(path: Path | str, fmt: str, out: Path | str) -> list[Path]:
-    """Write ``<name>-train.npz`` and ``<name>-val.npz`` (NeoRL-2's file names) in ``fmt`` under ``out``."""
+def export(path: Path | str, fmt: str, out: Path | str, check: bool = True, overwrite: bool = False) -> list[Path]:
+    """Write ``<name>-train.npz`` and ``<name>-val.npz`` (NeoRL-2's file names) in ``fmt`` under ``out``;
+    ``check``: refuse a dataset that fails ``verify`` first (``require_intact``); existing files of those
+    names are replaced only with ``overwrite``."""
     if fmt not in EXPORTERS:
-        raise ValueError(f"unknown export format {fmt!r}; available: {sorted(EXPORTERS)}")
+        raise RealaxError(f"unknown export format {fmt!r}; available: {sorted(EXPORTERS)}")
+    if check:
+        require_intact(path)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    if os.path.lexists(out) and not out.is_dir():
+        raise RealaxError(f"--out {out} is a file; exports go to a folder")
     name = Path(path).absolute().name
-    written, bounds = [], metadata(path)["split"]
-    for split, suffix in (("train", "train"), ("validation", "val")):
-        if bounds[split][1] <= bounds[split][0]:
-            continue  # an empty split (val_fraction 0)
+    bounds = metadata(path)["split"]
+    splits = [(split, out / f"{name}-{suffix}.npz") for split, suffix in (("train", "train"), ("validation", "val"))
+              if bounds[split][1] > bounds[split][0]]  # an empty split (val_fraction 0) is not written
+    for _, target in splits:
+        if os.path.lexists(target) and (not overwrite or not target.is_file()):
+            raise FileExistsError(f"{target} exists; choose another --out or pass --overwrite to replace it")
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for split, target in splits:
         eps = read(path, split)
         arrays = EXPORTERS[fmt](eps)
         if eps.costs is not None:
             arrays["costs"] = eps.costs
-        target = out / f"{name}-{suffix}.npz"
         _save_npz(target, arrays)
         written.append(target)
     return written
