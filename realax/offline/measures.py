@@ -30,6 +30,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from realax.errors import RealaxError
 from realax.offline import minari_io
 from realax.offline.episodes import Episodes
 from realax.offline.generate import DataSpec, behaviour_of, build, collect
@@ -40,10 +41,19 @@ REPLAY_PROXY = "replay proxy: expert with random actions, level linear 0 -> 1 ov
 MANY_DIMS = 20
 
 
-def tq(returns: np.ndarray, random_return: float, expert_return: float) -> float:
-    """Trajectory quality of episodes with these returns."""
-    if expert_return == random_return:
-        raise ValueError(f"TQ is undefined: the expert and random reference returns are equal ({expert_return})")
+def tq_warning(random_return: float, expert_return: float) -> str | None:
+    """Why TQ is undefined for these references (the expert does not beat random), or None."""
+    if expert_return > random_return:
+        return None
+    return (f"TQ is undefined: the expert reference return ({expert_return:.6g}) does not exceed the random "
+            f"policy's ({random_return:.6g}); the raw returns are reported instead (give a better expert)")
+
+
+def tq(returns: np.ndarray, random_return: float, expert_return: float) -> float | None:
+    """Trajectory quality of episodes with these returns; None when the references are not ordered (expert
+    not above random), where the ratio would be inverted or infinite."""
+    if tq_warning(random_return, expert_return) is not None:
+        return None
     return float((np.mean(returns) - random_return) / (expert_return - random_return))
 
 
@@ -74,7 +84,7 @@ def discretise(obs: np.ndarray, actions: np.ndarray, binning: dict) -> np.ndarra
     exact = np.asarray(binning["exact"], bool)
     width = sum(b.shape[1] for b in blocks)
     if width != len(exact):
-        raise ValueError(f"binning has {len(exact)} columns; the data have {width}")
+        raise RealaxError(f"binning has {len(exact)} columns; the data have {width}")
     cols, j = [], 0
     for block in blocks:
         for c in range(block.shape[1]):
@@ -128,20 +138,31 @@ def measure_episodes(data: Episodes, refs: dict[str, Episodes], edges: int = EDG
     """TQ and SACo of ``data`` against reference episodes (``random``, ``expert``, ``replay``)."""
     g_rand, g_exp = float(refs["random"].returns().mean()), float(refs["expert"].returns().mean())
     value, details = saco(data, refs["replay"], edges)
-    return {"tq": tq(data.returns(), g_rand, g_exp), "saco": value, "return_mean": float(data.returns().mean()),
-            "random_return": g_rand, "expert_return": g_exp, "episodes": data.num_episodes,
-            "transitions": data.num_steps, **details}
+    out = {"tq": tq(data.returns(), g_rand, g_exp), "saco": value, "return_mean": float(data.returns().mean()),
+           "random_return": g_rand, "expert_return": g_exp, "episodes": data.num_episodes,
+           "transitions": data.num_steps, **details}
+    problem = tq_warning(g_rand, g_exp)
+    if problem is not None:
+        out["warning"] = problem + (f"; {details['warning']}" if "warning" in details else "")
+    return out
 
 
 def measure(path: Path | str, reference: Path | str | None = None, expert: str | None = None, edges: int = EDGES,
-            progress: bool = False) -> dict:
+            progress: bool = False, check: bool = True) -> dict:
     """TQ and SACo of the dataset at ``path``, references generated from its metadata (``reference``: a
-    dataset folder to use as the SACo reference instead of the replay proxy)."""
+    dataset folder to use as the SACo reference instead of the replay proxy). ``check``: refuse a dataset
+    (and a reference dataset) that fails ``minari_io.verify`` first."""
+    if isinstance(edges, bool) or not isinstance(edges, int) or edges < 1:
+        raise RealaxError(f"edges must be a whole number >= 1, got {edges!r}")
+    if check:
+        minari_io.require_intact(path)
+        if reference is not None:
+            minari_io.require_intact(reference)
     meta = minari_io.metadata(path)
     spec = DataSpec.from_dict(meta["spec"])
     expert = expert or meta.get("expert_policy")
     if expert is None:
-        raise ValueError(f"{spec.env_id} has no non-random baseline to serve as the expert; pass an expert "
+        raise RealaxError(f"{spec.env_id} has no non-random baseline to serve as the expert; pass an expert "
                          f"policy (a folder written by `realax train`)")
     refs = references(spec, expert, max_envs=int(meta.get("max_envs", 1024)), progress=progress)
     source = REPLAY_PROXY

@@ -15,7 +15,6 @@ from random to the policy (NeoRL-2: "returns ranging from 50% to 80% of the expe
 from __future__ import annotations
 
 import importlib
-import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +24,7 @@ import jax.numpy as jnp
 
 from realax import baselines, experiment
 from realax.agents.evaluate import actor
+from realax.errors import RealaxError
 from realax.spaces import Box
 from realax.wrappers.realism import conservative
 
@@ -32,64 +32,89 @@ from realax.wrappers.realism import conservative
 Act = Callable[[jax.Array, jax.Array, object, jax.Array], jax.Array]
 
 
+def _looks_like_path(spec: str) -> bool:
+    return "/" in spec or os.sep in spec or spec.startswith(("~", "./", "../")) or spec in (".", "..")
+
+
+def _agent_meta(spec: str) -> dict | None:
+    """The ``meta.json`` of the saved agent folder ``spec``; None when ``spec`` is a name (a baseline or
+    ``module:factory``); a ``RealaxError`` for a path that is missing or not a saved agent."""
+    path = Path(os.path.expanduser(spec))
+    if not _looks_like_path(spec) and not (path / "meta.json").is_file():
+        return None  # a name (baseline, module:factory), even where a folder of that name happens to exist
+    if not os.path.lexists(path):
+        raise RealaxError(f"policy {spec!r}: no such folder (a saved agent is a folder written by `realax train`)")
+    if not path.is_dir():
+        raise RealaxError(f"policy {spec!r} is a file; a saved agent is a folder written by `realax train`")
+    return experiment.agent_meta(path)
+
+
+def _check_env(spec: str, meta: dict, env_id: str) -> None:
+    if meta["env_id"] != env_id:
+        raise RealaxError(f"agent {spec} was trained on {meta['env_id']}, not {env_id}")
+
+
 def resolve(spec: str, env_id: str, env, params) -> Callable:
-    """``policy(key, obs[, mask]) -> action`` for ``random``, a baseline name, or a saved agent folder.
+    """``policy(key, obs[, mask]) -> action`` for ``random``, a baseline name, a saved agent folder, or
+    ``module:factory``; a ``RealaxError`` naming what is wrong otherwise.
 
     ``env``/``params`` are the environment without realism wrappers (what policies were written for).
     """
-    if os.path.isdir(spec):
-        folder = Path(spec)
-        meta_path = folder / "meta.json"
-        if not meta_path.exists():
-            raise ValueError(f"{spec} is a folder but not a saved agent (no meta.json); "
-                             f"use a folder written by `realax train`")
-        meta = json.loads(meta_path.read_text())
-        if meta.get("env_id") != env_id:
-            raise ValueError(f"agent {spec} was trained on {meta.get('env_id')}, not {env_id}")
-        return experiment.load_policy(folder, env, params)
+    meta = _agent_meta(spec)
+    if meta is not None:
+        _check_env(spec, meta, env_id)
+        return experiment.load_policy(Path(os.path.expanduser(spec)), env, params)
     if spec in baselines.names(env):
         return baselines.get(spec, env, params)
     if ":" in spec:  # "module:factory", factory(env, params) -> policy (a controller of your own)
         module, _, attr = spec.partition(":")
         try:
             factory = getattr(importlib.import_module(module), attr)
-        except (ImportError, AttributeError) as e:
-            raise ValueError(f"policy {spec!r}: cannot import {attr!r} from {module!r} ({e})") from None
+        except (ImportError, AttributeError, ValueError) as e:
+            raise RealaxError(f"policy {spec!r}: cannot import {attr!r} from {module!r} ({e})") from None
         return factory(env, params)
-    raise ValueError(f"unknown policy {spec!r} for {env_id}: use one of {baselines.names(env)}, "
-                     f"a folder written by `realax train`, or module:factory")
+    folder = f" (the folder {spec} is not a saved agent: no meta.json)" if os.path.isdir(spec) else ""
+    raise RealaxError(f"unknown policy {spec!r} for {env_id}{folder}: use one of {baselines.names(env)}, "
+                      f"a folder written by `realax train`, or module:factory")
 
 
 def agent_env_kwargs(spec: str, env_id: str, env_kwargs: dict) -> dict:
     """The env options to collect with: those a saved agent was trained with (``meta.json``), plus the given
-    ones, which may not contradict them (its network fits those shapes); ``env_kwargs`` for other policies."""
-    meta_path = Path(spec) / "meta.json"
-    if not (os.path.isdir(spec) and meta_path.exists()):
+    ones, which may not contradict them (its network fits those shapes); ``env_kwargs`` for other policies.
+    The agent's env id is checked first, so an agent of another env is reported as such (not as a bad option)."""
+    meta = _agent_meta(spec)
+    if meta is None:
         return dict(env_kwargs)
-    meta = json.loads(meta_path.read_text())
-    trained = meta.get("env_kwargs", {})
+    _check_env(spec, meta, env_id)
+    trained = meta.get("env_kwargs") or {}
     clash = experiment.kwargs_clash(trained, env_kwargs)
     if clash:
-        raise ValueError(f"agent {spec} was trained on {env_id} with {trained}; it cannot collect with {clash}")
+        raise RealaxError(f"agent {spec} was trained on {env_id} with {trained}; it cannot collect with {clash}")
     return {**trained, **env_kwargs}
 
 
+def expert_candidates(spec: str, env) -> list[str]:
+    """The policies the expert reference is chosen from (the best by measured return): the behaviour policy
+    unless it is ``random``, then the env's non-random baselines (those in ``baselines.SLOW`` left out: give
+    one as the expert to use it)."""
+    out = [] if spec == "random" else [spec]
+    return out + [n for n in baselines.names(env) if n != "random" and n not in baselines.SLOW and n not in out]
+
+
 def default_expert(spec: str, env) -> str | None:
-    """The expert reference for a behaviour policy: the policy itself unless it is ``random``, else the
-    first non-random baseline of the env (None when there is none)."""
-    if spec != "random":
-        return spec
-    others = [n for n in baselines.names(env) if n != "random"]
-    return others[0] if others else None
+    """The first expert candidate, unmeasured (None when there is none); ``generate`` measures them all and
+    takes the best."""
+    cands = expert_candidates(spec, env)
+    return cands[0] if cands else None
 
 
 def check_level(level: float, noise: float, space) -> None:
     if not 0.0 <= float(level) <= 1.0:
-        raise ValueError(f"level must be in [0, 1] (probability of the policy's action), got {level}")
-    if float(noise) < 0:
-        raise ValueError(f"noise must be >= 0, got {noise}")
+        raise RealaxError(f"level must be in [0, 1] (probability of the policy's action), got {level}")
+    if not float(noise) >= 0:
+        raise RealaxError(f"noise must be >= 0, got {noise}")
     if float(noise) > 0 and not (isinstance(space, Box) and not space.is_integer):
-        raise ValueError(f"noise applies to continuous (Box) actions; {space} is discrete: use --level")
+        raise RealaxError(f"noise applies to continuous (Box) actions; {space} is discrete: use --level")
 
 
 def behaviour(env, params, base_env, base_params, policy: Callable, noise: float = 0.0,

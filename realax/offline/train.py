@@ -4,16 +4,17 @@ score it ``100 · (R - random) / (expert - random)`` (``loader.normalised_score`
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from typing import Callable
 
 import jax
 import numpy as np
 
+from realax import options
 from realax.agents import bc, cql, iql, td3bc
 from realax.agents.evaluate import evaluate
 from realax.agents.offline_nets import action_kind
+from realax.errors import RealaxError
 from realax.offline import loader
 
 #: name -> (config class, make_train(config, data, env, params), action kinds it trains)
@@ -30,41 +31,77 @@ def applicable(kind: str) -> list[str]:
     return [a for a, (_, _, kinds) in OFFLINE_ALGOS.items() if kind in kinds]
 
 
-def make_config(algo: str, overrides: dict):
-    if algo not in OFFLINE_ALGOS:
-        raise ValueError(f"unknown offline algorithm {algo!r}; available: {sorted(OFFLINE_ALGOS)}")
-    from realax.experiment import _convert
+_MOST_PER_CHUNK = 1000
 
+
+def make_config(algo: str, overrides: dict):
+    """The config of ``algo`` with ``overrides`` (text from ``--set`` or Python values), each typed from the
+    config's annotations (``options.coerce_all``: unknown fields, fractions for integers and non-booleans are
+    refused, naming the field); the config checks its own ranges (``OfflineConfig.__post_init__``)."""
+    if algo not in OFFLINE_ALGOS:
+        raise RealaxError(f"unknown offline algorithm {algo!r}; available: {sorted(OFFLINE_ALGOS)}")
     cls = OFFLINE_ALGOS[algo][0]
-    fields = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(overrides) - fields)
-    if unknown:
-        raise ValueError(f"{cls.__name__} has no field {unknown[0]!r}; fields: {sorted(fields)}")
-    defaults = cls()
-    return cls(**{k: _convert(k, v, type(getattr(defaults, k))) for k, v in overrides.items()})
+    return cls(**options.coerce_all(dict(overrides), options.config_hints(cls), cls.__name__, "field"))
+
+
+def chunk_for(updates: int) -> int:
+    """Updates per chunk so that whole chunks make exactly ``updates``: the largest divisor of ``updates`` up
+    to 1000 (0 when every such divisor is below 100, i.e. more than ten times the chunks needed: the caller
+    rounds up to whole chunks of 1000 and says so)."""
+    if updates <= _MOST_PER_CHUNK:
+        return updates
+    best = max(d for d in range(1, _MOST_PER_CHUNK + 1) if updates % d == 0)
+    return best if best >= 100 else 0
+
+
+def plan_updates(updates: int | None, overrides: dict) -> dict:
+    """``overrides`` with ``--steps N`` as ``num_updates`` and an ``updates_per_chunk`` that divides it, so the
+    run does exactly N gradient steps (``rounding_note`` says what runs when that cannot be: a given
+    ``updates_per_chunk`` that does not divide N, or an N with no divisor in 100..1000)."""
+    overrides = dict(overrides)
+    if updates is None:
+        return overrides
+    if isinstance(updates, bool) or not isinstance(updates, int) or updates < 1:
+        raise RealaxError(f"steps (gradient steps per seed) must be a whole number >= 1, got {updates!r}")
+    if "num_updates" in overrides:
+        raise RealaxError("give the number of gradient steps once: --steps or --set num_updates=..., not both")
+    overrides["num_updates"] = updates
+    if "updates_per_chunk" not in overrides:
+        overrides["updates_per_chunk"] = chunk_for(updates) or _MOST_PER_CHUNK
+    return overrides
+
+
+def rounding_note(config) -> str | None:
+    """What the run does when it is not ``num_updates`` (``total_updates`` rounds up to whole chunks)."""
+    if config.total_updates == config.num_updates:
+        return None
+    return (f"{config.num_updates} gradient steps are not a whole number of chunks of {config.updates_per_chunk}: "
+            f"running {config.total_updates} ({config.num_chunks} chunks)")
 
 
 def train(algo: str, path, seeds: int = 3, updates: int | None = None, overrides: dict | None = None,
-          episodes: int = 100, seed: int = 0, data=None, progress: bool = False) -> dict:
+          episodes: int = 100, seed: int = 0, data=None, progress: bool = False, check: bool = True) -> dict:
     """Train ``algo`` on the dataset folder ``path`` (or on ``data = (transitions, metadata)``) over
     ``seeds`` vmapped seeds; evaluate each seed's final policy for ``episodes`` episodes on the dataset's env.
+    ``updates`` (``--steps``) gradient steps are run exactly where whole chunks allow, else ``note`` says what
+    runs; ``check``: refuse a dataset that fails ``minari_io.verify``.
 
     Returns per-seed mean returns and normalised scores, their mean and std over seeds, the behaviour
-    (dataset) score and the wall time.
+    (dataset) score and the wall time. Scores are None, with ``warning`` set, when the dataset's reference
+    returns are not ordered (expert not above random): the raw returns are what is reported then.
     """
-    overrides = dict(overrides or {})
-    if updates is not None:
-        overrides["num_updates"] = int(updates)
-        overrides.setdefault("updates_per_chunk", min(int(updates), 1000))  # so --steps N runs N updates
-    if int(seeds) < 1:
-        raise ValueError(f"seeds must be >= 1, got {seeds}")
+    for name, value in (("seeds", seeds), ("episodes", episodes)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise RealaxError(f"{name} must be a whole number >= 1, got {value!r}")
+    overrides = plan_updates(updates, overrides or {})
     config = make_config(algo, overrides)  # unknown algorithm or field: fail before reading the data
-    transitions, meta = data if data is not None else loader.load(path)
+    note = rounding_note(config)
+    transitions, meta = data if data is not None else loader.load(path, check=check)
     env, params = loader.env_of(meta)
     kind = action_kind(env.action_space(params))
     if kind not in OFFLINE_ALGOS[algo][2]:
-        raise ValueError(f"{algo} trains {'/'.join(OFFLINE_ALGOS[algo][2])} actions; {path or 'the dataset'} has "
-                         f"{kind} actions ({env.action_space(params)}); use one of {applicable(kind)}")
+        raise RealaxError(f"{algo} trains {'/'.join(OFFLINE_ALGOS[algo][2])} actions; {path or 'the dataset'} has "
+                          f"{kind} actions ({env.action_space(params)}); use one of {applicable(kind)}")
     trainer = OFFLINE_ALGOS[algo][1](config, transitions, env, params)
     t0 = time.perf_counter()
     carry = jax.jit(jax.vmap(trainer.init))(jax.random.split(jax.random.key(seed), seeds))
@@ -80,13 +117,23 @@ def train(algo: str, path, seeds: int = 3, updates: int | None = None, overrides
     returns = jax.jit(jax.vmap(lambda c, k: evaluate(env, params, trainer.policy(c), k, episodes)))(carry, keys)
     per_seed = np.asarray(returns, np.float64).reshape(seeds, episodes, -1).sum(-1).mean(-1)
     scores = loader.normalised_score(per_seed, meta)
-    return {"algo": algo, "dataset": str(path) if path is not None else None, "env_id": meta["env_id"],
-            "seeds": int(seeds), "num_updates": config.total_updates, "episodes": int(episodes),
-            "return_per_seed": per_seed.tolist(), "score_per_seed": scores.tolist(),
-            "score_mean": float(scores.mean()), "score_std": float(scores.std()),
-            "return_mean": float(per_seed.mean()),
-            "behaviour_return": meta.get("behaviour_return"),
-            "behaviour_score": float(loader.normalised_score(meta["behaviour_return"], meta))
-            if meta.get("behaviour_return") is not None else None,
-            "ref_min_score": meta["ref_min_score"], "ref_max_score": meta["ref_max_score"],
-            "final_metrics": last, "train_seconds": train_s, "wall_seconds": time.perf_counter() - t0}
+    behaviour = meta.get("behaviour_return")
+    behaviour_score = loader.normalised_score(behaviour, meta) if behaviour is not None else None
+    out = {"algo": algo, "dataset": str(path) if path is not None else None, "env_id": meta["env_id"],
+           "seeds": int(seeds), "num_updates": config.total_updates, "episodes": int(episodes),
+           "return_per_seed": per_seed.tolist(),
+           "score_per_seed": None if scores is None else scores.tolist(),
+           "score_mean": None if scores is None else float(scores.mean()),
+           "score_std": None if scores is None else float(scores.std()),
+           "return_mean": float(per_seed.mean()), "return_std": float(per_seed.std()),
+           "behaviour_return": behaviour,
+           "behaviour_score": None if behaviour_score is None else float(behaviour_score),
+           "ref_min_score": meta["ref_min_score"], "ref_max_score": meta["ref_max_score"],
+           "expert_policy": meta.get("expert_policy"),
+           "final_metrics": last, "train_seconds": train_s, "wall_seconds": time.perf_counter() - t0}
+    warning = loader.reference_warning(meta)
+    if warning is not None:
+        out["warning"] = warning
+    if note is not None:
+        out["note"] = note
+    return out
