@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from realax import _xla
 _xla.configure()
 
 from realax.agents.offline_nets import action_kind  # noqa: E402
+from realax.cli_common import dumps  # noqa: E402
 from realax.offline import train as offline_train  # noqa: E402
 from realax.offline.generate import DataSpec, build, generate_dataset  # noqa: E402
 from realax.wrappers.realism import RealismConfig  # noqa: E402
@@ -60,20 +60,33 @@ def run_task(name: str, spec: DataSpec, root: Path, args) -> dict:
            "level": spec.level, "meta": {
                k: meta.get(k) for k in ("ref_min_score", "ref_max_score", "behaviour_return", "total_steps",
                                         "episode_cost_mean", "over_budget_fraction")},
+           "expert_policy": meta.get("expert_policy"), "expert_candidates": meta.get("expert_candidates"),
            "tq": meta["measures"]["tq"], "saco": meta["measures"]["saco"], "scores": {}}
     print(f"[{name}] dataset {meta['total_steps']} transitions in {time.perf_counter() - t0:.0f} s; "
-          f"TQ {row['tq']:.3f} SACo {row['saco']:.3f}", file=sys.stderr)
+          f"TQ {num(row['tq'], '.3f')} SACo {row['saco']:.3f}; expert {row['expert_policy']}", file=sys.stderr)
     for algo in offline_train.applicable(kind):
-        res = offline_train.train(algo, path, seeds=args.seeds, updates=args.updates, episodes=args.episodes,
-                                  overrides={"updates_per_chunk": min(1000, args.updates)})
+        res = offline_train.train(algo, path, seeds=args.seeds, updates=args.updates, episodes=args.episodes)
         row["scores"][algo] = {k: res[k] for k in ("score_mean", "score_std", "score_per_seed", "return_per_seed",
-                                                   "train_seconds")}
+                                                   "return_mean", "return_std", "train_seconds")}
         row["behaviour_score"] = res["behaviour_score"]
-        print(f"[{name}] {algo}: {res['score_mean']:.1f} ± {res['score_std']:.1f} ({res['train_seconds']:.0f} s)",
-              file=sys.stderr)
+        if "warning" in res:  # references not ordered: no normalised score, the raw returns instead
+            row["warning"] = res["warning"]
+            print(f"[{name}] warning: {res['warning']}", file=sys.stderr)
+        print(f"[{name}] {algo}: {cell(row['scores'][algo])} ({res['train_seconds']:.0f} s)", file=sys.stderr)
     train_lo, train_hi = meta["split"]["train"]
     row["train_episodes"] = train_hi - train_lo
     return row
+
+
+def num(x, spec: str) -> str:
+    return "undefined" if x is None else format(x, spec)
+
+
+def cell(score: dict) -> str:
+    """``mean ± std`` of the normalised score, or of the raw return (marked) when the score is undefined."""
+    if score["score_mean"] is None:
+        return f"return {score['return_mean']:.2f} ± {score['return_std']:.2f} (no score: expert ≤ random)"
+    return f"{score['score_mean']:.1f} ± {score['score_std']:.1f}"
 
 
 def table(rows: list[dict], args) -> str:
@@ -85,19 +98,22 @@ def table(rows: list[dict], args) -> str:
         spec, realism = TASKS[r["task"]]
         scen = r["env_kwargs"].get("scenario", "grid city")
         cells = [f"{r['env_id'].split('/')[1]} {scen}", realism, f"{r['policy']} at level {r['level']}",
-                 f"{r['meta']['total_steps']:,} ({r['train_episodes']} train episodes)", f"{r['tq']:.3f}",
-                 f"{r['saco']:.3f}", f"{r['behaviour_score']:.1f}"]
+                 f"{r['meta']['total_steps']:,} ({r['train_episodes']} train episodes)", num(r["tq"], ".3f"),
+                 f"{r['saco']:.3f}", num(r.get("behaviour_score"), ".1f")]
         for a in algos:
             s = r["scores"].get(a)
-            cells.append("—" if s is None else f"{s['score_mean']:.1f} ± {s['score_std']:.1f}")
+            cells.append("—" if s is None else cell(s))
         lines.append("| " + " | ".join(cells) + " |")
-    refs = ", ".join(f"{r['task']}: {r['meta']['ref_min_score']:.1f} / {r['meta']['ref_max_score']:.1f}" for r in rows)
+    refs = ", ".join(f"{r['task']}: {r['meta']['ref_min_score']:.1f} / {r['meta']['ref_max_score']:.1f} "
+                     f"({r['expert_policy']})" for r in rows)
     lines.append("")
     lines.append(f"Normalised score 100·(R − random)/(expert − random), mean ± std over {args.seeds} seeds, each the "
                  f"last policy after {args.updates:,} gradient steps (paper defaults, no tuning), evaluated on "
                  f"{args.episodes} online episodes of the dataset's env with its realism wrappers. Random and "
-                 f"expert: mean returns of the random policy and of the behaviour's controller (level 1) over "
-                 f"100 episodes ({refs}). "
+                 f"expert: mean returns of the random policy and of the expert over 100 episodes, the expert being "
+                 f"the best by that return of the behaviour's controller (level 1) and the env's non-random "
+                 f"baselines ({refs}); where it does not beat random the score is undefined and the raw return is "
+                 f"given. "
                  f"TQ/SACo: Schweighofer et al. 2022, SACo against the replay proxy of `realax data measure`. "
                  f"— : the algorithm does not apply to the action space.")
     return "\n".join(lines)
@@ -125,7 +141,7 @@ def main(argv=None) -> None:
     raw = {"args": {k: str(v) for k, v in vars(args).items()}, "rows": rows,
            "specs": {n: dataclasses.asdict(TASKS[n][0]) for n in args.tasks},
            "wall_seconds": time.perf_counter() - t0}
-    args.out.with_suffix(".json").write_text(json.dumps(raw, indent=1, default=str))
+    args.out.with_suffix(".json").write_text(dumps(raw, indent=1, default=str))
     print(f"wrote {args.out} and {args.out.with_suffix('.json')} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
 
 
