@@ -9,6 +9,7 @@ import pytest
 
 from realax.agents import bc, cql
 from realax.agents.offline_nets import Transitions
+from realax.errors import RealaxError
 from realax.offline import loader
 from realax.offline import train as offline_train
 from realax.offline.generate import DataSpec, build, generate
@@ -83,7 +84,7 @@ def test_runner_rejects_bad_input(tmp_path):
         offline_train.train("bc", None, overrides={"nope": 1}, data=data)
     with pytest.raises(ValueError, match="lacks \\['ref_max_score'\\]"):
         loader.check_metadata({k: v for k, v in meta.items() if k != "ref_max_score"}, "x")
-    with pytest.raises(FileNotFoundError, match="not a dataset folder"):
+    with pytest.raises(RealaxError, match="not a dataset folder"):
         loader.load(tmp_path)
     env, params = loader.env_of(meta)
     with pytest.raises(ValueError, match="cql needs discrete actions"):
@@ -105,5 +106,5 @@ def test_discrete_actions_out_of_range_are_refused():
     env, params = loader.env_of(meta)
     with pytest.raises(ValueError, match="allows 0..1"):
         on.check_transitions(t._replace(action=t.action.at[0].set(2)), env, params, "bc")
-    with pytest.raises(TypeError, match="must be bounded"):
+    with pytest.raises(RealaxError, match="must be bounded"):
         on.action_kind(Box(-np.inf, np.inf, (2,)))

@@ -92,3 +92,14 @@ def go_right(env, params):
 
 
 CHAIN_ID = "realax/TestChain-v0"
+
+
+def go_left(env, params):
+    """Worse than random on the chain: always action 0, so it never reaches the goal (return 0)."""
+    return lambda key, obs: jnp.int32(0)
+
+
+def transmit_on_4(env, params):
+    """The best policy of Spectrum's ``constant`` scenario: always transmit on channel 4 (action 5), where the
+    target emitter is, so every step jams it (sense-and-avoid avoids it and scores below random there)."""
+    return lambda key, obs: jnp.int32(5)

@@ -107,7 +107,7 @@ main()
 """
 
 
-def test_killed_generate_leaves_nothing_under_the_final_name(tmp_path):
+def test_killed_generate_leaves_nothing_under_the_final_name(chain_id, tmp_path):
     out, ready = tmp_path / "chain-v0", tmp_path / "ready"
     code = _KILLED_CHILD.format(tests=str(Path(__file__).parent), ready=str(ready), out=str(out))
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -127,7 +127,16 @@ def test_killed_generate_leaves_nothing_under_the_final_name(tmp_path):
     assert proc.returncode == -signal.SIGKILL
     assert not out.exists()
     assert minari_io.verify(out) != []
-    assert minari_io.stale_partials(out) == partial  # hidden, and pointed out by the next run
+    assert minari_io.stale_partials(out) == partial  # hidden
+    lock = tmp_path / ".chain-v0.lock"
+    assert json.loads(lock.read_text())["pid"] == proc.pid  # the killed writer's lock stays behind, stale
+    # the next write takes the stale lock over and removes the staging folder, saying so
+    r = runner.invoke(app, ["data", "generate", chain_id, "--policy", EXPERT, "--episodes", "5", "--out", str(out),
+                            "--quiet"], env={"COLUMNS": "4000"})
+    assert r.exit_code == 0, r.output
+    assert f"took over the stale lock {lock} of pid {proc.pid}" in r.output
+    assert f"removed {partial[0]}, a staging folder left by an interrupted write" in r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["chain-v0", "ready"] and minari_io.verify(out) == []
 
 
 def test_exports_split_into_train_and_validation(chain_dataset, tmp_path):
