@@ -79,8 +79,8 @@ def check_target(out: Path | str, overwrite: bool) -> Path:
     cwd = Path(os.path.realpath(os.getcwd()))
     if real == cwd or real in cwd.parents:
         what = "the working directory" if real == cwd else "a parent of the working directory"
-        raise RealaxError(f"--out {given} is {what} ({real}); a dataset is written to a folder of its own, "
-                          f"e.g. --out {Path(given) / 'spectrum-random-v0'}; nothing was changed")
+        raise RealaxError(f"--out {given} is {what} ({real}); a dataset is written to a folder of its own, named "
+                          f"as a Minari id, e.g. --out datasets/NAME-v0; nothing was changed")
     if not DATASET_ID.fullmatch(path.name):
         raise RealaxError(f"--out {given}: the folder name {path.name!r} is not a Minari dataset id (NAME-vN), so "
                           f"minari.load_dataset could not open it by name; use --out {path.parent / suggested_id(path.name)}")
@@ -179,6 +179,8 @@ def _acquire(target: Path) -> WriteLock:
     for _ in range(100):
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+        except PermissionError as e:
+            raise RealaxError(f"{target}: cannot create the lock file {lock} ({e.strerror})") from None
         except FileExistsError:
             holder = _read(lock)
             if holder is None:  # being written this instant, or a crash between create and write

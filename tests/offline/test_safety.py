@@ -80,10 +80,15 @@ def chain():
 
 @pytest.fixture(scope="module")
 def dataset(chain, tmp_path_factory):
-    """An intact chain dataset of the expert (read only: tests that damage one copy it first)."""
-    path, _ = generate_dataset(DataSpec(chain, policy=EXPERT, episodes=6, level=0.7), tmp_path_factory.mktemp("d") /
-                               "chain-go-v0", progress=False, max_envs=6)
-    return path
+    """An intact chain dataset of the expert (read only: tests that damage one copy it first). One rollout, no
+    reference rollouts: the references are set by hand (the expert's return is exactly 1; 0 stands in for the
+    random policy's), as no test here looks at the scores it gives."""
+    spec = DataSpec(chain, policy=EXPERT, episodes=6, level=0.7)
+    eps, meta = gen.generate(spec, progress=False, max_envs=6, references=False)
+    meta.update(ref_min_score=0.0, ref_max_score=1.0, reference_ordered=True)
+    setup = gen.build(spec)
+    spaces = minari_io.gym_spaces(setup.env, setup.params, False)
+    return minari_io.write(tmp_path_factory.mktemp("d") / "chain-go-v0", eps, meta, *spaces)
 
 
 @pytest.fixture
@@ -252,6 +257,11 @@ def test_live_lock_is_refused_naming_file_pid_and_host(chain, tmp_path):
         assert lock.exists() and not out.exists()  # someone else's lock is never removed
     with pytest.raises(LockedError), write_guard.write_lock(out):
         pass
+    lock.write_text("{garbage")  # cannot tell whose: refused, never deleted
+    with pytest.raises(LockedError, match="exists but is unreadable; if no write of .* runs, delete it"):
+        with write_guard.write_lock(out):
+            pass
+    assert lock.read_text() == "{garbage"
 
 
 @pytest.mark.parametrize("interrupt", [KeyboardInterrupt, RuntimeError])
@@ -316,7 +326,7 @@ def test_expert_is_the_best_candidate_on_a_jam_scenario():
     assert loader.normalised_score([20.0], {**meta, "ref_max_score": cands["sense_and_avoid"]}) is None
 
 
-def test_unordered_references_report_raw_returns_never_an_inverted_score(chain, tmp_path):
+def test_unordered_references_report_raw_returns_never_an_inverted_score(chain, tmp_path, monkeypatch):
     out = tmp_path / "chain-left-v0"
     r = runner.invoke(app, gen_args(out, "--expert", "chain_env:go_left"))
     assert r.exit_code == 0, r.output
@@ -330,12 +340,20 @@ def test_unordered_references_report_raw_returns_never_an_inverted_score(chain, 
     assert res["score_mean"] is None and res["score_per_seed"] is None and res["behaviour_score"] is None
     assert len(res["return_per_seed"]) == 1 and "does not beat the random policy" in res["warning"]
     assert res["num_updates"] == 1500  # --steps 1500: exactly 1500 (2 chunks of 750), not 2000
-    res = strict_json(runner.invoke(app, ["data", "measure", str(out), "--json"]).stdout)
-    assert res["tq"] is None and "TQ is undefined" in res["warning"] and res["return_mean"] > 0
+    # the text output of the same result: the warning and the raw returns, no score
+    monkeypatch.setattr(offline_train, "train", lambda *a, **k: res)
+    r = runner.invoke(app, ["data", "train", "bc", str(out)])
+    text = flat(r.output)
+    assert r.exit_code == 0 and "warning: the expert reference chain_env:go_left" in text, r.output
+    assert f"normalised score undefined; return {res['return_mean']:.3f} ± 0.000" in text and "score 1" not in text
 
 
-def test_tq_and_scores_are_none_for_unordered_references():
+def test_tq_and_scores_are_none_for_unordered_references(dataset):
     from realax.offline import measures
+
+    eps = minari_io.read(dataset)  # as its own references: the expert return equals the random one
+    res = measures.measure_episodes(eps, dict.fromkeys(("random", "expert", "replay"), eps))
+    assert res["tq"] is None and "TQ is undefined" in res["warning"] and res["saco"] == 1.0
 
     assert measures.tq(np.array([1.0]), 0.5, 0.5) is None and measures.tq(np.array([1.0]), 0.5, 0.2) is None
     assert measures.tq(np.array([1.0]), 0.0, 2.0) == 0.5
