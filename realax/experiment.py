@@ -337,7 +337,3 @@ def load_policy(folder: Path | str, env, params):
               for t, a in zip(flat, arrays, strict=True)]
     return trainer.policy(jax.tree.unflatten(tree, leaves))
 
-
-def _convert(name: str, value, kind: type):
-    """Deprecated: ``options.coerce``; kept until ``offline/train.py`` moves to ``realax.options``."""
-    return options.coerce(name, value, kind)

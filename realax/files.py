@@ -34,13 +34,22 @@ def write_atomic(path: Path, write: Callable[[str], None]) -> None:
             os.remove(tmp)
 
 
+def cwd_or_above(path: Path | str) -> str | None:
+    """"the working directory" or "a parent of the working directory" when ``path`` (symbolic links
+    resolved) is one of them, else None: such a folder is never replaced."""
+    real, cwd = Path(os.path.realpath(path)), Path(os.path.realpath(os.getcwd()))
+    if real == cwd:
+        return "the working directory"
+    return "a parent of the working directory" if real in cwd.parents else None
+
+
 def check_replaceable(path: Path, is_ours: Callable[[Path], bool], what: str) -> None:
     """``RealaxError`` unless ``path`` may be replaced by a new ``what``: it must be a folder that ``is_ours``
     recognises, and neither the working directory nor a folder above it."""
     path = Path(path)
-    target, cwd = path.resolve(), Path.cwd().resolve()
-    if target == cwd or target in cwd.parents:
-        raise RealaxError(f"refusing to replace {path}: it is the working directory or a folder above it")
+    where = cwd_or_above(path)
+    if where:
+        raise RealaxError(f"refusing to replace {path}: it is {where}")
     if not path.is_dir():
         raise RealaxError(f"refusing to replace {path}: it is a file, not a {what} folder")
     if not is_ours(path):

@@ -31,6 +31,7 @@ import uuid
 from pathlib import Path
 
 from realax.errors import LockedError, RealaxError
+from realax.files import cwd_or_above
 
 MANIFEST = "realax_manifest.json"
 FORMAT = "realax-minari/1"
@@ -76,9 +77,8 @@ def check_target(out: Path | str, overwrite: bool) -> Path:
     given = Path(out)
     path = Path(os.path.abspath(given))
     real = Path(os.path.realpath(given))
-    cwd = Path(os.path.realpath(os.getcwd()))
-    if real == cwd or real in cwd.parents:
-        what = "the working directory" if real == cwd else "a parent of the working directory"
+    what = cwd_or_above(given)
+    if what:
         raise RealaxError(f"--out {given} is {what} ({real}); a dataset is written to a folder of its own, named "
                           f"as a Minari id, e.g. --out datasets/NAME-v0; nothing was changed")
     if not DATASET_ID.fullmatch(path.name):
