@@ -17,7 +17,55 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
+from realax.errors import RealaxError
 from realax.spaces import Space
+
+#: the largest episode length any env accepts: step counters are int32, and 2**30 leaves headroom for ``t + 1``
+#: and equals the spectrum entities' "never stops" time (so every entity window fits inside an episode)
+MAX_STEPS = 2**30
+#: seeds go to ``numpy.random.default_rng`` (non-negative) and ``jax.random.key``
+MAX_SEED = 2**32 - 1
+
+
+def check_int(name: str, value: Any, low: int, high: int, owner: str = "") -> int:
+    """``value`` as an int in ``low..high``, or a ``RealaxError`` naming the field, the value and the range.
+    Booleans, fractions, text and None are refused (``realax.make`` types options first; this is the range
+    check every constructor runs, also when called directly)."""
+    where = f"{owner}: " if owner else ""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        if isinstance(value, (float, np.floating)) and np.isfinite(value) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise RealaxError(f"{where}{name} must be an integer in {low}..{high}, got {value!r}")
+    if not low <= int(value) <= high:
+        raise RealaxError(f"{where}{name} must be in {low}..{high}, got {value!r}")
+    return int(value)
+
+
+def discrete_action(action: Any, n: int, noop: int, shape: tuple[int, ...] = ()) -> tuple[jax.Array, jax.Array]:
+    """The one rule for discrete actions inside ``jit`` (DESIGN §2, issue 9): ``(int32 action, int32 invalid)``.
+
+    A value is valid when it is a whole number in ``0..n-1``; anything else -- a fraction (``2.5``), NaN,
+    infinity, a negative or too large value -- becomes ``noop`` and is flagged 1 in ``invalid``, which the
+    env reports as ``info["invalid_action"]``. Integer and float dtypes are both accepted (floats are never
+    truncated). The shape and dtype are static, so a wrong shape or a non-numeric dtype raises a
+    ``RealaxError`` while tracing.
+    """
+    try:
+        a = jnp.asarray(action)
+    except (TypeError, ValueError, OverflowError):  # text, None, objects, ragged lists
+        raise RealaxError(f"action {action!r:.80} is not an array of numbers; expected shape {tuple(shape)} of "
+                          f"integers in 0..{n - 1}") from None
+    if a.shape != tuple(shape):
+        raise RealaxError(f"action has shape {a.shape}; expected {tuple(shape)} of integers in 0..{n - 1}")
+    if jnp.issubdtype(a.dtype, jnp.floating):
+        ok = jnp.isfinite(a) & (a == jnp.floor(a)) & (a >= 0) & (a < n)
+    elif jnp.issubdtype(a.dtype, jnp.integer) or a.dtype == jnp.bool_:
+        ok = (a >= 0) & (a < n)
+    else:
+        raise RealaxError(f"action has dtype {a.dtype}; expected integers in 0..{n - 1}")
+    act = jnp.where(ok, a, 0).astype(jnp.int32)  # cast only valid values (NaN/huge floats have no int32)
+    return jnp.where(ok, act, jnp.int32(noop)), (~ok).astype(jnp.int32)
 
 
 @struct.dataclass
@@ -80,10 +128,18 @@ class Environment(abc.ABC, Generic[TState, TParams]):
     def render(self, state: TState, params: TParams) -> np.ndarray:
         """An RGB picture ``uint8 [H, W, 3]`` of the state, for people (not for the hot path)."""
 
-    def validate_action(self, action: Any, params: TParams) -> None:
-        """Raise a ``ValueError`` for an action the adapters must refuse beyond its space's shape, range and
-        NaN checks (e.g. weights that are no distribution); ``action`` may carry leading batch axes.
-        Nothing by default."""
+    def action_lead(self) -> tuple[int, ...]:
+        """Leading axes of one step's action before the space's shape: ``()``, or ``(A,)`` for several agents."""
+        return ()
+
+    def validate_action(self, action: Any, params: TParams | None = None, batch_shape: tuple[int, ...] = ()) -> np.ndarray:
+        """The action as a NumPy array of the space's dtype, or a ``RealaxError`` naming the action and the
+        space: not numbers (text, None, objects), the wrong shape (``batch_shape + action_lead() + space
+        shape``), NaN or infinity, a fraction for integer actions, outside the space (``Space.check``).
+        The adapters call this before every step; inside ``jit`` the same actions become the no-op and are
+        counted instead. Subclasses add env-specific checks (e.g. weights that are no distribution)."""
+        params = self.default_params if params is None else params
+        return self.action_space(params).check(action, tuple(batch_shape) + self.action_lead(), "action")
 
     # -- provided -------------------------------------------------------------------------------------
     def reset(self, key: jax.Array, params: TParams | None = None) -> tuple[Any, TState]:
@@ -132,6 +188,9 @@ class MultiAgentEnv(Environment[TState, TParams]):
     @property
     def num_agents(self) -> int:
         return len(self.agents)
+
+    def action_lead(self) -> tuple[int, ...]:
+        return (self.num_agents,)
 
     def action_mask(self, state: TState, params: TParams) -> jax.Array:
         """``bool [A, n_actions]``: which actions each agent may take (all, unless overridden)."""

@@ -7,11 +7,14 @@ array lies inside it, and converts itself to the matching ``gymnasium.spaces`` o
 from __future__ import annotations
 
 import abc
+import numbers
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from realax.errors import RealaxError
 
 
 class Space(abc.ABC):
@@ -30,13 +33,28 @@ class Space(abc.ABC):
     def to_gymnasium(self):
         """The equivalent ``gymnasium.spaces`` object."""
 
+    @property
+    def is_integer(self) -> bool:
+        return np.issubdtype(np.dtype(self.dtype), np.integer)
+
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(low, high)`` of every cell, inclusive, broadcastable to ``shape``."""
+        raise NotImplementedError
+
+    def check(self, x: Any, lead: tuple[int, ...] = (), what: str = "action") -> np.ndarray:
+        """``x`` as a NumPy array of this space's dtype, with ``lead`` leading axes (agents, a batch), or a
+        ``RealaxError`` naming ``what``, the value and the space: not numbers (text, None, objects, ragged
+        lists), the wrong shape, NaN or infinity, a fraction where the space holds integers, or a value
+        outside the space. The one check the adapters and ``Environment.validate_action`` share."""
+        return check_in_space(self, x, tuple(lead), what)
+
 
 class Discrete(Space):
     """Integers ``0 .. n-1``."""
 
     def __init__(self, n: int, dtype=jnp.int32):
         if int(n) < 1:
-            raise ValueError(f"Discrete space needs n >= 1, got {n}")
+            raise RealaxError(f"Discrete space needs n >= 1, got {n}")
         self.n = int(n)
         self.shape = ()
         self.dtype = dtype
@@ -53,6 +71,9 @@ class Discrete(Space):
 
         return gymnasium.spaces.Discrete(self.n)
 
+    def bounds(self):
+        return np.asarray(0), np.asarray(self.n - 1)
+
     def __repr__(self):
         return f"Discrete({self.n})"
 
@@ -63,7 +84,7 @@ class MultiDiscrete(Space):
     def __init__(self, nvec, dtype=jnp.int32):
         self.nvec = np.asarray(nvec, dtype=np.int64)
         if np.any(self.nvec < 1):
-            raise ValueError(f"MultiDiscrete needs every nvec >= 1, got {self.nvec}")
+            raise RealaxError(f"MultiDiscrete needs every nvec >= 1, got {self.nvec}")
         self.shape = self.nvec.shape
         self.dtype = dtype
 
@@ -81,6 +102,9 @@ class MultiDiscrete(Space):
 
         return gymnasium.spaces.MultiDiscrete(self.nvec, dtype=np.dtype(self.dtype))
 
+    def bounds(self):
+        return np.zeros_like(self.nvec), self.nvec - 1
+
     def __repr__(self):
         return f"MultiDiscrete({self.nvec.tolist()})"
 
@@ -94,11 +118,10 @@ class Box(Space):
         self.low = np.broadcast_to(np.asarray(low, dtype=np.dtype(dtype)), self.shape)
         self.high = np.broadcast_to(np.asarray(high, dtype=np.dtype(dtype)), self.shape)
         if np.any(self.low > self.high):
-            raise ValueError("Box needs low <= high everywhere")
+            raise RealaxError("Box needs low <= high everywhere")
 
-    @property
-    def is_integer(self) -> bool:
-        return np.issubdtype(np.dtype(self.dtype), np.integer)
+    def bounds(self):
+        return self.low, self.high
 
     def sample(self, key):
         if self.is_integer:
@@ -138,3 +161,46 @@ class Simplex(Box):
 
     def __repr__(self):
         return f"Simplex({self.shape[0]})"
+
+
+def _short(x: Any, limit: int = 80) -> str:
+    text = repr(x)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _as_numbers(x: Any, what: str, space: Space) -> np.ndarray:
+    """``x`` as a numeric array (bool, int, uint or float), or a ``RealaxError`` saying it is not numbers."""
+    bad = RealaxError(f"{what} {_short(x)} is not a number or an array of numbers; expected an element of {space}")
+    if isinstance(x, (str, bytes)) or x is None:
+        raise bad
+    try:
+        a = np.asarray(x)
+    except (TypeError, ValueError, OverflowError):  # ragged lists, objects numpy cannot read
+        raise bad from None
+    if a.dtype == object:  # Python ints beyond int64 are numbers too: read them as floats (range-checked below)
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in a.ravel().tolist()):
+            raise bad
+        try:
+            a = a.astype(np.float64)
+        except (TypeError, ValueError, OverflowError):
+            raise bad from None
+    if a.dtype.kind not in "iuf":
+        raise bad
+    return a
+
+
+def check_in_space(space: Space, x: Any, lead: tuple[int, ...], what: str) -> np.ndarray:
+    """See ``Space.check``."""
+    a = _as_numbers(x, what, space)
+    if a.shape != lead + tuple(space.shape):
+        raise RealaxError(f"{what} {_short(x)} has shape {a.shape}; expected shape {lead + tuple(space.shape)} "
+                          f"({'leading axes ' + str(lead) + ' of ' if lead else ''}{space})")
+    if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+        raise RealaxError(f"{what} {_short(x)} contains NaN or infinity; expected an element of {space}")
+    if space.is_integer and a.dtype.kind == "f" and not np.all(a == np.floor(a)):
+        raise RealaxError(f"{what} {_short(x)} is not a whole number; {space} holds integers")
+    low, high = space.bounds()
+    if not np.all((a >= low) & (a <= high)):
+        kind = "the action space" if what.startswith("action") else "the space"
+        raise RealaxError(f"{what} {_short(x)} is outside {kind} {space}: allowed {np.min(low)}..{np.max(high)}")
+    return a.astype(np.dtype(space.dtype))

@@ -4,6 +4,9 @@ The single env returns NumPy arrays and Python scalars and follows Gymnasium's s
 drawn from ``self.np_random`` at each reset). The vector env is one jitted, vmapped step over the batch
 with same-step autoreset (Gymnasium >= 1.0 ``AutoresetMode.SAME_STEP``): ``infos["final_obs"]`` and the
 mask ``infos["_final_obs"]`` carry the last observations of the episodes that ended.
+
+Every action goes through ``env.validate_action`` first (``realax.spaces.Space.check``): text, None, objects,
+a wrong shape, NaN, a fraction or a value outside the space is a ``RealaxError`` naming the action and the space.
 """
 
 from __future__ import annotations
@@ -16,19 +19,11 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 import realax
+from realax.core import check_int
+from realax.errors import RealaxError
 
-
-def _checked(action, space: gymnasium.spaces.Space) -> np.ndarray:
-    """The action as an array of the space's dtype, or a ``ValueError`` saying what is wrong."""
-    a = np.asarray(action)
-    if a.shape != space.shape:
-        raise ValueError(f"action has shape {a.shape}; expected {space.shape} for {space}")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"action contains NaN or infinity: {action!r}")
-    integral = np.issubdtype(space.dtype, np.integer)
-    if (integral and not np.all(a == np.round(a))) or not space.contains(a.astype(space.dtype)):
-        raise ValueError(f"action {action!r} is outside the action space {space}")
-    return a.astype(space.dtype)
+#: the most copies a vector env holds (its state is allocated at reset: refuse absurd counts first)
+MAX_NUM_ENVS = 2**20
 
 
 class GymnasiumEnv(gymnasium.Env):
@@ -38,7 +33,7 @@ class GymnasiumEnv(gymnasium.Env):
 
     def __init__(self, env_id: str, render_mode: str | None = None, **kwargs):
         if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode {render_mode!r} is not supported; use 'rgb_array' or None")
+            raise RealaxError(f"render_mode {render_mode!r} is not supported; use 'rgb_array' or None")
         self.env, self.params = realax.make(env_id, **kwargs)
         self.render_mode = render_mode
         self.observation_space = self.env.observation_space(self.params).to_gymnasium()
@@ -58,8 +53,7 @@ class GymnasiumEnv(gymnasium.Env):
     def step(self, action):
         if self._state is None:
             raise RuntimeError("call reset() before step()")
-        a = _checked(action, self.action_space)
-        self.env.validate_action(a, self.params)
+        a = self.env.validate_action(action, self.params)
         self._key, sub = jax.random.split(self._key)
         obs, self._state, r, term, trunc, info = self._step(sub, self._state, jnp.asarray(a), self.params)
         info = {k: np.asarray(v) for k, v in info.items()}
@@ -77,8 +71,7 @@ class GymnasiumVectorEnv(gymnasium.vector.VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
 
     def __init__(self, num_envs: int, env_id: str, **kwargs):
-        if int(num_envs) < 1:
-            raise ValueError(f"num_envs must be >= 1, got {num_envs}")
+        num_envs = check_int("num_envs", num_envs, 1, MAX_NUM_ENVS, "GymnasiumVectorEnv")
         kwargs.pop("max_episode_steps", None)  # the env's own params set the horizon
         self.env, self.params = realax.make(env_id, **kwargs)
         self.num_envs = int(num_envs)
@@ -101,8 +94,7 @@ class GymnasiumVectorEnv(gymnasium.vector.VectorEnv):
     def step(self, actions):
         if self._state is None:
             raise RuntimeError("call reset() before step()")
-        a = _checked(actions, self.action_space)
-        self.env.validate_action(a, self.params)
+        a = self.env.validate_action(actions, self.params, batch_shape=(self.num_envs,))
         self._key, sub = jax.random.split(self._key)
         obs, self._state, r, term, trunc, info = self._step(jax.random.split(sub, self.num_envs), self._state,
                                                             jnp.asarray(a), self.params)

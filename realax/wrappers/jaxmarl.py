@@ -6,14 +6,25 @@ dones, infos)`` with ``dones["__all__"]`` for the episode, autoreset inside ``st
 ``get_avail_actions(state)``; there are no params arguments. This adapter binds the params, converts the
 stacked ``[A, ...]`` arrays to and from dicts and keeps realax's extra information in ``infos``
 (``terminated`` and ``truncated`` apart, ``final_obs``), which JaxMARL scripts ignore.
+
+Actions: ``step`` refuses, with a ``RealaxError`` naming the agent, the action and the space, what no trace
+could run: actions that are not a dict of every agent, text, None, objects, a wrong shape or a non-numeric
+dtype. Concrete values (a call outside ``jit``) are checked in full as the other adapters do (NaN, fractions,
+outside the space); traced values cannot be read, so inside ``jit`` such actions become the no-op and are
+counted in ``infos["invalid_action"]`` (``realax.core.discrete_action``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import jax
 import jax.numpy as jnp
+import numpy as np
 
 import realax
 from realax.core import MultiAgentEnv
+from realax.errors import RealaxError
 
 
 class JaxMARLEnv:
@@ -22,7 +33,7 @@ class JaxMARLEnv:
     def __init__(self, env_id: str, **kwargs):
         self.env, self.params = realax.make(env_id, **kwargs)
         if not isinstance(self.env, MultiAgentEnv):
-            raise ValueError(f"{env_id} is single-agent; JaxMARL's interface is for multi-agent envs")
+            raise RealaxError(f"{env_id} is single-agent; JaxMARL's interface is for multi-agent envs")
         self.agents = list(self.env.agents)
         self.num_agents = len(self.agents)
         self.observation_spaces = {a: self.env.observation_space(self.params) for a in self.agents}
@@ -41,8 +52,27 @@ class JaxMARLEnv:
         obs, state = self.env.reset(key, self.params)
         return self._dict(obs), state
 
+    def _action(self, agent: str, action):
+        """One agent's action as an array, checked as far as its kind allows (see the module docstring)."""
+        space, what = self.action_spaces[agent], f"action of agent {agent!r}"
+        if isinstance(action, jax.core.Tracer):
+            if action.shape != space.shape or not (jnp.issubdtype(action.dtype, jnp.integer)
+                                                   or jnp.issubdtype(action.dtype, jnp.floating)):
+                raise RealaxError(f"{what} has shape {action.shape} and dtype {action.dtype}; expected {space} "
+                                  f"(shape {space.shape}, numbers)")
+            return action
+        return jnp.asarray(space.check(np.asarray(action) if isinstance(action, jax.Array) else action, (), what))
+
     def step(self, key, state, actions: dict):
-        stacked = jnp.stack([jnp.asarray(actions[a]) for a in self.agents])
+        if not isinstance(actions, Mapping):
+            raise RealaxError(f"actions must be a dict {{agent: action}} for agents {self.agents}, "
+                              f"got {type(actions).__name__}")
+        missing = [a for a in self.agents if a not in actions]
+        unknown = [a for a in actions if a not in self.agents]
+        if missing or unknown:
+            raise RealaxError(f"actions must name every agent once: missing {missing}, unknown {unknown}; "
+                              f"agents: {self.agents}")
+        stacked = jnp.stack([self._action(a, actions[a]) for a in self.agents])
         obs, state, reward, terminated, truncated, info = self.env.step(key, state, stacked, self.params)
         done = terminated | truncated
         alive = info.get("alive", jnp.ones(self.num_agents, bool))

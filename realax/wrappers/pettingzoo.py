@@ -5,9 +5,14 @@ for masks); agents whose episode ended, or who died, leave ``agents``; there is 
 Actions outside the space always raise; masked (currently invalid) actions raise too unless
 ``strict_masks=False``, which replaces them with the env's ``noop_action`` as the jitted path does
 (PettingZoo's own seed and state tests sample actions without looking at masks).
+Every bad action -- text, None, an object, a wrong shape, NaN, a fraction, outside the space, a masked one,
+actions that are not a dict of the agents in play -- is a ``RealaxError`` naming the agent, the action and the
+space (``realax.spaces.Space.check``, the same check as ``env.validate_action``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import gymnasium
 import jax
@@ -17,6 +22,7 @@ from pettingzoo import ParallelEnv
 
 import realax
 from realax.core import MultiAgentEnv
+from realax.errors import RealaxError
 
 
 class PettingZooEnv(ParallelEnv):
@@ -24,10 +30,12 @@ class PettingZooEnv(ParallelEnv):
 
     def __init__(self, env_id: str, render_mode: str | None = None, strict_masks: bool = True, **kwargs):
         self.env, self.params = realax.make(env_id, **kwargs)
+        if not isinstance(strict_masks, (bool, np.bool_)):
+            raise RealaxError(f"strict_masks must be true or false, got {strict_masks!r}")
         if not isinstance(self.env, MultiAgentEnv):
-            raise ValueError(f"{env_id} is single-agent; use gymnasium.make({env_id!r}) instead")
+            raise RealaxError(f"{env_id} is single-agent; use gymnasium.make({env_id!r}) instead")
         if render_mode not in (None, "rgb_array"):
-            raise ValueError(f"render_mode {render_mode!r} is not supported; use 'rgb_array' or None")
+            raise RealaxError(f"render_mode {render_mode!r} is not supported; use 'rgb_array' or None")
         self.render_mode = render_mode
         self.strict_masks = strict_masks
         self.metadata = {**self.metadata, "name": env_id}
@@ -36,6 +44,7 @@ class PettingZooEnv(ParallelEnv):
         obs_sp = self.env.observation_space(self.params).to_gymnasium()
         act_sp = self.env.action_space(self.params)
         self._n_actions = act_sp.n
+        self._space = act_sp
         self._obs_spaces = {a: gymnasium.spaces.Dict({
             "observation": obs_sp,
             "action_mask": gymnasium.spaces.Box(0, 1, (act_sp.n,), np.int8)}) for a in self.possible_agents}
@@ -69,24 +78,25 @@ class PettingZooEnv(ParallelEnv):
     def step(self, actions: dict):
         if self._state is None:
             raise RuntimeError("call reset() before step()")
-        unknown = set(actions) - set(self.agents)
+        if not isinstance(actions, Mapping):
+            raise RealaxError(f"actions must be a dict {{agent: action}} for the agents in play {self.agents}, "
+                              f"got {type(actions).__name__}")
+        unknown = [a for a in actions if a not in self.agents]
         if unknown:
-            raise ValueError(f"actions given for agents not in play: {sorted(unknown)}; in play: {self.agents}")
+            raise RealaxError(f"actions given for agents not in play: {unknown!r}; in play: {self.agents}")
         mask = np.asarray(self._mask(self._state, self.params))
         arr = np.zeros(len(self.possible_agents), np.int32)
         for i, a in enumerate(self.possible_agents):
             if a not in self.agents:
                 continue
             if a not in actions:
-                raise ValueError(f"no action given for agent {a!r}")
-            act = np.asarray(actions[a])
-            if act.shape != () or not np.isfinite(act) or act != np.round(act) or not 0 <= act < self._n_actions:
-                raise ValueError(f"action {actions[a]!r} of agent {a!r} is outside Discrete({self._n_actions})")
-            if mask[i, int(act)]:
-                arr[i] = int(act)
+                raise RealaxError(f"no action given for agent {a!r}; in play: {self.agents}")
+            act = int(self._space.check(actions[a], (), f"action of agent {a!r}"))
+            if mask[i, act]:
+                arr[i] = act
             elif self.strict_masks:
                 valid = np.flatnonzero(mask[i]).tolist()
-                raise ValueError(f"action {int(act)} of agent {a!r} is masked (invalid now); valid: {valid}")
+                raise RealaxError(f"action {act} of agent {a!r} is masked (invalid now); valid: {valid}")
             else:
                 arr[i] = self.env.noop_action
         self._key, sub = jax.random.split(self._key)
