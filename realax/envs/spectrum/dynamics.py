@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
+from realax.core import MAX_STEPS, discrete_action
 from realax.envs.sampling import choice, uniforms
 from realax.envs.spectrum import scenario as sc
 
@@ -67,7 +68,7 @@ def entity_params(entities: tuple[sc.Entity, ...], num_channels: int, num_slots:
         np.add.at(w, list(e.channels), probs)
         cw[i] = np.cumsum(w / w.sum())
         cw[i, -1] = 1.0 + 1e-6  # a uniform draw in [0, 1) never falls past the last channel
-        onoff[i], start[i], stop[i] = e.onoff, e.start, min(e.stop, 2**30)
+        onoff[i], start[i], stop[i] = e.onoff, e.start, min(e.stop, MAX_STEPS)
         pon[i], avoid[i] = e.percent_on, e.avoid_repeats
     return EntityParams(*(jnp.asarray(a) for a in (kind, seq, slen, cw, onoff, start, stop, pon, avoid)))
 
@@ -164,11 +165,10 @@ def advance(p: EntityParams, s: EntityState, key: jax.Array, t: jax.Array, prev_
     return (s, *occupancy(s.chan, C, E + 1))
 
 
-def radio_action(action: jax.Array, num_channels: int) -> tuple[jax.Array, jax.Array]:
-    """``(action, invalid)``: actions outside ``0..C`` become 0 (silent) and are flagged."""
-    a = jnp.asarray(action, jnp.int32)
-    invalid = (a < 0) | (a > num_channels)
-    return jnp.where(invalid, 0, a), invalid.astype(jnp.int32)
+def radio_action(action: jax.Array, num_channels: int, shape: tuple[int, ...] = ()) -> tuple[jax.Array, jax.Array]:
+    """``(action, invalid)``: anything but a whole number in ``0..C`` (fractions, NaN, infinity, out of range)
+    becomes 0 (silent) and is flagged -- the shared rule of ``realax.core.discrete_action``."""
+    return discrete_action(action, num_channels + 1, 0, shape)
 
 
 def switch_bonus(action: jax.Array, last: jax.Array, penalty: jax.Array) -> jax.Array:

@@ -15,7 +15,8 @@ RFRL Gym's one-frame observation, which makes hoppers non-Markovian); more jamme
 - observation: ``int8 [history, C]``, oldest frame first; detect: 0/1, classify: 0 free, i entity i
   (1-based, JSON order), E+1 collision. With ``own_tx=True`` the radio's own transmission adds K (the
   number of codes: 2 in detect, E+2 in classify) to its cell, so it can see what reactive jammers see.
-- action: ``int32`` in ``0..C``; out-of-range actions inside ``jit`` become 0 and ``info["invalid_action"]``.
+- action: ``int32`` in ``0..C``; inside ``jit`` anything else (a fraction, NaN, infinity, out of range) becomes
+  0 (silent) and is counted in ``info["invalid_action"]`` (``realax.core.discrete_action``).
 - reward: as above, ``float32``; never terminates, truncates at ``max_steps``.
 
 >>> env, params = realax.make("realax/Spectrum-v0", scenario="hopper")
@@ -32,6 +33,7 @@ from flax import struct
 from realax.core import Environment, EnvParams
 from realax.envs.spectrum import dynamics as dyn
 from realax.envs.spectrum import scenarios
+from realax.errors import RealaxError
 from realax.spaces import Box, Discrete
 
 
@@ -57,21 +59,26 @@ class Spectrum(Environment[SpectrumState, SpectrumParams]):
 
     def __init__(self, scenario: str = "hopper", history: int = 8, own_tx: bool = False, seed: int = 0,
                  max_steps: int | None = None):
-        """``scenario``: a built-in name or an RFRL Gym JSON path; ``history``: frames observed;
-        ``own_tx``: also show the radio's own past transmissions (off: RFRL Gym's information);
-        ``seed``: the random hop orders of ``rand_hop`` entities and the ``random`` scenario."""
-        if int(history) < 1:
-            raise ValueError(f"history must be >= 1, got {history}")
+        """``scenario``: a built-in name or an RFRL Gym JSON path; ``history``: frames observed (1..1024);
+        ``own_tx``: also show the radio's own past transmissions (off: RFRL Gym's information; needs at most
+        62 entities in classify mode, so that the doubled int8 codes fit); ``seed`` (0..2**32-1): the random hop orders of
+        ``rand_hop`` entities and the ``random`` scenario; ``max_steps``: None (the scenario's) or 1..2**30.
+        Bad values are a ``RealaxError`` naming the field and the allowed range."""
+        self.history, seed, max_steps = scenarios.constructor_options("Spectrum", history, seed, max_steps)
+        if not isinstance(own_tx, (bool, np.bool_)):
+            raise RealaxError(f"Spectrum: own_tx must be true or false, got {own_tx!r}")
         self.scenario = scenarios.resolve(scenario, seed)
-        self.history = int(history)
         self.own_tx = bool(own_tx)
         self.num_channels = self.scenario.num_channels
         agent = self.scenario.agents[0]
         self.classify = agent.observation_mode == "classify"
         ents = scenarios.entity_table(self.scenario, seed)
         self.num_entities = ents.kind.shape[0]
+        if self.own_tx and 2 * self._levels - 1 > 127:
+            raise RealaxError(f"Spectrum: own_tx=True needs at most 62 entities (codes up to 2 * (entities + 2) - 1 "
+                              f"must fit int8); scenario {self.scenario.name!r} has {self.num_entities}")
         self._params = SpectrumParams(
-            max_steps=int(max_steps or self.scenario.max_steps), entities=ents,
+            max_steps=self.scenario.max_steps if max_steps is None else max_steps, entities=ents,
             reward_jam=jnp.asarray(agent.reward_mode == "jam"), target=jnp.asarray(agent.target, jnp.int32))
 
     @property

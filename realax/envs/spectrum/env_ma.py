@@ -9,7 +9,8 @@ collisions. Entities react to the radios' transmissions of the previous step.
 
 - observation: ``int8 [A, history, C]``; cell codes 0 free, i entity i, E+j radio j, E+A+1 collision
   (detect agents see 0/1).
-- action: ``int32 [A]`` in ``0..C``; reward ``float32 [A]``; ``info["alive"]`` all true.
+- action: ``int32 [A]`` in ``0..C`` (anything else inside ``jit``: silent, counted in ``info["invalid_action"]``);
+  reward ``float32 [A]``; ``info["alive"]`` all true.
 - ``global_state``: the classify waterfall and the radios' recent channels, flattened.
 """
 
@@ -20,8 +21,9 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from realax.core import EnvParams, MultiAgentEnv
+from realax.core import EnvParams, MultiAgentEnv, check_int
 from realax.envs.spectrum import dynamics as dyn
+from realax.envs.spectrum import scenario as sc
 from realax.envs.spectrum import scenarios
 from realax.spaces import Box, Discrete
 
@@ -50,19 +52,22 @@ class SpectrumMA(MultiAgentEnv[SpectrumMAState, SpectrumMAParams]):
     def __init__(self, scenario: str = "marl_mixed", history: int = 8, seed: int = 0, num_agents: int = 2,
                  max_steps: int | None = None):
         """Multi-agent scenario files set their own agents; single-agent ones are given to
-        ``num_agents`` radios with identical settings."""
-        if int(history) < 1:
-            raise ValueError(f"history must be >= 1, got {history}")
+        ``num_agents`` radios with identical settings (1 .. 126 - entities: int8 occupancy codes).
+        ``history`` 1..1024, ``seed`` 0..2**32-1, ``max_steps`` None (the scenario's) or 1..2**30; bad values
+        are a ``RealaxError`` naming the field and the allowed range."""
+        history, seed, max_steps = scenarios.constructor_options("SpectrumMA", history, seed, max_steps)
         self.scenario = scenarios.resolve(scenario, seed)
-        specs = self.scenario.agents if self.scenario.multi_agent_file else self.scenario.agents * int(num_agents)
-        if not specs:
-            raise ValueError("num_agents must be >= 1")
+        if self.scenario.multi_agent_file:
+            specs = self.scenario.agents
+        else:
+            most = sc.max_agents(max(len(self.scenario.entities), 1))
+            specs = self.scenario.agents * check_int("num_agents", num_agents, 1, most, "SpectrumMA")
         self.history, self.num_channels = int(history), self.scenario.num_channels
         self._agents = tuple(f"radio_{i}" for i in range(len(specs)))
         ents = scenarios.entity_table(self.scenario, seed)
         self.num_entities = ents.kind.shape[0]
         self._params = SpectrumMAParams(
-            max_steps=int(max_steps or self.scenario.max_steps), entities=ents,
+            max_steps=self.scenario.max_steps if max_steps is None else max_steps, entities=ents,
             reward_jam=jnp.array([s.reward_mode == "jam" for s in specs]),
             target=jnp.array([s.target for s in specs], jnp.int32),
             classify=jnp.array([s.observation_mode == "classify" for s in specs]))
@@ -113,7 +118,7 @@ class SpectrumMA(MultiAgentEnv[SpectrumMAState, SpectrumMAParams]):
 
     def step_env(self, key, state, action, params):
         C = self.num_channels
-        a, invalid = dyn.radio_action(action, C)
+        a, invalid = dyn.radio_action(action, C, (self.num_agents,))
         t = state.t + 1
         prev_tx = jnp.any(jnp.arange(1, C + 1)[None, :] == state.tx[-1][:, None], axis=0)
         ent, frame, counts = dyn.advance(params.entities, state.ent, key, t, state.frame, prev_tx)

@@ -16,6 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from realax.core import MAX_STEPS
+from realax.errors import RealaxError
+
 # Entity kinds (codes used inside jit). 0 pads unused entity slots.
 NONE, CONSTANT, FIXED_HOP, RANDOM_HOP, STOCH_CONSTANT, AGILE, REACTIVE_JAMMER, FOLLOW_JAMMER = range(8)
 
@@ -44,7 +47,16 @@ _UNUSED_ENTITY = {"modem_params"}
 _UNUSED_ENV = {"detector", "comments"}
 
 
-class ScenarioError(ValueError):
+#: bounds on what a file may ask for, checked before any array is built (the arrays are [entities, hop list]
+#: and [history, channels] int8 frames): channels 1..127 and entities + agents + 1 <= 127 because occupancy
+#: codes are int8 (0 free, 1..E entities, E+1..E+A radios, then the collision code); hop lists up to 1024
+#: entries (RFRL Gym's files use at most 10); times (max_steps, start, onoff, dwell) up to ``MAX_STEPS``.
+MAX_CHANNELS = 127
+MAX_HOP = 1024
+MAX_CODES = 127
+
+
+class ScenarioError(RealaxError):
     """A scenario that does not follow the schema; the message names the field."""
 
 
@@ -55,7 +67,7 @@ class Entity:
     channels: tuple[int, ...]  # hop order for hoppers; channels[0] for constants
     onoff: tuple[int, int, int] = (1, 1, 0)  # [starts on, steps on, steps off]; 0 = never toggle
     start: int = 0
-    stop: int = 2**30
+    stop: int = MAX_STEPS
     weights: tuple[float, ...] = ()  # random hopper: probability of each entry of ``channels``
     percent_on: float = 1.0  # stochastic constant: probability of transmitting each step
     avoid_repeats: bool = True  # reactive jammer: prefer a channel other than its last one
@@ -83,23 +95,29 @@ def _fail(path: str, msg: str):
     raise ScenarioError(f"scenario field {path}: {msg}")
 
 
+def _short(v: Any, limit: int = 80) -> str:
+    text = repr(v)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _int(v: Any, path: str, lo: int | None = None, hi: int | None = None) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
-        _fail(path, f"expected an integer, got {v!r}")
+        _fail(path, f"expected an integer, got {_short(v)}")
     if (lo is not None and v < lo) or (hi is not None and v > hi):
         _fail(path, f"{v} is outside the allowed range {lo}..{'' if hi is None else hi}")
     return v
 
 
 def _float(v: Any, path: str, lo: float, hi: float) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not np.isfinite(v) or not lo <= v <= hi:
-        _fail(path, f"expected a number in [{lo}, {hi}], got {v!r}")
+    # compared as Python numbers: np.isfinite raises a TypeError on an int beyond float (10**400)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
+        _fail(path, f"expected a number in [{lo}, {hi}], got {_short(v)}")
     return float(v)
 
 
 def _choice(v: Any, path: str, allowed) -> Any:
-    if v not in allowed:
-        _fail(path, f"{v!r} is not one of {list(allowed)}")
+    if not isinstance(v, (str, type(None))) or v not in allowed:
+        _fail(path, f"{_short(v)} is not one of {list(allowed)}")
     return v
 
 
@@ -119,22 +137,23 @@ def _entity(label: str, d: Any, num_channels: int, rng: np.random.Generator) -> 
         _fail(f"{path}.type", f"missing; one of {sorted(ENTITY_TYPES)}")
     kind = ENTITY_TYPES[_choice(d["type"], f"{path}.type", sorted(ENTITY_TYPES))]
     chans = d.get("channels")
-    if not isinstance(chans, list) or not chans:
-        _fail(f"{path}.channels", f"expected a non-empty list of channel indices, got {chans!r}")
+    if not isinstance(chans, list) or not 1 <= len(chans) <= MAX_HOP:
+        _fail(f"{path}.channels", f"expected a list of 1..{MAX_HOP} channel indices, got {_short(chans)}")
     chans = [_int(c, f"{path}.channels[{i}]", 0, num_channels - 1) for i, c in enumerate(chans)]
     onoff = d.get("onoff", [1, 1, 0])
     if not isinstance(onoff, list) or len(onoff) != 3:
         _fail(f"{path}.onoff", f"expected [start_on, steps_on, steps_off], got {onoff!r}")
-    onoff = (_int(onoff[0], f"{path}.onoff[0]", 0, 1), _int(onoff[1], f"{path}.onoff[1]", 0),
-             _int(onoff[2], f"{path}.onoff[2]", 0))
-    start = _int(d["start"], f"{path}.start", 0) if d.get("start") is not None else 0
-    stop = _int(d["stop"], f"{path}.stop", 0) if d.get("stop") is not None else 2**30
+    onoff = (_int(onoff[0], f"{path}.onoff[0]", 0, 1), _int(onoff[1], f"{path}.onoff[1]", 0, MAX_STEPS),
+             _int(onoff[2], f"{path}.onoff[2]", 0, MAX_STEPS))
+    start = _int(d["start"], f"{path}.start", 0, MAX_STEPS) if d.get("start") is not None else 0
+    # a stop beyond the longest episode means "never stops": any non-negative integer, kept as MAX_STEPS
+    stop = min(_int(d["stop"], f"{path}.stop", 0), MAX_STEPS) if d.get("stop") is not None else MAX_STEPS
     if d["type"] == "StochasticConstantFreq" and "onoff" in d:
         _fail(f"{path}.onoff", "StochasticConstantFreq takes percent_on, not onoff")
     if "dwell" in d:  # ours: steps spent on each channel of a hop/sweep, RFRL's [1, dwell, 0] duty cycle
         if "onoff" in d:
             _fail(f"{path}.dwell", "give either dwell or onoff, not both")
-        onoff = (1, _int(d["dwell"], f"{path}.dwell", 1), 0)
+        onoff = (1, _int(d["dwell"], f"{path}.dwell", 1, MAX_STEPS), 0)
     if _int(d.get("rand_hop", 0), f"{path}.rand_hop", 0, 1) == 1:
         chans = list(rng.permutation(chans))  # RFRL shuffles the hop order once, at construction
     if d["type"] == "SweepJammer":
@@ -143,7 +162,7 @@ def _entity(label: str, d: Any, num_channels: int, rng: np.random.Generator) -> 
     if "channel_weights" in d and d["channel_weights"] != []:
         w = d["channel_weights"]
         if not isinstance(w, list) or len(w) != len(chans):
-            _fail(f"{path}.channel_weights", f"expected {len(chans)} probabilities, got {w!r}")
+            _fail(f"{path}.channel_weights", f"expected {len(chans)} probabilities, got {_short(w)}")
         weights = tuple(_float(x, f"{path}.channel_weights[{i}]", 0.0, 1.0) for i, x in enumerate(w))
         if abs(sum(weights) - 1.0) > 0.01:
             _fail(f"{path}.channel_weights", f"probabilities sum to {sum(weights):.3f}, not 1")
@@ -178,11 +197,12 @@ def parse(data: Any, name: str = "scenario", seed: int = 0) -> Scenario:
     for key in ("num_channels", "max_steps"):
         if key not in env:
             _fail(f"environment.{key}", "missing")
-    num_channels = _int(env["num_channels"], "environment.num_channels", 1, 127)
-    max_steps = _int(env["max_steps"], "environment.max_steps", 1)
+    num_channels = _int(env["num_channels"], "environment.num_channels", 1, MAX_CHANNELS)
+    max_steps = _int(env["max_steps"], "environment.max_steps", 1, MAX_STEPS)
     ents = _known(data["entities"], "entities", set(data["entities"]) if isinstance(data["entities"], dict) else set())
     if len(ents) > 120 - num_channels:
-        _fail("entities", f"{len(ents)} entities is too many for int8 occupancy codes")
+        _fail("entities", f"{len(ents)} entities is too many: at most 120 - num_channels = {120 - num_channels} "
+                          "(occupancy codes are int8)")
     rng = np.random.default_rng(seed)
     entities, unused = [], [f"environment.{k}" for k in env if k in _UNUSED_ENV]
     for label, d in ents.items():
@@ -198,6 +218,10 @@ def parse(data: Any, name: str = "scenario", seed: int = 0) -> Scenario:
         agents_d = env["agents"]
         if not isinstance(agents_d, dict) or not agents_d:
             _fail("environment.agents", "expected a non-empty object of agents")
+        most = max_agents(max(len(entities), 1))
+        if len(agents_d) > most:
+            _fail("environment.agents", f"{len(agents_d)} agents is too many with {len(entities)} entities: at most "
+                                        f"{most} (entities + agents + 1 collision code <= {MAX_CODES}, int8)")
         agents = tuple(_agent(a, f"environment.agents.{k}", labels) for k, a in agents_d.items())
     else:
         for k in ("observation_mode", "reward_mode"):
@@ -214,13 +238,22 @@ def parse(data: Any, name: str = "scenario", seed: int = 0) -> Scenario:
     return Scenario(name, num_channels, max_steps, tuple(entities), agents, tuple(unused), multi)
 
 
+def max_agents(num_entities: int) -> int:
+    """The most radios a band with ``num_entities`` entity slots can hold: codes ``E + A + 1 <= 127``."""
+    return MAX_CODES - 1 - num_entities
+
+
 def load(path: str | os.PathLike, seed: int = 0) -> Scenario:
     """Read an RFRL Gym scenario JSON file (data only: nothing in it is executed)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ScenarioError(f"scenario path must be a string, got {_short(path)}")
     try:
-        with open(path) as f:
+        with open(path, encoding="utf-8") as f:
             data = json.load(f)
-    except json.JSONDecodeError as e:
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ScenarioError(f"scenario file {path} is not valid JSON: {e}") from None
+    except RecursionError:
+        raise ScenarioError(f"scenario file {path} is nested too deeply to be a scenario") from None
     except OSError as e:
         raise ScenarioError(f"cannot read scenario file {path}: {e.strerror}") from None
     return parse(data, name=os.path.basename(str(path)), seed=seed)

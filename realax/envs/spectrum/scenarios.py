@@ -12,9 +12,12 @@ against reactive, sweep and follow-the-transmitter jammers; ``dense`` and ``rand
 
 from __future__ import annotations
 
+import os
+
 import jax
 import jax.numpy as jnp
 
+from realax.core import MAX_SEED, MAX_STEPS, check_int
 from realax.envs.spectrum import scenario as sc
 from realax.envs.spectrum.dynamics import EntityParams, entity_params
 
@@ -96,6 +99,9 @@ BUILTIN["marl_mixed"] = {
     "entities": BUILTIN["jam_hopper"]["entities"],
 }
 
+#: the longest waterfall an observation may hold (frames of ``num_channels`` int8 cells); RFRL Gym observes 1
+MAX_HISTORY = 1024
+
 #: kinds the random generator draws from
 _RANDOM_KINDS = jnp.array([sc.CONSTANT, sc.FIXED_HOP, sc.RANDOM_HOP, sc.STOCH_CONSTANT, sc.AGILE,
                            sc.REACTIVE_JAMMER, sc.FOLLOW_JAMMER])
@@ -122,7 +128,8 @@ def sample_entities(key: jax.Array, like: EntityParams, max_steps: int = 100) ->
     start = jnp.where(jax.random.uniform(ks[7], (E,)) < 0.8, 0, jax.random.randint(ks[7], (E,), 0, max_steps // 2))
     return EntityParams(kind=kind.astype(jnp.int32), seq=seq.astype(jnp.int32), seq_len=seq_len.astype(jnp.int32),
                         cum_weights=cw, onoff=onoff.astype(jnp.int32), start=start.astype(jnp.int32),
-                        stop=jnp.full((E,), 2**30, jnp.int32), percent_on=jax.random.uniform(ks[4], (E,), minval=0.3, maxval=1.0),
+                        stop=jnp.full((E,), MAX_STEPS, jnp.int32),
+                        percent_on=jax.random.uniform(ks[4], (E,), minval=0.3, maxval=1.0),
                         avoid_repeats=jnp.ones((E,), bool))
 
 
@@ -133,10 +140,25 @@ def entity_table(scenario: sc.Scenario, seed: int = 0) -> EntityParams:
 
 
 def resolve(scenario: str, seed: int = 0) -> sc.Scenario:
-    """A built-in name or the path of an RFRL Gym JSON file."""
+    """A built-in name or the path of an RFRL Gym JSON file; anything else is a ``ScenarioError``."""
+    if not isinstance(scenario, (str, os.PathLike)):
+        raise sc.ScenarioError(f"spectrum scenario must be a built-in name or a .json path (a string), got "
+                               f"{sc._short(scenario)}; built-in: {sorted(BUILTIN)}")
+    scenario = os.fspath(scenario)
     if scenario in BUILTIN:
         return sc.parse(BUILTIN[scenario], name=scenario, seed=seed)
     if scenario.endswith(".json"):
         return sc.load(scenario, seed=seed)
-    raise ValueError(f"unknown spectrum scenario {scenario!r}: give a path to an RFRL Gym .json file or one of "
-                     f"{sorted(BUILTIN)}")
+    raise sc.ScenarioError(f"unknown spectrum scenario {scenario!r}: give a path to an RFRL Gym .json file or one "
+                           f"of {sorted(BUILTIN)}")
+
+
+def constructor_options(owner: str, history, seed, max_steps) -> tuple[int, int, int | None]:
+    """``(history, seed, max_steps)`` checked for both spectrum envs before anything is built: ``history``
+    1..``MAX_HISTORY`` frames, ``seed`` 0..2**32-1, ``max_steps`` None (the scenario's) or 1..``MAX_STEPS``
+    (a ``RealaxError`` names the field, the value and the range)."""
+    history = check_int("history", history, 1, MAX_HISTORY, owner)
+    seed = check_int("seed", seed, 0, MAX_SEED, owner)
+    if max_steps is not None:
+        max_steps = check_int("max_steps", max_steps, 1, MAX_STEPS, owner)
+    return history, seed, max_steps
