@@ -25,8 +25,9 @@ carried over (section numbers of that page):
 - the enemy team is played by the heuristic of §2.7 (``heuristic.py``) unless ``self_play=True``.
 
 Beyond the anchor: the episode terminates when a team is wiped out and is truncated at ``max_steps``
-(JaxMARL folds both into one ``done``); a masked or out-of-range action is replaced by stop (4, the
-``noop_action``) and counted in ``info["invalid_action"]``; ``info["alive"]`` and ``info["won"]`` report the
+(JaxMARL folds both into one ``done``); a masked, out-of-range, fractional or NaN action is replaced by stop
+(4, the ``noop_action``) and counted in ``info["invalid_action"]`` (``realax.core.discrete_action``);
+``info["alive"]`` and ``info["won"]`` report the
 battle; observations are clipped into ``Box(-1, 1)``; the cooldown is kept >= 0 (same firing times).
 """
 
@@ -37,12 +38,16 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from realax.core import EnvParams, MultiAgentEnv
+from realax.core import MAX_STEPS, EnvParams, MultiAgentEnv, check_int, discrete_action
 from realax.envs import smallops as so
 from realax.envs.sampling import uniforms
 from realax.envs.smax import scenarios as sc
 from realax.envs.smax.heuristic import STOP, heuristic_actions
+from realax.errors import RealaxError
 from realax.spaces import Box, Discrete
+
+#: the most simulation ticks per env step (JaxMARL: 8); each tick draws N uniforms and runs the N x N physics
+MAX_TICKS = 256
 
 N_TYPES = len(sc.UNIT_TYPES)
 UNIT_FEATURES, OWN_FEATURES = 7 + N_TYPES, 4 + N_TYPES
@@ -105,15 +110,17 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
 
     def __init__(self, scenario: str | sc.Scenario = "3m", self_play: bool = False, ticks_per_step: int = 8,
                  max_steps: int = 100):
-        if int(ticks_per_step) < 1:
-            raise ValueError(f"ticks_per_step must be >= 1, got {ticks_per_step}")
-        if int(max_steps) < 1:
-            raise ValueError(f"max_steps must be >= 1, got {max_steps}")
-        self._params = SMAXParams(max_steps=int(max_steps))
+        """``scenario``: a name of ``SCENARIOS`` or a ``Scenario`` (``scenarios.custom``); ``self_play``: the
+        enemies are agents too; ``ticks_per_step`` 1..``MAX_TICKS`` (JaxMARL: 8); ``max_steps`` 1..2**30.
+        Bad values are a ``RealaxError`` naming the field and the allowed range."""
+        ticks = check_int("ticks_per_step", ticks_per_step, 1, MAX_TICKS, "SMAX")
+        self._params = SMAXParams(max_steps=check_int("max_steps", max_steps, 1, MAX_STEPS, "SMAX"))
+        if not isinstance(self_play, (bool, np.bool_)):
+            raise RealaxError(f"SMAX: self_play must be true or false, got {self_play!r}")
         self.scenario = sc.resolve(scenario, self._params.map_width, self._params.map_height)
         self.num_allies, self.num_enemies = self.scenario.num_allies, self.scenario.num_enemies
         self.num_units = self.num_allies + self.num_enemies
-        self.self_play, self.ticks = bool(self_play), int(ticks_per_step)
+        self.self_play, self.ticks = bool(self_play), ticks
         names = [f"ally_{i}" for i in range(self.num_allies)]
         if self.self_play:
             names += [f"enemy_{i}" for i in range(self.num_enemies)]
@@ -250,9 +257,8 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
         pairs = _pairs(x, y)
         dist = pairs[2]
         mask = self._masks(state, dist, st["range"])
-        action = jnp.asarray(action).astype(jnp.int32)
-        ok = (action >= 0) & (action < n)
-        ok &= so.any_axis(mask[:A] & (action[:, None] == jnp.arange(n)[None, :]))
+        action, invalid = discrete_action(action, n, STOP, (A,))  # fractions, NaN, out of range -> STOP
+        ok = (invalid == 0) & so.any_axis(mask[:A] & (action[:, None] == jnp.arange(n)[None, :]))
         act = jnp.where(ok, action, STOP)
         u = uniforms(key, (T * N + n_e,))
         enemy_last = state.enemy_last

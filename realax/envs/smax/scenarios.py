@@ -8,7 +8,9 @@ to the enemies, and draw start positions with the surround-or-reflect generator 
 A user scenario names unit types and counts per team, e.g.
 ``custom({"stalker": 2, "zealot": 3}, {"zergling": 8})``, optionally with start positions per unit.
 A team may not need more room than half the map: the summed square footprints ``(2 r)^2`` of its units must fit
-in ``W/2 x H`` (a rule of this package, not of JaxMARL, which accepts any count).
+in ``W/2 x H``, and a team has at most ``MAX_UNITS_PER_TEAM`` (128) units, checked before any list or array is
+built (rules of this package, not of JaxMARL, which accepts any count; its largest map has 30 per team).
+Every bad input is a ``RealaxError`` naming the field, the value and what is allowed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,11 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from realax.errors import RealaxError
+
+#: the most units one team may have: the env's arrays are [units, units, 13] per step, so this bounds them
+#: (256 units: 3.4 MB of pairwise features), and 128 is four times JaxMARL's largest map (27m_vs_30m)
+MAX_UNITS_PER_TEAM = 128
 UNIT_TYPES = ("marine", "marauder", "stalker", "zealot", "zergling", "hydralisk")
 #: one-letter SMAC abbreviations (§2.2: m, M, s, Z, z, h) accepted as well as the full names
 _ALIASES = {"m": 0, "M": 1, "s": 2, "Z": 3, "z": 4, "h": 5}
@@ -65,80 +72,113 @@ SCENARIOS: dict[str, Scenario] = {s.name: s for s in [
 
 
 def unit_type_id(name: str | int) -> int:
-    """The id of a unit type given by full name, SMAC letter or id; ``ValueError`` lists the valid ones."""
-    if isinstance(name, (int, np.integer)) and 0 <= int(name) < len(UNIT_TYPES):
+    """The id of a unit type given by full name, SMAC letter or id; ``RealaxError`` lists the valid ones."""
+    if isinstance(name, (int, np.integer)) and not isinstance(name, (bool, np.bool_)) and 0 <= int(name) < len(UNIT_TYPES):
         return int(name)
     if isinstance(name, str):
         if name in _ALIASES:
             return _ALIASES[name]
         if name.lower() in UNIT_TYPES:
             return UNIT_TYPES.index(name.lower())
-    raise ValueError(f"unknown unit type {name!r}; valid unit types: {', '.join(UNIT_TYPES)} "
+    raise RealaxError(f"unknown unit type {_short(name)}; valid unit types: {', '.join(UNIT_TYPES)} "
                      f"(or ids 0-{len(UNIT_TYPES) - 1}, or letters {', '.join(_ALIASES)})")
 
 
+def _short(v, limit: int = 80) -> str:
+    text = repr(v)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _types(team: str, units) -> tuple[int, ...]:
+    most = MAX_UNITS_PER_TEAM
     if isinstance(units, Mapping):
-        out = []
+        out, total = [], 0
         for name, count in units.items():
-            if not isinstance(count, (int, np.integer)) or count < 0:
-                raise ValueError(f"{team}: count of {name!r} must be an integer >= 0, got {count!r}")
+            if isinstance(count, (bool, np.bool_)) or not isinstance(count, (int, np.integer)) or count < 0:
+                raise RealaxError(f"{team}: count of {_short(name)} must be an integer >= 0, got {_short(count)}")
+            total += int(count)
+            if total > most:  # before building the list: a count of 10**12 is refused, not allocated
+                raise RealaxError(f"{team}: {total} units or more is too many; a team has at most {most}")
             out += [unit_type_id(name)] * int(count)
         types = tuple(out)
-    elif isinstance(units, Sequence) and not isinstance(units, str):
+    elif isinstance(units, Sequence) and not isinstance(units, (str, bytes)):
+        if len(units) > most:
+            raise RealaxError(f"{team}: {len(units)} units is too many; a team has at most {most}")
         types = tuple(unit_type_id(u) for u in units)
     else:
-        raise ValueError(  # noqa: TRY004 (DESIGN §2: bad input is a ValueError)  # noqa: TRY004
-            f"{team} must be a mapping {{unit type: count}} or a list of unit types, got {units!r}")
+        raise RealaxError(f"{team} must be a mapping {{unit type: count}} or a list of unit types, got {_short(units)}")
     if not types:
-        raise ValueError(f"{team} needs at least one unit")
+        raise RealaxError(f"{team} needs at least one unit (at most {most})")
     return types
 
 
 def _positions(team: str, positions, n: int, width: float, height: float):
     if positions is None:
         return None
-    arr = np.asarray(positions, dtype=np.float64)
+    if isinstance(positions, (str, bytes, Mapping)):
+        raise RealaxError(f"{team}_positions must be a list of ({n}) [x, y] pairs, got {_short(positions)}")
+    try:
+        arr = np.asarray(positions, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):  # ragged lists, text, objects
+        raise RealaxError(f"{team}_positions must be a list of ({n}) [x, y] number pairs, got {_short(positions)}") from None
     if arr.shape != (n, 2):
-        raise ValueError(f"{team}_positions must have shape ({n}, 2) (one (x, y) per unit), got {arr.shape}")
+        raise RealaxError(f"{team}_positions must have shape ({n}, 2) (one (x, y) per unit), got {arr.shape}")
     if not np.all(np.isfinite(arr)) or np.any(arr <= 0) or np.any(arr >= [width, height]):
-        raise ValueError(f"{team}_positions must lie strictly inside the map (0, {width}) x (0, {height}); "
-                         "units touching a wall die")
+        raise RealaxError(f"{team}_positions must lie strictly inside the map (0, {width}) x (0, {height}); "
+                          "units touching a wall die")
     return tuple(map(tuple, arr.tolist()))
 
 
 def check_room(types: tuple[int, ...], team: str, width: float, height: float) -> None:
     need = sum((2 * _RADIUS[t]) ** 2 for t in types)
     if need > width / 2 * height:
-        raise ValueError(f"{team}: {len(types)} units need {need:.0f} square units but a {width:g}x{height:g} map "
+        raise RealaxError(f"{team}: {len(types)} units need {need:.0f} square units but a {width:g}x{height:g} map "
                          f"gives each team {width / 2 * height:.0f}; use fewer units")
+
+
+def _flag(name: str, v) -> bool:
+    if not isinstance(v, (bool, np.bool_)):
+        raise RealaxError(f"{name} must be true or false, got {_short(v)}")
+    return bool(v)
+
+
+def _map_size(width, height) -> tuple[float, float]:
+    for name, v in (("width", width), ("height", height)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                or not np.isfinite(v) or not 0 < v <= 1e4:
+            raise RealaxError(f"map {name} must be a number in (0, 10000], got {_short(v)}")
+    return float(width), float(height)
 
 
 def custom(allies, enemies, ally_positions=None, enemy_positions=None, smacv2_positions: bool = False,
            width: float = 32.0, height: float = 32.0, name: str = "custom") -> Scenario:
-    """A user scenario: ``allies``/``enemies`` map unit type names to counts (or list unit types);
-    positions are optional ``(n, 2)`` start points strictly inside the map."""
+    """A user scenario: ``allies``/``enemies`` map unit type names to counts (or list unit types), 1 to
+    ``MAX_UNITS_PER_TEAM`` units each; positions are optional ``(n, 2)`` start points strictly inside the map."""
+    width, height = _map_size(width, height)
+    if not isinstance(name, str):
+        raise RealaxError(f"scenario name must be a string, got {_short(name)}")
     a, e = _types("allies", allies), _types("enemies", enemies)
     for team, types in (("allies", a), ("enemies", e)):
         check_room(types, team, width, height)
-    if smacv2_positions and (ally_positions is not None or enemy_positions is not None):
-        raise ValueError("give either start positions or smacv2_positions=True, not both")
+    if _flag("smacv2_positions", smacv2_positions) and (ally_positions is not None or enemy_positions is not None):
+        raise RealaxError("give either start positions or smacv2_positions=True, not both")
     return Scenario(name, a, e, bool(smacv2_positions), False,
                     _positions("ally", ally_positions, len(a), width, height),
                     _positions("enemy", enemy_positions, len(e), width, height))
 
 
 def resolve(scenario: str | Scenario, width: float = 32.0, height: float = 32.0) -> Scenario:
-    """A named scenario or a ``Scenario``; unknown names raise ``ValueError`` listing the valid ones."""
+    """A named scenario or a ``Scenario`` (every field checked as ``custom`` checks it); unknown names raise a
+    ``RealaxError`` listing the valid ones."""
     if isinstance(scenario, Scenario):
-        for team, types in (("allies", scenario.ally_types), ("enemies", scenario.enemy_types)):
-            if not types:
-                raise ValueError(f"{team} needs at least one unit")
-            for t in types:
-                unit_type_id(t)
-            check_room(types, team, width, height)
-        return scenario
+        s = scenario
+        for team, types in (("allies", s.ally_types), ("enemies", s.enemy_types)):
+            if not isinstance(types, (tuple, list)):
+                raise RealaxError(f"{team} unit types must be a tuple of unit type ids, got {_short(types)}")
+        out = custom(list(s.ally_types), list(s.enemy_types), s.ally_positions, s.enemy_positions,
+                     s.smacv2_positions, width, height, s.name)
+        return dataclasses.replace(out, smacv2_types=_flag("smacv2_types", s.smacv2_types))
     if isinstance(scenario, str) and scenario in SCENARIOS:
         return SCENARIOS[scenario]
-    raise ValueError(f"unknown SMAX scenario {scenario!r}; valid scenarios: {', '.join(SCENARIOS)} "
-                     "(or build one with realax.envs.smax.scenarios.custom)")
+    raise RealaxError(f"unknown SMAX scenario {_short(scenario)}; valid scenarios: {', '.join(SCENARIOS)} "
+                      "(or build one with realax.envs.smax.scenarios.custom)")

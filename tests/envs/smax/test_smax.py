@@ -12,6 +12,7 @@ import pytest
 import realax
 from realax.envs.smax import SCENARIOS, SMAX, custom
 from realax.envs.smax.heuristic import heuristic_actions
+from realax.errors import RealaxError
 
 STOP = 4
 
@@ -219,8 +220,10 @@ def test_bad_input_errors():
         SMAX("4m")
     with pytest.raises(ValueError, match="valid unit types: marine, marauder"):
         custom({"ultralisk": 1}, {"marine": 1})
-    with pytest.raises(ValueError, match="fewer units"):
+    with pytest.raises(RealaxError, match="a team has at most 128"):  # checked before the room rule
         custom({"marine": 1000}, {"marine": 1})
+    with pytest.raises(RealaxError, match="fewer units"):  # 128 units fit half of 32 x 32; a small map does not
+        custom({"hydralisk": 30}, {"marine": 1}, width=8.0, height=8.0)
     with pytest.raises(ValueError, match=r"shape \(2, 2\)"):
         custom({"marine": 2}, {"marine": 1}, ally_positions=[(1.0, 1.0)])
     with pytest.raises(ValueError, match="strictly inside"):
