@@ -34,8 +34,24 @@ import re
 
 import numpy as np
 
+from realax.core import MAX_SEED, check_int
+from realax.errors import RealaxError
 
-class CityError(ValueError):
+# Bounds checked before any array is built, so a bad file is a clear error instead of an out-of-memory (issue 9:
+# a travel_time of 1e9 minutes once asked for 93 GB). RL4AMOD's 13 cities have at most 23 regions, trips of at
+# most 69 minutes, 43 trips per step and $283 fares (shared/data/amod, measured), so each bound is far above.
+MAX_REGIONS = 256  #: regions of a city (nlat * nlon, or a grid's rows * cols), and an env's n_regions
+MAX_CELLS = 2**22  #: periods * regions**2, and travel buffer * regions**2 (arrays of 16 MiB at 4 bytes a cell)
+MAX_TRAVEL_STEPS = 1440  #: a trip or rebalancing time in steps (one day at one-minute steps)
+MAX_STEP_MINUTES = 1440.0  #: minutes per step
+MAX_RATE = 1e6  #: mean trips per step of one origin-destination pair
+MAX_PRICE = 1e6  #: $ per trip
+MAX_FLEET = 2**24  #: vehicles in the whole fleet (float32 holds every integer up to 2**24 exactly)
+MAX_COST = 1e6  #: operating cost per vehicle-minute (beta), $
+MAX_RATIO = 1e6  #: demand_ratio
+
+
+class CityError(RealaxError):
     """A city file or calibration that cannot be used; the message names the field."""
 
 
@@ -78,12 +94,30 @@ def _num(rec, field: str, where: str, *, nonneg: bool = False, integer: bool = F
     if field not in rec:
         raise CityError(f"{where} is missing the field {field!r}")
     v = rec[field]
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise CityError(f"{where}.{field} must be a finite number, got {v!r}")
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite(v):
+        raise CityError(f"{where}.{field} must be a finite number, got {_short(v)}")
     if nonneg and v < 0:
         raise CityError(f"{where}.{field} is negative ({v}); it must be >= 0")
     if integer and v != int(v):
         raise CityError(f"{where}.{field} must be an integer, got {v!r}")
+    return v
+
+
+def _finite(v) -> bool:
+    try:
+        return math.isfinite(v)
+    except OverflowError:  # an int beyond any float (10**400)
+        return False
+
+
+def _short(v, limit: int = 80) -> str:
+    text = repr(v)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _at_most(v: float, top: float, where: str, what: str = "") -> float:
+    if v > top:
+        raise CityError(f"{where} = {v:g}{what} is too large; at most {top:g}")
     return v
 
 
@@ -104,13 +138,32 @@ def calibration_for(path: str, calibration: str | None = None) -> dict:
     """RL4AMOD's calibrated parameters of the city in ``path``, from ``calibration`` or, if None, from
     ``calibrated_parameters.json`` beside the file; ``{}`` when there is none for this city."""
     file = calibration or os.path.join(os.path.dirname(os.path.abspath(path)), "calibrated_parameters.json")
+    if not isinstance(file, (str, os.PathLike)):
+        raise CityError(f"calibration must be the path of a calibrated_parameters.json, got {_short(file)}")
     if not os.path.exists(file):
         if calibration is not None:
             raise CityError(f"calibration file {calibration!r} does not exist")
         return {}
-    with open(file) as f:
-        table = json.load(f)
-    return dict(table.get(city_name(path), {}))
+    table = _read_json(file, "calibration file")
+    if not isinstance(table, dict):
+        raise CityError(f"calibration file {file} must hold a JSON object {{city: {{parameter: value}}}}")
+    entry = table.get(city_name(path), {})
+    if not isinstance(entry, dict):
+        raise CityError(f"calibration file {file}: entry {city_name(path)!r} must be an object, got {_short(entry)}")
+    return dict(entry)
+
+
+def _read_json(path, what: str):
+    """Decoded JSON of a file, or a ``CityError`` (unreadable, not UTF-8, not JSON, nested too deeply)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise CityError(f"{what} {path} is not valid JSON: {e}") from None
+    except RecursionError:
+        raise CityError(f"{what} {path} is nested too deeply to be a city") from None
+    except OSError as e:
+        raise CityError(f"cannot read {what} {path}: {e.strerror}") from None
 
 
 def load_city(path: str, *, calibration: str | None = None, demand_ratio: float | None = None,
@@ -122,13 +175,10 @@ def load_city(path: str, *, calibration: str | None = None, demand_ratio: float 
     ``calibrated_parameters.json`` beside the file); the step defaults to RL4AMOD's 3 minutes.
     """
     if not isinstance(path, (str, os.PathLike)) or not os.path.isfile(path):
-        raise CityError(f"city file {path!r} does not exist (give the path of an RL4AMOD scenario_*.json)")
+        raise CityError(f"city file {_short(path)} does not exist (give the path of an RL4AMOD scenario_*.json)")
     path = os.fspath(path)
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except json.JSONDecodeError as e:
-        raise CityError(f"city file {path} is not valid JSON: {e}") from None
+    periods = check_int("periods", periods, 1, MAX_CELLS, "city")
+    data = _read_json(path, "city file")
     if not isinstance(data, dict):
         raise CityError(f"city file {path} must hold a JSON object")
     cal = calibration_for(path, calibration)
@@ -143,27 +193,46 @@ def load_city(path: str, *, calibration: str | None = None, demand_ratio: float 
                         "(or a calibrated_parameters.json that has this city)")
     for k, v in values.items():
         _num({k: v}, k, "calibration", nonneg=True)
-    if values["step_minutes"] <= 0:
-        raise CityError(f"calibration.step_minutes must be > 0, got {values['step_minutes']}")
+    if not 0 < values["step_minutes"] <= MAX_STEP_MINUTES:
+        raise CityError(f"calibration.step_minutes must be in (0, {MAX_STEP_MINUTES:g}], got {values['step_minutes']}")
+    _num(values, "start_hour", "calibration", integer=True)
+    if not 0 <= values["start_hour"] <= 23:
+        raise CityError(f"calibration.start_hour (json_hr) must be an hour of the day 0..23, got {values['start_hour']}")
+    _at_most(values["demand_ratio"], MAX_RATIO, "calibration.demand_ratio")
+    _at_most(values["cost_per_minute"], MAX_COST, "calibration.cost_per_minute")
     tstep, ratio, hour = float(values["step_minutes"]), float(values["demand_ratio"]), int(values["start_hour"])
 
-    n = int(_num(data, "nlat", "city", integer=True)) * int(_num(data, "nlon", "city", integer=True))
-    if n < 1:
-        raise CityError("city.nlat * city.nlon must be >= 1")
+    size = {k: _num(data, k, "city", integer=True) for k in ("nlat", "nlon")}
+    for k, v in size.items():
+        if not 1 <= v <= MAX_REGIONS:
+            raise CityError(f"city.{k} must be an integer in 1..{MAX_REGIONS}, got {v!r}")
+    n = int(size["nlat"]) * int(size["nlon"])
+    if n > MAX_REGIONS:
+        raise CityError(f"city.nlat * city.nlon = {n} regions; at most {MAX_REGIONS}")
+    if periods * n * n > MAX_CELLS:
+        raise CityError(f"periods * regions**2 = {periods} * {n}**2 is too large; at most {MAX_CELLS} "
+                        f"(fewer periods or regions)")
     for key in ("demand", "rebTime", "totalAcc"):
         if key not in data:
             raise CityError(f"city file {path} is missing the field {key!r}")
         if not isinstance(data[key], list):
             raise CityError(f"city.{key} must be a list")
+    if not isinstance(data.get("topology_graph", []), list):
+        raise CityError(f"city.topology_graph must be a list of {{i, j}} edges, got {_short(data['topology_graph'])}")
 
     trips = np.zeros((periods, n, n))
     money = np.zeros((periods, n, n))
     minutes = np.zeros((periods, n, n))
     start = 60 * hour
+    longest = MAX_TRAVEL_STEPS * tstep
     for k, rec in enumerate(data["demand"]):
         where = f"demand[{k}]"
         m, d = _num(rec, "time_stamp", where), _num(rec, "demand", where, nonneg=True)
         tt, p = _num(rec, "travel_time", where, nonneg=True), _num(rec, "price", where, nonneg=True)
+        _at_most(d, MAX_RATE, f"{where}.demand")
+        _at_most(p, MAX_PRICE, f"{where}.price")
+        _at_most(tt, longest, f"{where}.travel_time", f" min ({tt / tstep:.3g} steps of {tstep:g} min; at most "
+                                                      f"{MAX_TRAVEL_STEPS} steps)")
         o, dst = _region(rec, "origin", where, n), _region(rec, "destination", where, n)
         t = int((m - start) // tstep)
         if 0 <= t < periods:
@@ -171,6 +240,10 @@ def load_city(path: str, *, calibration: str | None = None, demand_ratio: float 
             trips[t, o, dst] += v
             money[t, o, dst] += p * v
             minutes[t, o, dst] += tt * v / tstep
+    if trips.max(initial=0.0) > MAX_RATE:
+        t, o, dst = np.unravel_index(np.argmax(trips), trips.shape)
+        raise CityError(f"city.demand: {trips[t, o, dst]:g} trips per step from region {o} to {dst} at step {t} "
+                        f"(demand * demand_ratio, summed); at most {MAX_RATE:g}")
     has = trips > 0
     safe = np.where(has, trips, 1.0)
     price = np.where(has, money / safe, 0.0)
@@ -180,9 +253,11 @@ def load_city(path: str, *, calibration: str | None = None, demand_ratio: float 
     for k, rec in enumerate(data["rebTime"]):
         where = f"rebTime[{k}]"
         hr, rt = _num(rec, "time_stamp", where), _num(rec, "reb_time", where, nonneg=True)
+        _at_most(rt, longest, f"{where}.reb_time", f" min ({rt / tstep:.3g} steps of {tstep:g} min; at most "
+                                                   f"{MAX_TRAVEL_STEPS} steps)")
         o, dst = _region(rec, "origin", where, n), _region(rec, "destination", where, n)
         if hr == hour:
-            reb[o, dst] = max(int(round(rt / tstep)), 1)
+            reb[o, dst] = min(max(int(round(rt / tstep)), 1), MAX_TRAVEL_STEPS)
     np.fill_diagonal(reb, 1)
     if (reb < 0).any():
         o, dst = np.argwhere(reb < 0)[0]
@@ -192,7 +267,7 @@ def load_city(path: str, *, calibration: str | None = None, demand_ratio: float 
     acc = None
     for k, rec in enumerate(data["totalAcc"]):
         if _num(rec, "hour", f"totalAcc[{k}]") == fleet_hour:
-            acc = _num(rec, "acc", f"totalAcc[{k}]", nonneg=True)
+            acc = _at_most(_num(rec, "acc", f"totalAcc[{k}]", nonneg=True), MAX_FLEET, f"totalAcc[{k}].acc")
     if acc is None:
         raise CityError(f"city.totalAcc has no entry for hour {fleet_hour} (start hour {hour})")
     fleet = np.full(n, int(acc / n), np.int32)
@@ -228,19 +303,26 @@ def grid_city(rows: int = 4, cols: int = 4, fleet_per_region: int = 20, demand_p
     mean trips per step leaving each region (scaled by a fixed ``U[1-alpha, 1+alpha]`` per region),
     destinations weighted by ``exp(-trip_length_preference * distance)``, fixed prices
     ``price_scale * U[1, 3] * (distance + 1)``; everything seeded by ``seed``."""
-    checks = {"rows": rows >= 1, "cols": cols >= 1, "fleet_per_region": fleet_per_region >= 0,
-              "demand_per_region": demand_per_region >= 0, "price_scale": price_scale >= 0,
-              "alpha": 0 <= alpha <= 1, "cost_per_minute": cost_per_minute >= 0, "step_minutes": step_minutes > 0,
-              "periods": periods >= 1}
-    for name, ok in checks.items():
-        if not ok:
-            raise CityError(f"grid city: {name} = {locals()[name]!r} is out of range")
-    rng = np.random.default_rng(seed)
+    rows, cols = check_int("rows", rows, 1, MAX_REGIONS, "grid city"), check_int("cols", cols, 1, MAX_REGIONS, "grid city")
+    periods, seed = check_int("periods", periods, 1, MAX_CELLS, "grid city"), check_int("seed", seed, 0, MAX_SEED, "grid city")
     n = rows * cols
+    if n > MAX_REGIONS or periods * n * n > MAX_CELLS:
+        raise CityError(f"grid city: rows * cols = {n} regions (at most {MAX_REGIONS}) and periods * regions**2 = "
+                        f"{periods * n * n} (at most {MAX_CELLS}) must both fit")
+    check_int("fleet_per_region", fleet_per_region, 0, MAX_FLEET // n, "grid city")
+    ranges = {"demand_per_region": (demand_per_region, 0.0, MAX_RATE), "price_scale": (price_scale, 0.0, 1e3),
+              "trip_length_preference": (trip_length_preference, -100.0, 100.0), "alpha": (alpha, 0.0, 1.0),
+              "cost_per_minute": (cost_per_minute, 0.0, MAX_COST), "step_minutes": (step_minutes, 1e-9, MAX_STEP_MINUTES)}
+    for name, (v, lo, hi) in ranges.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not _finite(v) \
+                or not lo <= v <= hi:
+            raise CityError(f"grid city: {name} must be a number in [{lo:g}, {hi:g}], got {_short(v)}")
+    rng = np.random.default_rng(seed)
     r, c = np.divmod(np.arange(n), cols)
     dist = np.abs(r[:, None] - r[None]) + np.abs(c[:, None] - c[None])
     steps = np.maximum(dist, 1).astype(np.int32)
-    pref = np.exp(-trip_length_preference * dist)
+    logit = -trip_length_preference * dist
+    pref = np.exp(logit - logit.max(1, keepdims=True))  # shifted so no exp overflows; 0 for preference >= 0
     pref /= pref.sum(1, keepdims=True)
     region = demand_per_region * rng.uniform(1 - alpha, 1 + alpha, n)
     rate = np.broadcast_to(region[:, None] * pref, (periods, n, n)).astype(np.float32)
@@ -251,3 +333,36 @@ def grid_city(rows: int = 4, cols: int = 4, fleet_per_region: int = 20, demand_p
                 np.broadcast_to(price, (periods, n, n)).astype(np.float32),
                 np.broadcast_to(steps, (periods, n, n)).copy(), steps, adj, xy, float(cost_per_minute),
                 float(step_minutes))
+
+
+def check_city(c: City) -> City:
+    """``c`` if its arrays agree and lie within the bounds above (any ``City``: from a file, a grid, or built by
+    hand), else a ``CityError`` naming the field, the value and the bound."""
+    if not isinstance(c, City):
+        raise CityError(f"expected a City, got {_short(c)}")
+    try:
+        n, periods = c.n, int(np.shape(c.rate)[0])
+        shapes = {"fleet": (n,), "rate": (periods, n, n), "price": (periods, n, n), "trip_steps": (periods, n, n),
+                  "reb_steps": (n, n), "adjacency": (n, n), "xy": (n, 2)}
+        arrays = {k: np.asarray(getattr(c, k)) for k in shapes}
+    except (TypeError, ValueError, IndexError):
+        raise CityError(f"city {c.name!r}: its fields must be arrays (fleet [n], rate [periods, n, n], ...)") from None
+    for k, shape in shapes.items():
+        if arrays[k].shape != shape or arrays[k].dtype.kind not in "biuf":
+            raise CityError(f"city {c.name!r}: {k} has shape {arrays[k].shape} ({arrays[k].dtype}); expected {shape} numbers")
+    if not 1 <= n <= MAX_REGIONS or periods < 1 or periods * n * n > MAX_CELLS:
+        raise CityError(f"city {c.name!r}: {n} regions and {periods} periods; at most {MAX_REGIONS} regions and "
+                        f"periods * regions**2 <= {MAX_CELLS}")
+    for k, lo, hi in (("rate", 0, MAX_RATE), ("price", 0, MAX_PRICE), ("trip_steps", 1, MAX_TRAVEL_STEPS),
+                      ("reb_steps", 1, MAX_TRAVEL_STEPS), ("fleet", 0, MAX_FLEET), ("xy", 0, 1)):
+        a = arrays[k].astype(np.float64)
+        if not np.all(np.isfinite(a)) or a.min(initial=lo) < lo or a.max(initial=lo) > hi:
+            raise CityError(f"city {c.name!r}: {k} must lie in [{lo:g}, {hi:g}], got [{a.min():g}, {a.max():g}]")
+    if arrays["fleet"].sum() > MAX_FLEET:
+        raise CityError(f"city {c.name!r}: a fleet of {arrays['fleet'].sum()} vehicles; at most {MAX_FLEET}")
+    for k, hi in (("cost_per_minute", MAX_COST), ("step_minutes", MAX_STEP_MINUTES)):
+        v = getattr(c, k)
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not _finite(v) \
+                or not 0 <= v <= hi:
+            raise CityError(f"city {c.name!r}: {k} must be a number in [0, {hi:g}], got {_short(v)}")
+    return c

@@ -41,16 +41,19 @@ cities of a batch share it); ``RoboTaxi.batch(paths)`` builds one env and the st
 
 from __future__ import annotations
 
+import inspect
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from realax.core import Environment, EnvParams
+from realax.core import MAX_STEPS, Environment, EnvParams, check_int
 from realax.envs.robotaxi import city as cities
 from realax.envs.robotaxi.demand import poisson, terms_for
 from realax.envs.robotaxi.matching import match
 from realax.envs.robotaxi.rebalance import rebalance, targets
+from realax.errors import RealaxError
 from realax.spaces import Box, Simplex
 
 FEATURE_SCALE = 0.01  # RL4AMOD GNNParser scale_factor
@@ -97,18 +100,36 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
         ``demand_ratio``, ``start_hour``, ``cost_per_minute``, ``step_minutes``). Shapes: ``n_regions``
         (default: the city's), ``max_travel_steps`` (default: the city's longest trip), ``periods`` of demand
         read from the file (RL4AMOD: 2 * max_steps), ``horizon`` steps of forecast in the observation,
-        ``max_rate`` the largest Poisson mean the demand sampler covers (default: the city's)."""
+        ``max_rate`` the largest Poisson mean the demand sampler covers (default: the city's).
+        Bounds (``city.py``), checked before anything is allocated: ``max_steps`` 1..2**30, ``n_regions``
+        1..256, ``max_travel_steps`` and ``horizon`` 1..1440, ``max_rate`` 0..1e6, and ``periods * n**2`` and
+        ``(max_travel_steps + 2) * n**2`` (the arrivals buffer a step builds) at most 2**22 cells; a
+        ``RealaxError`` names the field, the value and the range."""
         if scenario is not None:
             city = scenario
-        for name, v in {"periods": periods, "horizon": horizon, "max_steps": max_steps}.items():
-            if int(v) < 1:
-                raise ValueError(f"{name} must be >= 1, got {v}")
-        self.periods, self.horizon, self._max_steps = int(periods), int(horizon), int(max_steps)
+        self._max_steps = check_int("max_steps", max_steps, 1, MAX_STEPS, "RoboTaxi")
+        self.periods = check_int("periods", periods, 1, cities.MAX_CELLS, "RoboTaxi")
+        self.horizon = check_int("horizon", horizon, 1, cities.MAX_TRAVEL_STEPS, "RoboTaxi")
+        if n_regions is not None:
+            n_regions = check_int("n_regions", n_regions, 1, cities.MAX_REGIONS, "RoboTaxi")
+        if max_travel_steps is not None:
+            max_travel_steps = check_int("max_travel_steps", max_travel_steps, 1, cities.MAX_TRAVEL_STEPS, "RoboTaxi")
+        if max_rate is not None and (isinstance(max_rate, bool) or not isinstance(max_rate, (int, float, np.number))
+                                     or not np.isfinite(max_rate) or not 0 <= max_rate <= cities.MAX_RATE):
+            raise RealaxError(f"RoboTaxi: max_rate must be a number in [0, {cities.MAX_RATE:g}], got {max_rate!r}")
         self._city_kwargs = city_kwargs
         self.city = self.load(city)
-        self.n = int(n_regions or self.city.n)
+        self.n = self.city.n if n_regions is None else n_regions
+        if self.city.n > self.n:
+            raise RealaxError(f"RoboTaxi: city {self.city.name} has {self.city.n} regions; n_regions={self.n} is fewer")
         self.terms = terms_for(self.city.rate.max(initial=0.0) if max_rate is None else max_rate)
-        self.buffer = max(int(max_travel_steps or self.city.max_travel_steps) + 2, self.horizon)
+        travel = self.city.max_travel_steps if max_travel_steps is None else max_travel_steps
+        self.buffer = max(travel + 2, self.horizon)
+        cells = max(self.periods, self.buffer) * self.n**2
+        if cells > cities.MAX_CELLS:
+            raise RealaxError(f"RoboTaxi: max(periods={self.periods}, travel buffer={self.buffer}) * n_regions**2 "
+                              f"({self.n}**2) = {cells} cells; at most {cities.MAX_CELLS} (fewer regions, periods or "
+                              "shorter trips)")
         self._default = self.params_for(self.city)
 
     # -- cities and params --------------------------------------------------------------------------
@@ -121,12 +142,14 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
         c = self.load(city, **kwargs)
         n = self.n
         if c.n > n:
-            raise ValueError(f"city {c.name} has {c.n} regions; this env holds n_regions={n}")
+            raise RealaxError(f"city {c.name} has {c.n} regions; this env holds n_regions={n}")
+        if c.rate.shape[0] != self.periods:
+            raise RealaxError(f"city {c.name} has {c.rate.shape[0]} periods of demand; this env holds periods={self.periods}")
         if c.max_travel_steps + 2 > self.buffer:
-            raise ValueError(f"city {c.name} has trips of {c.max_travel_steps} steps; this env holds "
-                             f"max_travel_steps={self.buffer - 2}")
+            raise RealaxError(f"city {c.name} has trips of {c.max_travel_steps} steps; this env holds "
+                              f"max_travel_steps={self.buffer - 2}")
         if abs(terms_for(c.rate.max(initial=0.0))) > abs(self.terms) or (terms_for(c.rate.max(initial=0.0)) < 0 < self.terms):
-            raise ValueError(f"city {c.name} has mean demands up to {c.rate.max():.1f} per step; this env "
+            raise RealaxError(f"city {c.name} has mean demands up to {c.rate.max():.1f} per step; this env "
                              f"samples up to max_rate={self.terms} terms (build it with a larger max_rate)")
         k = c.n
         pad2 = lambda a, fill: np.pad(a, [(0, 0)] * (a.ndim - 2) + [(0, n - k), (0, n - k)], constant_values=fill)
@@ -146,7 +169,11 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
         """One env padded to the largest of ``city_list`` and their params stacked on a leading axis
         (vmap ``reset``/``step`` over it: multi-city batches)."""
         shape_args = {k: kwargs.pop(k) for k in ("periods", "horizon", "max_steps") if k in kwargs}
+        if isinstance(city_list, (str, bytes)) or not hasattr(city_list, "__iter__"):
+            raise RealaxError(f"RoboTaxi.batch takes a list of cities, got {city_list!r}")
         loaded = [_load(c, shape_args.get("periods", 40), **kwargs) for c in city_list]
+        if not loaded:
+            raise RealaxError("RoboTaxi.batch needs at least one city")
         env = cls(loaded[0], **shape_args, n_regions=max(c.n for c in loaded),
                   max_travel_steps=max(c.max_travel_steps for c in loaded),
                   max_rate=max(float(c.rate.max(initial=0.0)) for c in loaded))
@@ -168,15 +195,15 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
         concrete params) and the features per region (the observation is region-major)."""
         return np.asarray(params.adjacency, bool), 1 + 2 * self.horizon
 
-    def validate_action(self, action, params) -> None:
-        """``ValueError`` unless ``action`` (leading batch axes allowed) puts positive weight on a region of
-        the city (the adapters check shape, range and NaN first)."""
-        a = np.asarray(action, np.float64)
-        if not np.all(np.isfinite(a)) or np.any(a < 0):
-            raise ValueError("action must be a distribution over regions: no NaN, infinite or negative entries")
-        if np.any((a * np.asarray(params.mask)).sum(-1) <= 0):
-            raise ValueError("action puts no weight on any region of the city; it must be a distribution "
-                             "over regions (non-negative, positive sum)")
+    def validate_action(self, action, params=None, batch_shape=()) -> np.ndarray:
+        """The space's check (``Environment.validate_action``: numbers, shape, no NaN, each weight in [0, 1]),
+        then a ``RealaxError`` unless ``action`` puts positive weight on a region of the city."""
+        params = self._default if params is None else params
+        a = super().validate_action(action, params, batch_shape)
+        if np.any((a.astype(np.float64) * np.asarray(params.mask)).sum(-1) <= 0):
+            raise RealaxError("action puts no weight on any region of the city; it must be a distribution "
+                              "over regions (non-negative, positive sum)")
+        return a
 
     # -- dynamics ---------------------------------------------------------------------------------------
     def demand(self, state: RoboTaxiState, params: RoboTaxiParams, t) -> jax.Array:
@@ -197,7 +224,10 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
     def distribution(self, action, params) -> tuple[jax.Array, jax.Array]:
         """``(dist [N], invalid)``: the action as a distribution over real regions, and whether it had to
         be repaired (NaN, infinite or negative entries, or no positive weight)."""
-        a = jnp.broadcast_to(jnp.asarray(action, jnp.float32), (self.n,))
+        a = jnp.asarray(action)
+        if a.shape not in ((), (self.n,)) or not (jnp.issubdtype(a.dtype, jnp.number) or a.dtype == jnp.bool_):
+            raise RealaxError(f"action has shape {a.shape} ({a.dtype}); expected weights of shape ({self.n},) or one number")
+        a = jnp.broadcast_to(a.astype(jnp.float32), (self.n,))
         bad = ~jnp.isfinite(a) | (a < 0)
         w = jnp.where(bad | ~params.mask, 0.0, a)
         total = w.sum()
@@ -250,10 +280,20 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
 
 
 def _load(city, periods: int, **kwargs) -> cities.City:
-    if isinstance(city, cities.City):
-        return city
+    """A checked ``City`` (``city.check_city``) from ``"grid"``, a path or a ``City``; for a grid or a path, the
+    keyword arguments must be options of the function that builds it (``grid_city`` or ``load_city``), else a
+    ``RealaxError`` lists them."""
+    if isinstance(city, cities.City):  # already built: the options were used when it was (or do not apply)
+        return cities.check_city(city)
     if city == "grid":
-        return cities.grid_city(periods=periods, **kwargs)
-    if not isinstance(city, str) or not city.endswith(".json"):
-        raise ValueError(f"city must be 'grid' or the path of an RL4AMOD scenario .json file, got {city!r}")
-    return cities.load_city(city, periods=periods, **kwargs)
+        build = cities.grid_city
+    elif isinstance(city, str) and city.endswith(".json"):
+        build = cities.load_city
+    else:
+        raise RealaxError(f"city must be 'grid' or the path of an RL4AMOD scenario .json file, got {city!r}")
+    known = [k for k in inspect.signature(build).parameters if k not in ("path", "periods")]
+    unknown = sorted(set(kwargs) - set(known))
+    if unknown:
+        raise RealaxError(f"option {unknown[0]!r} does not apply to city={city!r}; its options: {', '.join(known)}")
+    c = build(city, periods=periods, **kwargs) if build is cities.load_city else build(periods=periods, **kwargs)
+    return cities.check_city(c)
