@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import sys
 from pathlib import Path
 from typing import Optional
 
@@ -113,8 +112,11 @@ def train(
     except tr.Interrupted as e:
         typer.echo(f"{e}; nothing was saved (no run folder was written at {folder})", err=True)
         raise typer.Exit(130) from None
-    paths = tr.save(result, folder, env_id, kwargs, overwrite=overwrite,
-                    record={"command": shlex.join(["realax", *sys.argv[1:]]) if sys.argv else None})
+    command = ["realax", "train", algo, env_id, *(["--scenario", scenario] if scenario else []),
+               *[a for e in env_arg or [] for a in ("-e", e)], *[a for e in set_ or [] for a in ("--set", e)],
+               *(["--total-timesteps", str(total_timesteps)] if total_timesteps else []), "--num-seeds", str(num_seeds),
+               "--seed", str(seed), "--episodes", str(episodes), "--out", str(folder)]
+    paths = tr.save(result, folder, env_id, kwargs, overwrite=overwrite, record={"command": shlex.join(command)})
     typer.echo(tr.format_table(result))
     typer.echo(f"learning curve: {paths['curve']}\nagent: {paths['agent']}")
 

@@ -129,7 +129,8 @@ def test_meta_records_seed_and_every_option_defaults_included(agent):
     assert meta["seed"] == 0 and meta["num_seeds"] == 1 and meta["episodes"] == 2
     assert meta["env_options"] == {"scenario": "constant", "history": 1, "own_tx": False, "seed": 0, "max_steps": None}
     assert meta["config"]["lr"] == experiment.make_config("qlearning", {}).lr  # defaults too
-    assert meta["command"].startswith("realax ")
+    assert meta["command"] == (f"realax train qlearning realax/Spectrum-v0 --scenario constant -e history=1 "
+                               f"--total-timesteps 2000 --num-seeds 1 --seed 0 --episodes 2 --out {agent}")
 
 
 def test_ctrl_c_leaves_a_clear_message_and_no_half_run(tmp_path, monkeypatch):
