@@ -174,8 +174,11 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
     def _masks(self, state, dist, rng):
         n_a, n_e, N, n = self.num_allies, self.num_enemies, self.num_units, self.n_actions
         can = self._can_attack(state, dist, rng)
-        attack = jnp.zeros((N, n - 5), bool)
-        attack = attack.at[:n_a, :n_e].set(can[:n_a, n_a:]).at[n_a:, :n_a].set(can[n_a:, :n_a][:, ::-1])
+        # enemies' rows need n_a attack columns and allies' n_e: build both, keep the action space's n - 5
+        # (without self-play that is n_e, and only the allies' rows are used; more allies than enemies
+        # once failed to trace here -- found by tests/fuzz)
+        attack = jnp.zeros((N, max(n_a, n_e)), bool)
+        attack = attack.at[:n_a, :n_e].set(can[:n_a, n_a:]).at[n_a:, :n_a].set(can[n_a:, :n_a][:, ::-1])[:, : n - 5]
         alive = state.alive[:, None]
         return jnp.concatenate([jnp.repeat(alive, 4, axis=1), jnp.ones((N, 1), bool), attack], axis=1)
 
