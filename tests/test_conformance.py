@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import gymnasium
 import jax
 import jax.numpy as jnp
@@ -11,6 +13,7 @@ from gymnasium.utils.env_checker import check_env
 
 import realax
 from realax.core import MultiAgentEnv
+from realax.errors import RealaxError
 
 ALL = realax.list_envs()
 SINGLE = realax.list_envs(multi_agent=False)
@@ -150,20 +153,60 @@ def test_reset_to_restarts_from_a_state(made):
 
 
 def test_out_of_range_actions_inside_jit_are_replaced_and_counted(made):
+    """Issue 9 case 9: inside jit every discrete family maps a fraction, NaN, infinity or an out-of-range value
+    to its no-op and counts it (``realax.core.discrete_action``); continuous actions count NaN."""
     _, env, params = made
     _, state = env.reset(jax.random.key(0), params)
     space = env.action_space(params)
     lead = (env.num_agents,) if isinstance(env, MultiAgentEnv) else ()
     if hasattr(space, "n"):
-        bad = jnp.full(lead, space.n + 3, jnp.int32)
+        bads = [jnp.full(lead, space.n + 3, jnp.int32), jnp.full(lead, -1, jnp.int32)]
+        bads += [jnp.full(lead, v, jnp.float32) for v in (1.5, jnp.nan, jnp.inf, -jnp.inf, float(space.n), 2.0**40)]
     else:  # continuous actions: NaN everywhere
-        bad = jnp.full(lead + space.shape, jnp.nan, space.dtype)
-    noop = jnp.full_like(bad, env.noop_action)
-    out_bad = jax.jit(env.step)(jax.random.key(1), state, bad, params)
-    out_ok = jax.jit(env.step)(jax.random.key(1), state, noop, params)
-    assert np.all(np.asarray(out_bad[5]["invalid_action"]) == 1)
+        bads = [jnp.full(lead + space.shape, jnp.nan, space.dtype)]
+    noop = jnp.full(bads[0].shape, env.noop_action, bads[0].dtype)
+    step = jax.jit(env.step)
+    out_ok = step(jax.random.key(1), state, noop, params)
     assert np.all(np.asarray(out_ok[5]["invalid_action"]) == 0)
-    np.testing.assert_array_equal(np.asarray(out_bad[0]), np.asarray(out_ok[0]))
+    for bad in bads:
+        out_bad = step(jax.random.key(1), state, bad, params)
+        assert np.all(np.asarray(out_bad[5]["invalid_action"]) == 1), f"{bad} was not counted"
+        np.testing.assert_array_equal(np.asarray(out_bad[0]), np.asarray(out_ok[0]))
+        jax.tree.map(np.testing.assert_array_equal, out_bad[1], out_ok[1])
+    if hasattr(space, "n"):  # a whole float is a valid action, the same as the integer
+        as_float = step(jax.random.key(1), state, noop.astype(jnp.float32), params)
+        assert np.all(np.asarray(as_float[5]["invalid_action"]) == 0)
+        jax.tree.map(np.testing.assert_array_equal, as_float[1], out_ok[1])
+
+
+def test_validate_action_refuses_bad_actions_naming_the_space(made):
+    """``env.validate_action`` checks numbers, shape, NaN, integrality and range itself (the adapters call it)."""
+    _, env, params = made
+    space = env.action_space(params)
+    lead = (env.num_agents,) if isinstance(env, MultiAgentEnv) else ()
+    good = np.asarray(_random_actions(env, params, jax.random.key(0), env.reset(jax.random.key(0), params)[1]))
+    out = env.validate_action(good, params)
+    assert out.shape == lead + space.shape and out.dtype == np.dtype(space.dtype)
+    np.testing.assert_array_equal(out, good)
+    bads = {"a": "not a number", None: "not a number", object(): "not a number", "[]": "not a number",
+            (): "shape"}
+    for bad, why in bads.items():
+        with pytest.raises(RealaxError, match=why) as e:
+            env.validate_action(bad, params)
+        assert repr(space) in str(e.value)
+    with pytest.raises(RealaxError, match="shape"):
+        env.validate_action(np.concatenate([good.reshape(-1), good.reshape(-1)]), params)
+    nan = np.full(good.shape, np.nan)
+    with pytest.raises(RealaxError, match="NaN"):
+        env.validate_action(nan, params)
+    high = np.max(space.bounds()[1])
+    with pytest.raises(RealaxError, match=f"outside the action space {re.escape(repr(space))}"):
+        env.validate_action(np.full(good.shape, high + 1, good.dtype), params)
+    if hasattr(space, "n"):
+        with pytest.raises(RealaxError, match="not a whole number"):
+            env.validate_action(np.full(good.shape, 0.5), params)
+    batch = env.validate_action(np.stack([good, good]), params, batch_shape=(2,))
+    assert batch.shape == (2,) + lead + space.shape
 
 
 def test_render_returns_an_rgb_image(made):
@@ -187,6 +230,10 @@ def test_gymnasium_check_env(env_id):
         env.step(np.array([1, 2]))
     with pytest.raises(ValueError, match="NaN"):
         env.step(float("nan") if discrete else np.full(space.shape, np.nan, space.dtype))
+    for bad in ("a", None, object(), [0] * 3):  # issue 9 case 7: a string action was a raw numpy TypeError
+        space_repr = re.escape(repr(env.unwrapped.env.action_space(env.unwrapped.params)))
+        with pytest.raises(RealaxError, match=f"action .*{space_repr}"):
+            env.step(bad)
 
 
 @pytest.mark.parametrize("env_id", SINGLE)
@@ -203,6 +250,9 @@ def test_gymnasium_vector_env_same_step_autoreset(env_id):
     assert trunc.all() and infos["_final_obs"].all() and infos["final_obs"].shape == obs.shape
     with pytest.raises(ValueError, match="shape"):
         venv.step(np.zeros(3, np.int64))
+    for bad in ("a", None, [None] * 4):
+        with pytest.raises(RealaxError, match="not a number"):
+            venv.step(bad)
 
 
 @pytest.mark.parametrize("env_id", MULTI)
@@ -223,3 +273,8 @@ def test_pettingzoo_api_seed_and_state(env_id):
             env.step({a: (int(masked[0]) if a == agent else env.env.noop_action) for a in env.agents})
     with pytest.raises(ValueError, match="outside"):
         env.step({a: (99 if a == agent else 0) for a in env.agents})
+    for bad in ("x", None, 1.5, float("nan"), [1, 2]):  # a string was a raw numpy error
+        with pytest.raises(RealaxError, match=f"action of agent '{agent}'"):
+            env.step({a: (bad if a == agent else env.env.noop_action) for a in env.agents})
+    with pytest.raises(RealaxError, match="must be a dict"):
+        env.step("x")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import realax
+from realax.errors import RealaxError
 from realax.wrappers.jaxmarl import JaxMARLEnv
 
 
@@ -43,5 +44,30 @@ def test_smax_through_jaxmarls_interface_matches_the_stacked_env():
 
 
 def test_single_agent_ids_are_refused():
-    with pytest.raises(ValueError, match="single-agent"):
+    with pytest.raises(RealaxError, match="single-agent"):
         JaxMARLEnv("realax/Spectrum-v0")
+
+
+def test_bad_action_dicts_are_refused_naming_the_agent_and_the_space():
+    """Issue 9: outside jit every bad action is a RealaxError (was a KeyError, a TypeError or a silent cast)."""
+    env = JaxMARLEnv("realax/SpectrumMA-v0")
+    _, state = env.reset(jax.random.key(0))
+    key, first = jax.random.key(1), env.agents[0]
+    ok = {a: 0 for a in env.agents}
+    for bad, message in (("x", "must be a dict"), (None, "must be a dict"), ({first: 0}, "missing"),
+                         ({**ok, "ghost": 1}, "unknown"), ({**ok, first: "a"}, f"action of agent '{first}' 'a' is not a number"),
+                         ({**ok, first: 2.5}, "not a whole number"), ({**ok, first: float("nan")}, "NaN"),
+                         ({**ok, first: 11}, r"outside the action space Discrete\(11\)"), ({**ok, first: [1, 2]}, "shape")):
+        with pytest.raises(RealaxError, match=message):
+            env.step(key, state, bad)
+
+
+def test_inside_jit_values_become_the_noop_and_shapes_are_refused():
+    env = JaxMARLEnv("realax/SpectrumMA-v0")
+    _, state = env.reset(jax.random.key(0))
+    step = jax.jit(env.step)
+    values = dict(zip(env.agents, [jnp.float32(2.5), jnp.float32(jnp.nan), jnp.float32(3.0), jnp.int32(99)], strict=True))
+    *_, infos = step(jax.random.key(1), state, values)
+    np.testing.assert_array_equal(np.asarray(infos["invalid_action"]), [1, 1, 0, 1])
+    with pytest.raises(RealaxError, match=r"shape \(2,\)"):
+        step(jax.random.key(1), state, {a: jnp.zeros(2, jnp.int32) for a in env.agents})
