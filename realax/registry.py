@@ -31,9 +31,9 @@ _REGISTRY: dict[str, EnvSpec] = {}
 def register(id: str, entry_point: str, *, description: str, multi_agent: bool = False, **kwargs) -> EnvSpec:
     """Add an id; ids look like ``realax/Name-vN`` and may be registered once."""
     if not _ID.match(id):
-        raise ValueError(f"environment id {id!r} must look like 'realax/Name-v0'")
+        raise RealaxError(f"environment id {id!r} must look like 'realax/Name-v0'")
     if id in _REGISTRY:
-        raise ValueError(f"environment id {id!r} is already registered")
+        raise RealaxError(f"environment id {id!r} is already registered")
     spec = EnvSpec(id, entry_point, multi_agent, description, kwargs)
     _REGISTRY[id] = spec
     return spec
