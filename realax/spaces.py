@@ -37,9 +37,9 @@ class Space(abc.ABC):
     def is_integer(self) -> bool:
         return np.issubdtype(np.dtype(self.dtype), np.integer)
 
+    @abc.abstractmethod
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """``(low, high)`` of every cell, inclusive, broadcastable to ``shape``."""
-        raise NotImplementedError
 
     def check(self, x: Any, lead: tuple[int, ...] = (), what: str = "action") -> np.ndarray:
         """``x`` as a NumPy array of this space's dtype, with ``lead`` leading axes (agents, a batch), or a

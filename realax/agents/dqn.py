@@ -77,9 +77,9 @@ class DQNConfig:
     """Updates per ``Trainer.step`` call."""
 
     def __post_init__(self):
-        require(self, positive=("num_envs", "total_timesteps", "buffer_size", "batch_size", "lr", "train_every",
+        require(self, positive=("num_envs", "total_timesteps", "buffer_size", "batch_size", "train_every",
                                 "target_every", "hidden", "layers", "num_seeds", "updates_per_chunk"),
-                nonnegative=("learning_starts",), unit=("gamma", "eps_start", "eps_end", "eps_fraction",
+                nonnegative=("lr", "learning_starts"), unit=("gamma", "eps_start", "eps_end", "eps_fraction",
                                                          "offline_fraction"), at_most=SIZE_LIMITS)
 
     @property

@@ -90,9 +90,9 @@ class MultiPPOConfig:
     """Updates per ``Trainer.step`` call (one jitted chunk between progress reports)."""
 
     def __post_init__(self):
-        require(self, positive=("num_envs", "num_steps", "total_timesteps", "lr", "num_minibatches", "update_epochs",
+        require(self, positive=("num_envs", "num_steps", "total_timesteps", "num_minibatches", "update_epochs",
                                 "hidden", "num_seeds", "updates_per_chunk"),
-                nonnegative=("clip_eps", "ent_coef", "vf_coef", "max_grad_norm"), unit=("gamma", "gae_lambda"),
+                nonnegative=("lr", "clip_eps", "ent_coef", "vf_coef", "max_grad_norm"), unit=("gamma", "gae_lambda"),
                 at_most=SIZE_LIMITS)
 
     @property

@@ -80,9 +80,9 @@ class PPOConfig:
     """Updates per ``Trainer.step`` call (one jitted chunk between progress reports)."""
 
     def __post_init__(self):
-        require(self, positive=("num_envs", "num_steps", "total_timesteps", "lr", "reward_scale", "num_minibatches",
+        require(self, positive=("num_envs", "num_steps", "total_timesteps", "reward_scale", "num_minibatches",
                                 "update_epochs", "hidden", "num_seeds", "updates_per_chunk"),
-                nonnegative=("clip_eps", "ent_coef", "vf_coef", "max_grad_norm"), unit=("gamma", "gae_lambda"),
+                nonnegative=("lr", "clip_eps", "ent_coef", "vf_coef", "max_grad_norm"), unit=("gamma", "gae_lambda"),
                 at_most=SIZE_LIMITS)
         if self.batch_size % self.num_minibatches:
             raise RealaxError(f"PPOConfig: num_envs * num_steps = {self.batch_size} must be divisible by "
