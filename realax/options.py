@@ -89,15 +89,7 @@ def coerce(key: str, value: Any, hint: Any, owner: str = "") -> Any:
             return bool(value)
         raise _bad(key, value, hint, owner)
     if hint is int:
-        if isinstance(value, str):
-            try:
-                number = float(value.strip())
-            except ValueError:
-                raise _bad(key, value, hint, owner) from None
-        elif isinstance(value, numbers.Real) and not isinstance(value, (bool, _np_bool())):
-            number = value
-        else:
-            raise _bad(key, value, hint, owner)
+        number = _real(key, value, hint, owner)
         if isinstance(number, numbers.Integral):
             return int(number)
         if not (math.isfinite(number) and float(number).is_integer()):
@@ -105,18 +97,10 @@ def coerce(key: str, value: Any, hint: Any, owner: str = "") -> Any:
                               f"(a fraction or not finite)")
         return int(number)
     if hint is float:
-        if isinstance(value, str):
-            try:
-                number = float(value.strip())
-            except ValueError:
-                raise _bad(key, value, hint, owner) from None
-        elif isinstance(value, numbers.Real) and not isinstance(value, (bool, _np_bool())):
-            number = float(value)
-        else:
-            raise _bad(key, value, hint, owner)
+        number = float(_real(key, value, hint, owner))
         if not math.isfinite(number):
             raise RealaxError(f"option {key!r}{f' of {owner}' if owner else ''} takes a finite number, got {value!r}")
-        return float(number)
+        return number
     if hint is str:
         if isinstance(value, str):
             return value
@@ -132,6 +116,18 @@ def coerce(key: str, value: Any, hint: Any, owner: str = "") -> Any:
             return value
         raise _bad(key, value, hint, owner)
     return value  # a generic alias (tuple[int, ...], dict, ...): passed on unchecked
+
+
+def _real(key: str, value: Any, hint: Any, owner: str):
+    """``value`` as a Python number (text read as a float), or the error naming the option; booleans refused."""
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            raise _bad(key, value, hint, owner) from None
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, _np_bool())):
+        return value
+    raise _bad(key, value, hint, owner)
 
 
 def _np_bool():
