@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from realax.errors import RealaxError
 
@@ -74,3 +75,17 @@ def publish(staged: Path, out: Path, overwrite: bool, is_ours: Callable[[Path], 
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(staged, out)  # a folder created meanwhile makes this fail (non-empty) rather than merge
+
+
+def read_json(path, what: str, error: type[RealaxError] = RealaxError) -> Any:
+    """The decoded JSON of a user's file, or ``error`` naming ``what`` and the cause (unreadable, not UTF-8,
+    not JSON, nested too deeply): the one reader of scenario and city files."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise error(f"{what} {path} is not valid JSON: {e}") from None
+    except RecursionError:
+        raise error(f"{what} {path} is nested too deeply") from None
+    except OSError as e:
+        raise error(f"cannot read {what} {path}: {e.strerror}") from None

@@ -27,7 +27,6 @@ fixed prices ``U[1, 3] * (travel time + 1)``), with its size, fleet, demand and 
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import re
@@ -36,6 +35,7 @@ import numpy as np
 
 from realax.core import MAX_SEED, check_int
 from realax.errors import RealaxError
+from realax.files import read_json
 
 # Bounds checked before any array is built, so a bad file is a clear error instead of an out-of-memory (issue 9:
 # a travel_time of 1e9 minutes once asked for 93 GB). RL4AMOD's 13 cities have at most 23 regions, trips of at
@@ -155,15 +155,7 @@ def calibration_for(path: str, calibration: str | None = None) -> dict:
 
 def _read_json(path, what: str):
     """Decoded JSON of a file, or a ``CityError`` (unreadable, not UTF-8, not JSON, nested too deeply)."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            return json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise CityError(f"{what} {path} is not valid JSON: {e}") from None
-    except RecursionError:
-        raise CityError(f"{what} {path} is nested too deeply to be a city") from None
-    except OSError as e:
-        raise CityError(f"cannot read {what} {path}: {e.strerror}") from None
+    return read_json(path, what, CityError)
 
 
 def load_city(path: str, *, calibration: str | None = None, demand_ratio: float | None = None,

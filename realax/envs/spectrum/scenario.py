@@ -10,7 +10,6 @@ against the schema below and copied into numbers.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from typing import Any
 
@@ -18,6 +17,7 @@ import numpy as np
 
 from realax.core import MAX_STEPS
 from realax.errors import RealaxError
+from realax.files import read_json
 
 # Entity kinds (codes used inside jit). 0 pads unused entity slots.
 NONE, CONSTANT, FIXED_HOP, RANDOM_HOP, STOCH_CONSTANT, AGILE, REACTIVE_JAMMER, FOLLOW_JAMMER = range(8)
@@ -247,13 +247,5 @@ def load(path: str | os.PathLike, seed: int = 0) -> Scenario:
     """Read an RFRL Gym scenario JSON file (data only: nothing in it is executed)."""
     if not isinstance(path, (str, os.PathLike)):
         raise ScenarioError(f"scenario path must be a string, got {_short(path)}")
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ScenarioError(f"scenario file {path} is not valid JSON: {e}") from None
-    except RecursionError:
-        raise ScenarioError(f"scenario file {path} is nested too deeply to be a scenario") from None
-    except OSError as e:
-        raise ScenarioError(f"cannot read scenario file {path}: {e.strerror}") from None
+    data = read_json(path, "scenario file", ScenarioError)
     return parse(data, name=os.path.basename(str(path)), seed=seed)
