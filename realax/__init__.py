@@ -8,14 +8,11 @@ from realax.registry import EnvSpec, list_envs, make, register, spec
 
 __version__ = "0.1.0"
 
-register("realax/Spectrum-v0", "realax.envs.spectrum:Spectrum",
-         description="One radio: spectrum access or jamming among RFRL Gym-style emitters (waterfall obs)")
+register("realax/Spectrum-v0", "realax.envs.spectrum:Spectrum", baselines="realax.baselines.spectrum")
 register("realax/SpectrumMA-v0", "realax.envs.spectrum:SpectrumMA", multi_agent=True,
-         description="Several radios sharing a band (RFRL Gym MARL): they collide with entities and each other")
-register("realax/SMAX-v0", "realax.envs.smax:SMAX", multi_agent=True,
-         description="StarCraft-style unit micromanagement (JaxMARL SMAX rules) against a heuristic enemy")
-register("realax/RoboTaxi-v0", "realax.envs.robotaxi:RoboTaxi",
-         description="Robo-taxi fleet rebalancing over city regions (RL4AMOD macro simulator, real city files)")
+         baselines="realax.baselines.spectrum")
+register("realax/SMAX-v0", "realax.envs.smax:SMAX", multi_agent=True)
+register("realax/RoboTaxi-v0", "realax.envs.robotaxi:RoboTaxi", baselines="realax.baselines.robotaxi")
 
 
 def __getattr__(name: str):

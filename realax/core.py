@@ -172,6 +172,11 @@ class Environment(abc.ABC, Generic[TState, TParams]):
     def name(self) -> str:
         return type(self).__name__
 
+    @property
+    def unwrapped(self) -> "Environment":
+        """The environment under every wrapper (itself for an environment that wraps nothing)."""
+        return self
+
 
 class MultiAgentEnv(Environment[TState, TParams]):
     """Several agents acting at once, stacked with the agent axis first.
@@ -204,3 +209,8 @@ class MultiAgentEnv(Environment[TState, TParams]):
     @abc.abstractmethod
     def global_state_space(self, params: TParams) -> Space:
         """Space of ``global_state``."""
+
+
+def is_multi_agent(env: Environment) -> bool:
+    """Whether ``env``, under any wrappers, is a ``MultiAgentEnv`` (decided by type, not by attributes)."""
+    return isinstance(env.unwrapped, MultiAgentEnv)

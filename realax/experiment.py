@@ -144,7 +144,7 @@ def run(algo: str, env, params, overrides: dict, seed: int = 0, episodes: int = 
     agent = jax.jit(jax.vmap(lambda c, k: evaluate_policy(env, params, trainer.policy(c), k, episodes)))(carry, k_eval)
     base = {name: jax.jit(lambda k, n=name: evaluate_policy(env, params, baselines.get(n, env, params), k,
                                                             episodes * config.num_seeds))(k_eval[0])
-            for name in baselines.names(env) if name not in baselines.SLOW}
+            for name in baselines.fast_names(env)}
     return Result(algo, config, env, params, trainer, carry, metrics["env_steps"][0], metrics["return"],
                   np.asarray(agent["return"]), {n: np.asarray(b["return"]) for n, b in base.items()}, wall,
                   np.asarray(agent["won"]) if "won" in agent else None,

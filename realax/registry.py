@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import re
+import sys
 from typing import Any
 
 from realax.errors import RealaxError
@@ -12,29 +13,54 @@ from realax.errors import RealaxError
 _ID = re.compile(r"^realax/[A-Za-z][A-Za-z0-9_]*-v\d+$")
 
 
+def _load(entry_point: str) -> Any:
+    module, _, attr = entry_point.partition(":")
+    target = importlib.import_module(module)
+    return getattr(target, attr) if attr else target
+
+
 @dataclasses.dataclass(frozen=True)
 class EnvSpec:
+    """One registered id: where its class lives and what it declares before anything is imported."""
+
     id: str
-    entry_point: str  # "module:Class"
+    entry_point: str
+    """``"module:Class"`` of the environment."""
     multi_agent: bool
-    description: str
+    """Whether the class is a ``MultiAgentEnv`` (a test checks this against the class)."""
+    max_episode_steps: int | None = None
+    """The horizon with the default options (Gymnasium's ``env.spec.max_episode_steps``)."""
+    baselines: str | None = None
+    """Module of the env's own non-learning policies: its ``BASELINES`` maps a name to ``factory(env, params)``;
+    its ``SLOW`` (optional) names those too slow for the rows printed beside every trained agent."""
     kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
 
-    def load(self):
-        module, _, attr = self.entry_point.partition(":")
-        return getattr(importlib.import_module(module), attr)
+    def load(self) -> type:
+        """The environment class (imports its family)."""
+        return _load(self.entry_point)
+
+    def load_baselines(self) -> Any:
+        """The baselines module (``None`` when the env declares none)."""
+        return None if self.baselines is None else _load(self.baselines)
+
+    @property
+    def description(self) -> str:
+        """The class's one-line ``description`` (imports its family)."""
+        return self.load().description
 
 
 _REGISTRY: dict[str, EnvSpec] = {}
 
 
-def register(id: str, entry_point: str, *, description: str, multi_agent: bool = False, **kwargs) -> EnvSpec:
-    """Add an id; ids look like ``realax/Name-vN`` and may be registered once."""
+def register(id: str, entry_point: str, *, multi_agent: bool = False, max_episode_steps: int | None = None,
+             baselines: str | None = None, **kwargs: Any) -> EnvSpec:
+    """Add an id; ids look like ``realax/Name-vN`` and may be registered once. ``kwargs`` are constructor
+    options fixed for this id; see ``EnvSpec`` for the rest."""
     if not _ID.match(id):
         raise RealaxError(f"environment id {id!r} must look like 'realax/Name-v0'")
     if id in _REGISTRY:
         raise RealaxError(f"environment id {id!r} is already registered")
-    spec = EnvSpec(id, entry_point, multi_agent, description, kwargs)
+    spec = EnvSpec(id, entry_point, multi_agent, max_episode_steps, baselines, kwargs)
     _REGISTRY[id] = spec
     return spec
 
@@ -44,6 +70,16 @@ def spec(id: str) -> EnvSpec:
         return _REGISTRY[id]
     except KeyError:
         raise RealaxError(f"unknown environment id {id!r}; registered ids: {', '.join(sorted(_REGISTRY))}") from None
+
+
+def spec_of(env: Any) -> EnvSpec | None:
+    """The spec whose class is that of ``env`` under its wrappers (None for an unregistered class). Only
+    families already imported are looked at: an instance's class has been imported."""
+    cls = type(env.unwrapped)
+    for s in _REGISTRY.values():
+        if s.entry_point.partition(":")[0] in sys.modules and s.load() is cls:
+            return s
+    return None
 
 
 def list_envs(multi_agent: bool | None = None) -> list[str]:

@@ -14,6 +14,8 @@ from typing import Any, Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from realax.core import is_multi_agent
+
 
 class Trainer(NamedTuple):
     """What ``make_train`` of every agent returns (the CLI relies on exactly these fields).
@@ -107,7 +109,7 @@ def evaluate_episodes(env, params, policy_fn: Callable[[jax.Array, Any], jax.Arr
             won = jnp.where(alive & done, jnp.asarray(info.get("won", False)).astype(bool), won)
             return (obs, state, memory, alive & ~done, total, won), None
 
-        zero = jnp.zeros((env.num_agents,) if hasattr(env, "agents") else (), jnp.float32)
+        zero = jnp.zeros((env.num_agents,) if is_multi_agent(env) else (), jnp.float32)
         init = (obs, state, memory0, jnp.bool_(True), zero, jnp.bool_(False))
         (*_, total, won), _ = jax.lax.scan(body, init, jax.random.split(k_run, num_steps))
         return total, won
@@ -121,7 +123,7 @@ def evaluate_episodes(env, params, policy_fn: Callable[[jax.Array, Any], jax.Arr
 
 
 def _noop(env, params):
-    shape = (env.num_agents,) if hasattr(env, "agents") else ()
+    shape = (env.num_agents,) if is_multi_agent(env) else ()
     return jnp.full(shape, env.noop_action, jnp.int32)
 
 
@@ -137,7 +139,7 @@ def stateful_actor(env, params, policy) -> tuple[Any, Callable]:
     """``(memory0, act(key, obs, state, memory) -> (action, memory))`` for any policy: a ``RecurrentPolicy``
     carries its memory (reset it to ``memory0`` when an episode ends); a plain policy's memory is ``()``."""
     if isinstance(policy, RecurrentPolicy):
-        masked = hasattr(env, "action_mask")
+        masked = is_multi_agent(env)
 
         def act(key, obs, state, memory):
             return policy.apply(key, obs, memory, mask=env.action_mask(state, params) if masked else None)
@@ -156,7 +158,7 @@ def actor(env, params, policy_fn) -> Callable[[jax.Array, Any, Any], jax.Array]:
         raise TypeError("this policy is recurrent (it carries a memory between steps); use stateful_actor")
     if _accepts(policy_fn, "state"):  # oracles that read the true state (e.g. RoboTaxi's MPC)
         return lambda k, obs, state: policy_fn(k, obs, state=state)
-    if hasattr(env, "action_mask") and _accepts(policy_fn, "mask"):
+    if is_multi_agent(env) and _accepts(policy_fn, "mask"):
         return lambda k, obs, state: policy_fn(k, obs, mask=env.action_mask(state, params))
     return lambda k, obs, state: policy_fn(k, obs)
 

@@ -11,8 +11,8 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
-from realax.baselines import robotaxi, spectrum
-from realax.core import Environment, MultiAgentEnv
+from realax import registry
+from realax.core import Environment, is_multi_agent
 from realax.errors import RealaxError
 
 Policy = Callable[[jax.Array, jax.Array], jax.Array]
@@ -22,7 +22,7 @@ def random_policy(env: Environment, params) -> Policy:
     """Uniform over the action space; for multi-agent envs, each agent uniform over its valid actions
     when ``mask [A, n]`` is given (``realax.agents.evaluate`` passes ``env.action_mask``)."""
     space = env.action_space(params)
-    if isinstance(env, MultiAgentEnv):
+    if is_multi_agent(env):
         n = env.num_agents
 
         def multi(key, obs, mask=None):
@@ -34,30 +34,27 @@ def random_policy(env: Environment, params) -> Policy:
     return lambda key, obs: space.sample(key)
 
 
-#: family-specific baselines: name -> (env class names it applies to, factory(env, params) -> policy)
-_FAMILY: dict[str, tuple[tuple[str, ...], Callable]] = {
-    "sense_and_avoid": (("Spectrum", "SpectrumMA"), spectrum.sense_and_avoid),
-    "no_rebalancing": (("RoboTaxi",), robotaxi.no_rebalancing),
-    "equal_distribution": (("RoboTaxi",), robotaxi.equal_distribution),
-    "mpc_oracle": (("RoboTaxi",), robotaxi.mpc_oracle),
-}
-
-#: baselines too slow for the rows ``realax train`` prints beside every agent (``realax eval`` runs them)
-SLOW = frozenset({"mpc_oracle"})
-
-
-def _applies(name: str, env: Environment) -> bool:
-    return name in _FAMILY and type(env).__name__ in _FAMILY[name][0]
+def _declared(env: Environment) -> tuple[dict[str, Callable], frozenset[str]]:
+    """The baselines the env's registration declares (``EnvSpec.baselines``) and the slow ones among them."""
+    spec = registry.spec_of(env)
+    module = spec.load_baselines() if spec is not None else None
+    if module is None:
+        return {}, frozenset()
+    return dict(module.BASELINES), frozenset(getattr(module, "SLOW", ()))
 
 
 def names(env: Environment) -> list[str]:
-    """Baselines that apply to ``env`` (a family entry named ``random`` replaces the generic one)."""
-    return ["random"] + [n for n in _FAMILY if n != "random" and _applies(n, env)]
+    """Baselines that apply to ``env``: ``random`` and those its registration declares."""
+    return ["random"] + [n for n in _declared(env)[0] if n != "random"]
+
+
+def fast_names(env: Environment) -> list[str]:
+    """``names`` without the slow ones (the rows printed beside every trained agent)."""
+    return [n for n in names(env) if n not in _declared(env)[1]]
 
 
 def get(name: str, env: Environment, params) -> Policy:
     if name not in names(env):
-        raise RealaxError(f"unknown baseline {name!r} for {type(env).__name__}; available: {names(env)}")
-    if _applies(name, env):
-        return _FAMILY[name][1](env, params)
-    return random_policy(env, params)
+        raise RealaxError(f"unknown baseline {name!r} for {type(env.unwrapped).__name__}; available: {names(env)}")
+    declared = _declared(env)[0]
+    return declared[name](env, params) if name in declared else random_policy(env, params)

@@ -73,7 +73,7 @@ def mpc_oracle(env, params, lookahead: int = 6):
     """The MPC oracle as a policy ``fn(key, obs, state)`` for ``realax eval`` (``realax.agents.evaluate``
     hands the state to policies that take one): the true demand of the next ``lookahead`` steps is read in
     JAX, the plan solved by HiGHS on the host through ``jax.pure_callback``, one solve per step and episode.
-    Slow (about 0.1 s a step), so ``realax train`` leaves it out of its baseline rows (``baselines.SLOW``)."""
+    Slow (about 0.1 s a step), so ``realax train`` leaves it out of its baseline rows (its module's ``SLOW``)."""
     host_params = jax.tree.map(np.asarray, params)
 
     def host(t, idle, arrivals, demand):
@@ -132,3 +132,9 @@ def episode_totals(env, params, policy, key, episodes: int, rl4amod_protocol: bo
         return jax.tree.map(lambda x: x.sum(0), out)
 
     return jax.jit(jax.vmap(episode))(jax.random.split(key, episodes))
+
+
+#: the baselines ``realax.register(..., baselines="realax.baselines.robotaxi")`` declares
+BASELINES = {"no_rebalancing": no_rebalancing, "equal_distribution": equal_distribution, "mpc_oracle": mpc_oracle}
+#: too slow (HiGHS per step on the host) for the rows printed beside every trained agent; ``realax eval`` runs it
+SLOW = frozenset({"mpc_oracle"})

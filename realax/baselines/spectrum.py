@@ -10,7 +10,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from realax.core import MultiAgentEnv
+from realax.core import is_multi_agent
 from realax.envs.sampling import choice
 
 
@@ -21,7 +21,11 @@ def _one(key: jax.Array, obs: jax.Array) -> jax.Array:
 
 
 def sense_and_avoid(env, params):
-    if isinstance(env, MultiAgentEnv):
+    if is_multi_agent(env):
         n = env.num_agents
         return lambda key, obs: jax.vmap(_one)(jax.random.split(key, n), obs)
     return _one
+
+
+#: the baselines ``realax.register(..., baselines="realax.baselines.spectrum")`` declares
+BASELINES = {"sense_and_avoid": sense_and_avoid}

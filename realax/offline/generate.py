@@ -89,7 +89,7 @@ class Setup:
 
     @property
     def multi_agent(self) -> bool:
-        return hasattr(self.base_env, "agents")
+        return is_multi_agent(self.base_env)
 
 
 def build(spec: DataSpec) -> Setup:

@@ -95,10 +95,10 @@ def agent_env_kwargs(spec: str, env_id: str, env_kwargs: dict) -> dict:
 
 def expert_candidates(spec: str, env) -> list[str]:
     """The policies the expert reference is chosen from (the best by measured return): the behaviour policy
-    unless it is ``random``, then the env's non-random baselines (those in ``baselines.SLOW`` left out: give
-    one as the expert to use it)."""
+    unless it is ``random``, then the env's non-random baselines (slow ones left out: give one as the expert to
+    use it)."""
     out = [] if spec == "random" else [spec]
-    return out + [n for n in baselines.names(env) if n != "random" and n not in baselines.SLOW and n not in out]
+    return out + [n for n in baselines.fast_names(env) if n != "random" and n not in out]
 
 
 def default_expert(spec: str, env) -> str | None:

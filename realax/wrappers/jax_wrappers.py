@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from realax.core import Environment
+from realax.core import Environment, is_multi_agent
 from realax.spaces import Box
 
 
@@ -18,6 +18,10 @@ class Wrapper(Environment):
 
     def __getattr__(self, name):
         return getattr(self.env, name)
+
+    @property
+    def unwrapped(self) -> Environment:
+        return self.env.unwrapped
 
     @property
     def default_params(self):
@@ -59,7 +63,7 @@ class EpisodeStats(Wrapper):
         return obs, EpisodeStatsState(s, zero_r, jnp.int32(0))
 
     def _reward_shape(self, params):
-        return jnp.zeros((self.env.num_agents,)) if hasattr(self.env, "agents") else jnp.zeros(())
+        return jnp.zeros((self.env.num_agents,)) if is_multi_agent(self.env) else jnp.zeros(())
 
     def step(self, key, state, action, params=None):
         obs, s, reward, term, trunc, info = self.env.step(key, state.env_state, action, params)
@@ -80,7 +84,7 @@ class FlattenObservation(Wrapper):
     """Observations reshaped to one axis (the agent axis kept for multi-agent envs), as ``float32``."""
 
     def _flat(self, obs):
-        lead = 1 if hasattr(self.env, "agents") else 0
+        lead = 1 if is_multi_agent(self.env) else 0
         return obs.reshape(obs.shape[:lead] + (-1,)).astype(jnp.float32)
 
     def reset_env(self, key, params):

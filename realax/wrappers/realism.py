@@ -35,6 +35,7 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
+from realax.core import is_multi_agent
 from realax.errors import RealaxError
 from realax.spaces import Box, Discrete, MultiDiscrete, Space
 from realax.wrappers.jax_wrappers import Wrapper
@@ -61,10 +62,6 @@ class DisturbanceParams(_Forward):
 class CostParams(_Forward):
     env: Any
     budget: float = 10.0  # allowed total cost per episode
-
-
-def is_multi_agent(env) -> bool:
-    return hasattr(env, "agents")
 
 
 def action_shape(env, params) -> tuple[int, ...]:
