@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import realax
+from realax.core import is_multi_agent
 from realax.errors import RealaxError
 from realax.offline import policies
 from realax.offline.episodes import Episodes
