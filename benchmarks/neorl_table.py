@@ -28,7 +28,8 @@ _xla.configure()
 from realax.agents.offline_nets import action_kind  # noqa: E402
 from realax.cli_common import dumps  # noqa: E402
 from realax.offline import train as offline_train  # noqa: E402
-from realax.offline.generate import DataSpec, build, generate_dataset  # noqa: E402
+from realax.offline.dataset import generate_dataset  # noqa: E402
+from realax.offline.generate import DataSpec, build  # noqa: E402
 from realax.wrappers.realism import RealismConfig  # noqa: E402
 
 #: name -> (dataset spec, realism in words)

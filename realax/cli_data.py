@@ -79,7 +79,8 @@ def generate(
     """Collect a dataset with vectorised JAX rollouts and write it in the Minari format (atomically, under an
     exclusive lock on --out)."""
     from realax.offline import write_guard
-    from realax.offline.generate import DataSpec, build, calibrate_level, generate_dataset
+    from realax.offline.dataset import generate_dataset
+    from realax.offline.generate import DataSpec, build, calibrate_level
     from realax.wrappers.realism import RealismConfig
 
     realism = RealismConfig(action_delay=action_delay, obs_delay=obs_delay, disturbance=disturbance,

@@ -231,9 +231,10 @@ def resume(path: Path | str, progress: bool = True, wandb: bool = False) -> tupl
     data = None
     if algorithms.get(meta["algo"]).offline:
         from realax.offline import loader
+        from realax.offline.generate import env_of
 
         data, dmeta = loader.load(meta["dataset"], check=False)
-        env, params = loader.env_of(dmeta)
+        env, params = env_of(dmeta)
     result = run(meta["algo"], env, params, meta["config"], seed=meta["seed"], episodes=meta["episodes"],
                  progress=progress, data=data, resume_from=folder)
     return result, folder
@@ -334,6 +335,7 @@ def train_offline(algo: str, path: Any, seeds: int = 3, updates: int | None = No
     chunks allow; evaluate each seed's final policy for ``episodes`` episodes on the dataset's env (realism
     included) and score it (``score``). ``check``: refuse a dataset that fails ``minari_io.verify``."""
     from realax.offline import loader
+    from realax.offline.generate import env_of
 
     for name, value in (("seeds", seeds), ("episodes", episodes)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -342,7 +344,7 @@ def train_offline(algo: str, path: Any, seeds: int = 3, updates: int | None = No
     overrides = {**plan_updates(updates, overrides or {}), "num_seeds": seeds}
     make_config(algo, overrides)  # unknown field or bad value: fail before reading the data
     transitions, meta = data if data is not None else loader.load(path, check=check)
-    env, params = loader.env_of(meta)
+    env, params = env_of(meta)
     t0 = time.perf_counter()
     result = run(algo, env, params, overrides, seed=seed, episodes=episodes, progress=progress, data=transitions,
                  folder=folder)

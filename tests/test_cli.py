@@ -67,8 +67,8 @@ def test_set_parses_booleans_and_refuses_other_words():
 
 
 def test_train_help_names_every_algorithm():
-    from realax.cli import ALGO_HELP
     from realax.agents.algorithms import names
+    from realax.cli import ALGO_HELP
 
     online = names(offline=False)
     assert online and all(name in ALGO_HELP for name in online), (online, ALGO_HELP)

@@ -20,16 +20,16 @@ import jax.numpy as jnp
 import numpy as np
 from pettingzoo import ParallelEnv
 
-import realax
 from realax.core import MultiAgentEnv
 from realax.errors import RealaxError
+from realax.registry import make
 
 
 class PettingZooEnv(ParallelEnv):
     metadata = {"name": "realax", "render_modes": ["rgb_array"], "is_parallelizable": True}
 
     def __init__(self, env_id: str, render_mode: str | None = None, strict_masks: bool = True, **kwargs):
-        self.env, self.params = realax.make(env_id, **kwargs)
+        self.env, self.params = make(env_id, **kwargs)
         if not isinstance(strict_masks, (bool, np.bool_)):
             raise RealaxError(f"strict_masks must be true or false, got {strict_masks!r}")
         if not isinstance(self.env, MultiAgentEnv):

@@ -8,7 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from realax.cli import app
-from realax.offline.generate import DataSpec, generate_dataset
+from realax.offline.dataset import generate_dataset
+from realax.offline.generate import DataSpec
 
 runner = CliRunner()
 

@@ -7,11 +7,11 @@ import numpy as np
 import offline_envs as oe
 import pytest
 
+from realax import experiment
 from realax.agents import iql, td3bc
 from realax.agents import offline_nets as on
 from realax.offline import loader
-from realax import experiment
-from realax.offline.generate import DataSpec, generate
+from realax.offline.generate import DataSpec, env_of, generate
 
 SMALL = {"hidden": 64, "updates_per_chunk": 1000}
 
@@ -76,7 +76,7 @@ def test_continuous_learners_on_a_simplex_action(allocate, algo, floor):
     data, meta = allocate
     res = experiment.train_offline(algo, None, seeds=2, updates=2000, overrides=SMALL, episodes=20, data=allocate)
     assert min(res["score_per_seed"]) > floor > res["behaviour_score"] + 20  # towards the expert (100)
-    env, params = loader.env_of(meta)
+    env, params = env_of(meta)
     make = {"td3bc": (td3bc.make_train, td3bc.TD3BCConfig), "iql": (iql.make_train, iql.IQLConfig)}[algo]
     trainer = make[0](make[1](num_updates=10, updates_per_chunk=10, hidden=16), data, env, params)
     a = jax.vmap(trainer.policy(trainer.init(jax.random.key(0))), in_axes=(None, 0))(None, data.obs[:50])

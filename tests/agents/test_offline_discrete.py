@@ -7,12 +7,12 @@ import numpy as np
 import offline_envs as oe
 import pytest
 
+from realax import experiment
 from realax.agents import bc, cql
 from realax.agents.offline_nets import Transitions
 from realax.errors import RealaxError
 from realax.offline import loader
-from realax import experiment
-from realax.offline.generate import DataSpec, build, generate
+from realax.offline.generate import DataSpec, build, env_of, generate
 from realax.spaces import Box
 
 EXPERT = "offline_envs:go_right"
@@ -86,7 +86,7 @@ def test_runner_rejects_bad_input(tmp_path):
         loader.check_metadata({k: v for k, v in meta.items() if k != "ref_max_score"}, "x")
     with pytest.raises(RealaxError, match="not a dataset folder"):
         loader.load(tmp_path)
-    env, params = loader.env_of(meta)
+    env, params = env_of(meta)
     with pytest.raises(ValueError, match="cql needs discrete actions"):
         cql.make_train(cql.CQLConfig(), data[0], env, params)
     with pytest.raises(ValueError, match="action has shape"):  # a dataset of another env's actions
@@ -103,7 +103,7 @@ def test_discrete_actions_out_of_range_are_refused():
 
     eps, meta = _data(oe.CHAIN_ID, EXPERT, 1.0, episodes=4)
     t = loader.transitions(eps)
-    env, params = loader.env_of(meta)
+    env, params = env_of(meta)
     with pytest.raises(ValueError, match="allows 0..1"):
         on.check_transitions(t._replace(action=t.action.at[0].set(2)), env, params, "bc")
     with pytest.raises(RealaxError, match="must be bounded"):

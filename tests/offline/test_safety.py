@@ -23,13 +23,13 @@ from chain_env import CHAIN_ID
 from typer.testing import CliRunner
 
 import realax
-from realax import registry
+from realax import experiment, registry
 from realax.cli import app
 from realax.errors import LockedError, RealaxError
 from realax.offline import generate as gen
 from realax.offline import loader, minari_io, write_guard
-from realax import experiment
-from realax.offline.generate import DataSpec, generate_dataset
+from realax.offline.dataset import generate_dataset
+from realax.offline.generate import DataSpec
 
 runner = CliRunner()
 EXPERT = "chain_env:go_right"

@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from realax.cli import app
 from realax.offline import minari_io
-from realax.offline.generate import DataSpec, generate_dataset
+from realax.offline.dataset import generate_dataset
+from realax.offline.generate import DataSpec
 
 EXPERT = "chain_env:go_right"
 runner = CliRunner()
