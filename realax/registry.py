@@ -14,6 +14,9 @@ _ID = re.compile(r"^realax/[A-Za-z][A-Za-z0-9_]*-v\d+$")
 
 @dataclasses.dataclass(frozen=True)
 class EnvSpec:
+    """One registered id: where its class lives (``load`` imports it), whether it is multi-agent, a one-line
+    description and the constructor arguments the id fixes."""
+
     id: str
     entry_point: str  # "module:Class"
     multi_agent: bool
@@ -40,6 +43,7 @@ def register(id: str, entry_point: str, *, description: str, multi_agent: bool =
 
 
 def spec(id: str) -> EnvSpec:
+    """The ``EnvSpec`` of a registered id; an unknown id is a ``RealaxError`` listing the registered ones."""
     try:
         return _REGISTRY[id]
     except KeyError:
