@@ -74,6 +74,13 @@ def test_every_picture_shown_exists_and_every_picture_is_shown():
     assert pictures <= shown, f"pictures in docs/ that no page shows: {sorted(p.name for p in pictures - shown)}"
 
 
+def test_readme_links_to_files_that_exist():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    links = [t.split("#")[0] for t in re.findall(r"\]\(([^)\s]+)\)", readme) if not re.match(r"^[a-z]+:", t)]
+    assert any(t.startswith("docs/") for t in links), "the README links no documentation page"
+    assert [t for t in links if t and not (ROOT / t).exists()] == []
+
+
 def test_picture_check_finds_a_missing_picture(tmp_path):
     page = tmp_path / "page.md"
     page.write_text('![a](there.png) ![b](../gone.gif "title") <img src="nope.jpg"> ![web](https://x.org/a.png)')
