@@ -66,6 +66,7 @@ def register(id: str, entry_point: str, *, multi_agent: bool = False, max_episod
 
 
 def spec(id: str) -> EnvSpec:
+    """The ``EnvSpec`` of a registered id; an unknown id is a ``RealaxError`` listing the registered ones."""
     try:
         return _REGISTRY[id]
     except KeyError:
