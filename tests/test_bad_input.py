@@ -233,5 +233,7 @@ def test_run_files_get_the_users_umask(tmp_path):
         _ok(["render", "realax/Spectrum-v0", "--out", str(gif), "--steps", "2"])
     finally:
         os.umask(old)
-    for f in [*out.iterdir(), gif]:
-        assert stat.S_IMODE(f.stat().st_mode) == 0o644, f
+    made = [*out.rglob("*"), gif]
+    assert {"tb", "metrics.jsonl", "checkpoint.msgpack", "agent.msgpack"} <= {f.name for f in made}
+    for f in made:
+        assert stat.S_IMODE(f.stat().st_mode) == (0o755 if f.is_dir() else 0o644), f
