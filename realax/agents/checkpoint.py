@@ -174,6 +174,6 @@ def load_policy(folder: Path | str, env: Any, params: Any, data: Any = None) -> 
     try:
         carry = restore(template, state, str(folder / AGENT_FILE))
     except RealaxError as e:
-        raise RealaxError(f"agent {folder} does not fit this environment: {e} (it was trained with {meta['env_kwargs']}; run it with "
-                          f"those options)") from None
+        raise RealaxError(f"agent {folder} does not fit this environment: {e} (it was trained with "
+                          f"{meta['env_kwargs']}; run it with those options)") from None
     return trainer.policy(carry)

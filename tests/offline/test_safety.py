@@ -73,7 +73,7 @@ def wide_terminal(monkeypatch):
 
 @pytest.fixture(scope="module")
 def chain():
-    realax.register(CHAIN_ID, "chain_env:Chain", description="tabular chain for the dataset tests")
+    realax.register(CHAIN_ID, "chain_env:Chain")
     yield CHAIN_ID
     registry._REGISTRY.pop(CHAIN_ID, None)
 
@@ -170,7 +170,7 @@ _BOOT = """
 import sys
 sys.path.insert(0, {tests!r})
 import realax
-realax.register({chain!r}, "chain_env:Chain", description="tabular chain")
+realax.register({chain!r}, "chain_env:Chain")
 """
 _GATED = """
 import time

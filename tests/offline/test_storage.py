@@ -91,7 +91,7 @@ import sys, time
 from pathlib import Path
 sys.path.insert(0, {tests!r})
 import realax
-realax.register("realax/TestChain-v0", "chain_env:Chain", description="chain")
+realax.register("realax/TestChain-v0", "chain_env:Chain")
 from realax.offline import minari_io
 real = minari_io._buffers
 def slow(eps):
