@@ -54,6 +54,10 @@ def draw(state, params, *, reward: Any = None, episode_return: Any = None, title
         ax.add_patch(FancyArrowPatch(tuple(xy[i]), tuple(xy[j]), arrowstyle="-|>", mutation_scale=8 + 8 * f,
                                      color=ORANGE, alpha=0.45 + 0.5 * f, linewidth=0.8 + 4.0 * f,
                                      shrinkA=6, shrinkB=9, connectionstyle="arc3,rad=0.12", zorder=2))
+        if n <= LABELLED_REGIONS and f >= 0.25:  # the main flows get their vehicle count
+            mid = (xy[i] + xy[j]) / 2 + 0.06 * np.array([xy[j, 1] - xy[i, 1], xy[i, 0] - xy[j, 0]])
+            ax.text(*mid, f"{int(flows[i, j])}", fontsize=7, color="#a05a00", ha="center", va="center", zorder=6,
+                    bbox=dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="none", alpha=0.8))
     area = lambda v: REFERENCE_AREA * np.minimum(v / share, 6.0)  # noqa: E731
     ax.scatter(xy[:, 0], xy[:, 1], s=14, c=GREY, zorder=3)
     ax.scatter(xy[:, 0], xy[:, 1], s=area(idle), c=BLUE, alpha=0.75, edgecolors="white", linewidths=0.8, zorder=4)
@@ -65,7 +69,7 @@ def draw(state, params, *, reward: Any = None, episode_return: Any = None, title
             ax.annotate(f"{int(idle[k])}", xy[k], xytext=(7, 5), textcoords="offset points", fontsize=7.5,
                         color=BLUE, weight="bold", zorder=6)
             if hit[k]:
-                ax.annotate(f"-{int(lost[k])}", xy[k], xytext=(7, -11), textcoords="offset points", fontsize=7.5,
+                ax.annotate(f"-{int(lost[k])}", xy[k], xytext=(10, -14), textcoords="offset points", fontsize=7.5,
                             color=RED, weight="bold", zorder=6)
     ax.set_xlabel("map x (region layout, 0-1)")
     ax.set_ylabel("map y (region layout, 0-1)")
@@ -76,7 +80,7 @@ def draw(state, params, *, reward: Any = None, episode_return: Any = None, title
                label=f"idle vehicles (area ~ count; this size = {share:.0f})"),
         Line2D([], [], marker="o", markersize=12, markerfacecolor="none", markeredgecolor=RED, markeredgewidth=2,
                linestyle="none", label="requests lost last step (ring, red -n)"),
-        Line2D([], [], color=ORANGE, linewidth=3, label="rebalancing flow last step (width ~ vehicles)"),
+        Line2D([], [], color=ORANGE, linewidth=3, label="rebalancing flow last step (width, number: vehicles)"),
         Line2D([], [], marker="o", markersize=4, color=GREY, linestyle="none", label="region centre"),
     ]
     lines = plotting.status_lines(state.t, params.max_steps, reward, episode_return)

@@ -37,7 +37,7 @@ def reward_rule(jam: bool, target: int) -> str:
 
 
 #: the reward modes in words (RFRL Gym: ``dsa`` and ``jam``, 0 when silent)
-RULES = {"dsa": "dsa: +1 alone on a channel, -1 if it is busy",
+RULES = {"dsa": "dsa: +1 on a free channel, -1 on a busy one",
          "jam": "jam k: +1 on entity k's channel, else -1"}
 
 
