@@ -51,8 +51,8 @@ def draw(codes: np.ndarray, tx: np.ndarray, t: int, max_steps: int, *, kinds: Se
     """``uint8 [540, 960, 3]`` of one waterfall.
 
     ``codes int [H, C]``: 0 free, ``1..E`` entity, ``E+1..E+R`` radio j alone on the channel (multi-agent
-    only: ``radio_cells=True``), ``E+R+1`` collision; in detect mode (``classify=False``) 0 free, 1 occupied. ``tx int [H, R]``: each
-    radio's channel + 1 per row (0 silent). Row ``H-1`` is step ``t``.
+    only: ``radio_cells=True``), ``E+R+1`` collision; in detect mode (``classify=False``) 0 free, 1 occupied.
+    ``tx int [H, R]``: each radio's channel + 1 per row (0 silent). Row ``H-1`` is step ``t``.
     """
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch, Rectangle
