@@ -8,11 +8,16 @@ from realax.registry import EnvSpec, list_envs, make, register, spec
 
 __version__ = "0.1.0"
 
-register("realax/Spectrum-v0", "realax.envs.spectrum:Spectrum", baselines="realax.baselines.spectrum")
-register("realax/SpectrumMA-v0", "realax.envs.spectrum:SpectrumMA", multi_agent=True,
+# max_episode_steps: the horizon under default options (``params.max_steps`` of ``make(id)``; a test checks each):
+# Spectrum: the built-in "hopper" / "marl_mixed" scenarios' max_steps; SMAX: JaxMARL's default 100 steps;
+# RoboTaxi: RL4AMOD's max_steps 20. Options can change it; the Gymnasium adapters report the built env's own.
+register("realax/Spectrum-v0", "realax.envs.spectrum:Spectrum", max_episode_steps=100,
          baselines="realax.baselines.spectrum")
-register("realax/SMAX-v0", "realax.envs.smax:SMAX", multi_agent=True)
-register("realax/RoboTaxi-v0", "realax.envs.robotaxi:RoboTaxi", baselines="realax.baselines.robotaxi")
+register("realax/SpectrumMA-v0", "realax.envs.spectrum:SpectrumMA", multi_agent=True, max_episode_steps=100,
+         baselines="realax.baselines.spectrum")
+register("realax/SMAX-v0", "realax.envs.smax:SMAX", multi_agent=True, max_episode_steps=100)
+register("realax/RoboTaxi-v0", "realax.envs.robotaxi:RoboTaxi", max_episode_steps=20,
+         baselines="realax.baselines.robotaxi")
 
 
 def __getattr__(name: str):
@@ -32,6 +37,15 @@ def parallel_env(id: str, strict_masks: bool = True, **kwargs):
 
 
 def _register_gymnasium() -> None:
+    """Each single-agent id with Gymnasium. Its ``max_episode_steps`` is left ``None`` in Gymnasium's registry
+    on purpose: ``gymnasium.make`` wraps ``TimeLimit(registered value)`` around every env it builds
+    (gymnasium 1.x ``envs/registration.py``, ``make``) and ``make_vec`` hands the registered value to the vector
+    entry point, whatever options the user passed -- so ``make(id, max_steps=500)`` would be cut at the
+    default 100, and ``make(id, scenario=...)`` would report the default scenario's horizon. Instead the
+    adapters fill ``env.spec.max_episode_steps`` with the horizon of the env actually built
+    (``params.max_steps``, which the env truncates at itself), and a ``max_episode_steps=k`` passed to
+    ``make``/``make_vec`` truncates at ``k`` on top of it (``TimeLimit`` for ``make``, the vector env itself
+    for ``make_vec``)."""
     import gymnasium
 
     for env_id in list_envs(multi_agent=False):

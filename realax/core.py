@@ -125,8 +125,10 @@ class Environment(abc.ABC, Generic[TState, TParams]):
         """Space of one action."""
 
     @abc.abstractmethod
-    def render(self, state: TState, params: TParams) -> np.ndarray:
-        """An RGB picture ``uint8 [H, W, 3]`` of the state, for people (not for the hot path)."""
+    def render(self, state: TState, params: TParams, *, reward: Any = None, episode_return: Any = None) -> np.ndarray:
+        """An RGB picture ``uint8 [H, W, 3]`` of the state, for people (not for the hot path). ``reward`` (the last
+        step's) and ``episode_return`` (the episode's so far), scalars or ``[A]`` per agent, are printed on the
+        picture when given: the state does not hold them (the adapters and ``EpisodeStats`` keep them)."""
 
     def action_lead(self) -> tuple[int, ...]:
         """Leading axes of one step's action before the space's shape: ``()``, or ``(A,)`` for several agents."""

@@ -7,9 +7,21 @@ mask ``infos["_final_obs"]`` carry the last observations of the episodes that en
 
 Every action goes through ``env.validate_action`` first (``realax.spaces.Space.check``): text, None, objects,
 a wrong shape, NaN, a fraction or a value outside the space is a ``RealaxError`` naming the action and the space.
+
+Horizons: every env truncates at its own ``params.max_steps``, which options (a scenario, ``max_steps=``) may
+change, so Gymnasium's registry holds no ``max_episode_steps`` for our ids (see ``realax._register_gymnasium``)
+and ``env.spec.max_episode_steps`` is the horizon of the env actually built. A ``max_episode_steps=k`` given to
+``gymnasium.make`` adds Gymnasium's ``TimeLimit(k)`` (and ``spec.max_episode_steps`` is ``k``); given to
+``make_vec`` the vector env truncates at ``k`` itself, with the same same-step autoreset. Either way an
+episode is truncated at ``min(k, horizon)``, once.
+
+``render()`` draws the state with the step's reward and the episode's return so far, which the single env
+keeps (``env.render(state, params, reward=..., episode_return=...)``).
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import gymnasium
 import jax
@@ -19,7 +31,7 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
 import realax
-from realax.core import check_int
+from realax.core import MAX_STEPS, check_int
 from realax.errors import RealaxError
 
 #: the most copies a vector env holds (its state is allocated at reset: refuse absurd counts first)
@@ -30,11 +42,14 @@ class GymnasiumEnv(gymnasium.Env):
     """One realax environment behind the ``gymnasium.Env`` interface."""
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 8}
+    _spec = None
 
     def __init__(self, env_id: str, render_mode: str | None = None, **kwargs):
         if render_mode not in (None, "rgb_array"):
             raise RealaxError(f"render_mode {render_mode!r} is not supported; use 'rgb_array' or None")
         self.env, self.params = realax.make(env_id, **kwargs)
+        self.horizon = int(self.params.max_steps)
+        """The step at which the env truncates by itself (``params.max_steps``)."""
         self.render_mode = render_mode
         self.observation_space = self.env.observation_space(self.params).to_gymnasium()
         self.action_space = self.env.action_space(self.params).to_gymnasium()
@@ -42,12 +57,27 @@ class GymnasiumEnv(gymnasium.Env):
         self._step = jax.jit(self.env.step_env)
         self._key = None
         self._state = None
+        self._reward = None  # last step's reward (None right after reset), for render()
+        self._return = 0.0  # the episode's return so far, for render()
+
+    @property
+    def spec(self):
+        """Gymnasium's ``EnvSpec`` of this env; ``max_episode_steps``, which ``gymnasium.make`` leaves ``None`` on
+        the unwrapped env, is filled with the built env's horizon (a ``TimeLimit`` wrapper reports its own)."""
+        return self._spec
+
+    @spec.setter
+    def spec(self, value) -> None:
+        if value is not None and value.max_episode_steps is None:
+            value = dataclasses.replace(value, max_episode_steps=self.horizon)
+        self._spec = value
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self._key = jax.random.key(int(self.np_random.integers(0, 2**63 - 1)))
         self._key, sub = jax.random.split(self._key)
         obs, self._state = self._reset(sub, self.params)
+        self._reward, self._return = None, 0.0
         return np.asarray(obs), {}
 
     def step(self, action):
@@ -57,38 +87,80 @@ class GymnasiumEnv(gymnasium.Env):
         self._key, sub = jax.random.split(self._key)
         obs, self._state, r, term, trunc, info = self._step(sub, self._state, jnp.asarray(a), self.params)
         info = {k: np.asarray(v) for k, v in info.items()}
+        self._reward = float(r)
+        self._return += self._reward
         return np.asarray(obs), float(r), bool(term), bool(trunc), info
 
     def render(self):
+        """``uint8 [H, W, 3]`` of the current state with the last reward and the episode's return so far
+        (``render_mode="rgb_array"``), else None."""
         if self.render_mode == "rgb_array" and self._state is not None:
-            return self.env.render(self._state, self.params)
+            return self.env.render(self._state, self.params, reward=self._reward, episode_return=self._return)
         return None
 
 
 class GymnasiumVectorEnv(gymnasium.vector.VectorEnv):
-    """``num_envs`` copies stepped by one jitted ``vmap``; same-step autoreset."""
+    """``num_envs`` copies stepped by one jitted ``vmap``; same-step autoreset. ``max_episode_steps`` (None or -1:
+    none, else 1..2**30) truncates each copy after that many steps, on top of the env's own horizon."""
 
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
+    _spec = None
 
-    def __init__(self, num_envs: int, env_id: str, **kwargs):
+    def __init__(self, num_envs: int, env_id: str, max_episode_steps: int | None = None, **kwargs):
         num_envs = check_int("num_envs", num_envs, 1, MAX_NUM_ENVS, "GymnasiumVectorEnv")
-        kwargs.pop("max_episode_steps", None)  # the env's own params set the horizon
+        if max_episode_steps == -1:  # gymnasium.make's "no TimeLimit" value (``make`` docstring)
+            max_episode_steps = None
+        if max_episode_steps is not None:
+            max_episode_steps = check_int("max_episode_steps", max_episode_steps, 1, MAX_STEPS, "GymnasiumVectorEnv")
+        self.max_episode_steps = max_episode_steps
         self.env, self.params = realax.make(env_id, **kwargs)
+        self.horizon = int(self.params.max_steps)
+        """The step at which the env truncates by itself (``params.max_steps``)."""
         self.num_envs = int(num_envs)
         self.single_observation_space = self.env.observation_space(self.params).to_gymnasium()
         self.single_action_space = self.env.action_space(self.params).to_gymnasium()
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._reset = jax.jit(jax.vmap(self.env.reset, in_axes=(0, None)))
-        self._step = jax.jit(jax.vmap(self.env.step, in_axes=(0, 0, 0, None)))
+        self._step = jax.jit(jax.vmap(self._limited_step if max_episode_steps else self._plain_step,
+                                      in_axes=(0, 0, 0, 0, None)))
         self._key = None
         self._state = None
+        self._elapsed = None  # int32 [num_envs]; steps into each copy's episode
+
+    @property
+    def spec(self):
+        """Gymnasium's ``EnvSpec``; ``max_episode_steps`` is the ``max_episode_steps`` passed, else the horizon."""
+        return self._spec
+
+    @spec.setter
+    def spec(self, value) -> None:
+        if value is not None:
+            value = dataclasses.replace(value, max_episode_steps=self.max_episode_steps or self.horizon)
+        self._spec = value
+
+    def _plain_step(self, key, state, elapsed, action, params):
+        obs, state, r, term, trunc, info = self.env.step(key, state, action, params)
+        return obs, state, elapsed, r, term, trunc, info
+
+    def _limited_step(self, key, state, elapsed, action, params):
+        """``env.step``, then also truncate (and reset, in the same step) at ``max_episode_steps``."""
+        key, key_reset = jax.random.split(key)
+        obs, state, r, term, trunc, info = self.env.step(key, state, action, params)
+        cut = (elapsed + 1 >= self.max_episode_steps) & ~term & ~trunc  # the env did not end it itself
+        obs_re, state_re = self.env.reset(key_reset, params)
+        state = jax.tree.map(lambda a, b: jnp.where(cut, a, b), state_re, state)
+        obs = jax.tree.map(lambda a, b: jnp.where(cut, a, b), obs_re, obs)  # final_obs already holds the last one
+        trunc = trunc | cut
+        elapsed = jnp.where(term | trunc, 0, elapsed + 1)
+        return obs, state, elapsed, r, term, trunc, info
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self._key = jax.random.key(int(self.np_random.integers(0, 2**63 - 1)))
         self._key, sub = jax.random.split(self._key)
         obs, self._state = self._reset(jax.random.split(sub, self.num_envs), self.params)
+        self._elapsed = jnp.zeros(self.num_envs, jnp.int32)
         return np.asarray(obs), {}
 
     def step(self, actions):
@@ -96,8 +168,8 @@ class GymnasiumVectorEnv(gymnasium.vector.VectorEnv):
             raise RuntimeError("call reset() before step()")
         a = self.env.validate_action(actions, self.params, batch_shape=(self.num_envs,))
         self._key, sub = jax.random.split(self._key)
-        obs, self._state, r, term, trunc, info = self._step(jax.random.split(sub, self.num_envs), self._state,
-                                                            jnp.asarray(a), self.params)
+        obs, self._state, self._elapsed, r, term, trunc, info = self._step(
+            jax.random.split(sub, self.num_envs), self._state, self._elapsed, jnp.asarray(a), self.params)
         infos = {k: np.asarray(v) for k, v in info.items()}
         done = np.asarray(term) | np.asarray(trunc)
         infos["_final_obs"] = done

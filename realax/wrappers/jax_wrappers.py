@@ -42,8 +42,8 @@ class Wrapper(Environment):
     def action_space(self, params=None):
         return self.env.action_space(params)
 
-    def render(self, state, params=None):
-        return self.env.render(state, params)
+    def render(self, state, params=None, **kwargs):
+        return self.env.render(state, params, **kwargs)
 
 
 @struct.dataclass
@@ -78,6 +78,11 @@ class EpisodeStats(Wrapper):
     def reset_to(self, state, params=None):
         obs, s = self.env.reset_to(state, params)
         return obs, EpisodeStatsState(s, jnp.zeros(jnp.shape(self._reward_shape(params))), jnp.int32(0))
+
+    def render(self, state, params=None, **kwargs):
+        """The inner picture with this episode's return so far (unless ``episode_return`` is given)."""
+        kwargs.setdefault("episode_return", state.episode_return)
+        return self.env.render(state.env_state, params, **kwargs)
 
 
 class FlattenObservation(Wrapper):

@@ -55,6 +55,8 @@ class PettingZooEnv(ParallelEnv):
         self._mask = jax.jit(self.env.action_mask)
         self._key = jax.random.key(int(np.random.SeedSequence().generate_state(1)[0]))
         self._state = None
+        self._reward = None  # float32 [A]: the last step's rewards (None right after reset), for render()
+        self._return = None  # float32 [A]: the episode's returns so far, for render()
 
     def observation_space(self, agent):
         return self._obs_spaces[agent]
@@ -72,6 +74,7 @@ class PettingZooEnv(ParallelEnv):
             self._key = jax.random.key(seed)
         self._key, sub = jax.random.split(self._key)
         obs, self._state = self._reset(sub, self.params)
+        self._reward, self._return = None, np.zeros(len(self.possible_agents), np.float32)
         self.agents = list(self.possible_agents)
         return self._obs(obs), {a: {} for a in self.agents}
 
@@ -102,6 +105,8 @@ class PettingZooEnv(ParallelEnv):
         self._key, sub = jax.random.split(self._key)
         obs, self._state, r, term, trunc, info = self._step(sub, self._state, jnp.asarray(arr), self.params)
         r, alive = np.asarray(r), np.asarray(info.get("alive", np.ones(len(arr), bool)))
+        self._reward = r.astype(np.float32)
+        self._return = self._return + self._reward
         term, trunc = bool(term), bool(trunc)
         live = self.agents
         idx = {a: i for i, a in enumerate(self.possible_agents)}
@@ -120,7 +125,7 @@ class PettingZooEnv(ParallelEnv):
 
     def render(self):
         if self.render_mode == "rgb_array" and self._state is not None:
-            return self.env.render(self._state, self.params)
+            return self.env.render(self._state, self.params, reward=self._reward, episode_return=self._return)
         return None
 
     def close(self):

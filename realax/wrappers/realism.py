@@ -112,8 +112,8 @@ class RealismWrapper(Wrapper):
     def action_space(self, params=None):
         return self.env.action_space(self.inner(params))
 
-    def render(self, state, params=None):
-        return self.env.render(state.env_state, self.inner(params))
+    def render(self, state, params=None, **kwargs):
+        return self.env.render(state.env_state, self.inner(params), **kwargs)
 
     # multi-agent parts of the contract, unwrapped (only called on multi-agent envs)
     def action_mask(self, state, params):

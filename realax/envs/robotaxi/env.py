@@ -273,10 +273,15 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
         feats = jnp.concatenate([state.idle[None].astype(jnp.float32), projected.astype(jnp.float32), revenue])
         return (feats.T * FEATURE_SCALE).reshape(-1).astype(jnp.float32)
 
-    def render(self, state, params) -> np.ndarray:
+    def render(self, state, params=None, *, reward=None, episode_return=None) -> np.ndarray:
+        """``uint8 [540, 960, 3]``: regions on the city layout with idle vehicles, last step's lost requests and
+        rebalancing flows, a legend, and the step, last reward and episode return when given
+        (``realax.envs.robotaxi.render``)."""
         from realax.envs.robotaxi.render import draw
 
-        return draw(state, params)
+        params = self._default if params is None else params
+        return draw(state, params, reward=reward, episode_return=episode_return,
+                    title=f"RoboTaxi-v0 - city {self.city.name!r}")
 
 
 def _load(city, periods: int, **kwargs) -> cities.City:

@@ -361,8 +361,12 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
         flat = jnp.concatenate([unit.reshape(-1), teams, state.types.astype(jnp.float32)])
         return jnp.clip(flat, 0.0, high).astype(jnp.float32)
 
-    def render(self, state, params=None) -> np.ndarray:
-        from realax.envs.smax.render import render_units
+    def render(self, state, params=None, *, reward=None, episode_return=None) -> np.ndarray:
+        """``uint8 [540, 960, 3]``: the map with every unit (team colour, type letter, health bar), last step's
+        attacks, a legend, and the step, last reward and episode return when given (``realax.envs.smax.render``)."""
+        from realax.envs.smax.render import draw
 
         params = params or self._params
-        return render_units(state, params, self.num_allies)
+        title = f"SMAX-v0 - scenario {self.scenario.name!r}" + (" (self-play)" if self.self_play else "")
+        return draw(state, params, self.num_allies, reward=reward, episode_return=episode_return, title=title,
+                    self_play=self.self_play)

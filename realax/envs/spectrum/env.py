@@ -135,8 +135,16 @@ class Spectrum(Environment[SpectrumState, SpectrumParams]):
         info = {"invalid_action": invalid}
         return self.get_obs(state, params), state, reward.astype(jnp.float32), jnp.bool_(False), t >= params.max_steps, info
 
-    def render(self, state, params=None) -> np.ndarray:
-        from realax.envs.spectrum.render import waterfall_image
+    def render(self, state, params=None, *, reward=None, episode_return=None) -> np.ndarray:
+        """``uint8 [540, 960, 3]``: the observed waterfall (channels x the last ``history`` steps) with the
+        radio's transmissions, a legend, and the step, last reward and episode return when given
+        (``realax.envs.spectrum.render``)."""
+        from realax.envs.spectrum import render
 
-        return waterfall_image(np.asarray(state.waterfall), np.asarray(state.tx)[:, None], self.num_entities,
-                               classify=self.classify)
+        params = self._params if params is None else params
+        jam, target = bool(np.asarray(params.reward_jam)), int(np.asarray(params.target))
+        title = f"Spectrum-v0 - scenario {self.scenario.name!r}, {self.num_channels} channels"
+        return render.draw(np.asarray(state.waterfall), np.asarray(state.tx)[:, None], int(state.t),
+                           int(np.asarray(params.max_steps)), kinds=np.asarray(params.entities.kind).tolist(),
+                           classify=self.classify, num_radios=1, rules=[render.reward_rule(jam, target)],
+                           reward=reward, episode_return=episode_return, title=title)

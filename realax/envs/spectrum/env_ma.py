@@ -136,10 +136,17 @@ class SpectrumMA(MultiAgentEnv[SpectrumMAState, SpectrumMAParams]):
         return (self.get_obs(state, params), state, reward.astype(jnp.float32), jnp.bool_(False),
                 t >= params.max_steps, info)
 
-    def render(self, state, params=None) -> np.ndarray:
-        from realax.envs.spectrum.render import waterfall_image
+    def render(self, state, params=None, *, reward=None, episode_return=None) -> np.ndarray:
+        """``uint8 [540, 960, 3]``: the full waterfall (entities, radios alone on a channel, collisions) with
+        each radio's transmissions outlined, a legend, and the step, last rewards and episode returns (one per
+        radio) when given (``realax.envs.spectrum.render``)."""
+        from realax.envs.spectrum import render
 
-        E, A = self.num_entities, self.num_agents
-        wf = np.asarray(state.waterfall)
-        wf = np.where(wf > E + A, E + 1, np.where(wf > E, 0, wf))  # radios are drawn as frames
-        return waterfall_image(wf, np.asarray(state.tx), E)
+        params = self._params if params is None else params
+        jam, target = np.asarray(params.reward_jam), np.asarray(params.target)
+        rules = [render.reward_rule(bool(j), int(k)) for j, k in zip(jam, target, strict=True)]
+        title = f"SpectrumMA-v0 - scenario {self.scenario.name!r}, {self.num_agents} radios, {self.num_channels} channels"
+        return render.draw(np.asarray(state.waterfall), np.asarray(state.tx), int(state.t),
+                           int(np.asarray(params.max_steps)), kinds=np.asarray(params.entities.kind).tolist(),
+                           classify=True, num_radios=self.num_agents, radio_cells=True, rules=rules,
+                           reward=reward, episode_return=episode_return, title=title)

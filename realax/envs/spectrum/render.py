@@ -1,45 +1,134 @@
-"""Waterfall pictures (time down, channel across), rasterised with NumPy so a frame costs microseconds."""
+"""Waterfall pictures of the spectrum envs, in the manner of RFRL Gym's renderer (``vtnsiSDD/rfrl-gym``
+``rfrl_gym/renderers``: a channel x time waterfall of the entities and the agent beside its rewards).
+
+Left: the last ``history`` steps of the band (channels across, time down, the newest step at the bottom);
+each cell is coloured by who occupies it -- free, an entity (named by its kind), a radio alone on it
+(multi-agent), or a collision -- and each radio's own transmissions are outlined in its colour. Rows before
+the episode's first step are hatched. Right: the legend, the step, the last reward and the episode return so
+far (when the caller passes them: the state does not hold them) and the reward rule of each radio.
+"""
 
 from __future__ import annotations
 
+from typing import Any, Sequence
+
 import numpy as np
 
-_BG = np.array([18, 18, 30], np.uint8)
-_BUSY = np.array([150, 150, 160], np.uint8)
-_COLLISION = np.array([230, 40, 40], np.uint8)
-_AGENT = [np.array(c, np.uint8) for c in ((255, 255, 255), (255, 215, 0), (0, 255, 200), (255, 120, 255))]
+from realax.envs import plotting
+from realax.envs.spectrum import scenario as sc
+
+FREE, BUSY, COLLISION = "#14142a", "#9a9aa6", "#e8262b"
+#: entity colours: matplotlib's tab10 without its red (red means a collision)
+ENTITY_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#bcbd22", "#17becf",
+                  "#7f7f7f", "#aec7e8", "#ffbb78", "#98df8a")
+#: each radio's outline colour (and, in the multi-agent waterfall, the fill of a cell it holds alone)
+RADIO_COLOURS = ("#ffffff", "#ffd700", "#00e5c8", "#ff66ff", "#7cfc00", "#ff8c69")
+#: entity kinds as RFRL Gym's classes (``scenario.ENTITY_TYPES``), in words
+KIND_NAMES = {sc.CONSTANT: "constant emitter", sc.FIXED_HOP: "fixed hopper", sc.RANDOM_HOP: "random hopper",
+              sc.STOCH_CONSTANT: "intermittent emitter", sc.AGILE: "agile emitter (dodges)",
+              sc.REACTIVE_JAMMER: "reactive jammer", sc.FOLLOW_JAMMER: "follow jammer"}
+#: the most entities named one by one in the legend
+LEGEND_ENTITIES = 10
 
 
-def _palette(n: int) -> np.ndarray:
-    import matplotlib
-
-    cmap = matplotlib.colormaps["tab10"]
-    return (np.array([cmap(i % 10)[:3] for i in range(n)]) * 255).astype(np.uint8)
+def reward_rule(jam: bool, target: int) -> str:
+    """One radio's reward mode, short (``dsa``, or ``jam k`` for target entity k)."""
+    return f"jam {target}" if jam else "dsa"
 
 
-def waterfall_image(waterfall: np.ndarray, tx: np.ndarray, num_entities: int, classify: bool = True,
-                    cell: int = 24) -> np.ndarray:
-    """``uint8 [H*cell, C*cell, 3]``: entities coloured by index (grey in detect mode), collisions red,
-    each radio's transmissions (``tx [H, A]``, channel + 1, 0 = silent) as a frame in its own colour."""
-    H, C = waterfall.shape
-    colours = np.concatenate([_BG[None], _palette(num_entities), _COLLISION[None]])
-    codes = np.clip(waterfall.astype(np.int64), 0, num_entities + 1)
-    if not classify:
-        rgb = np.where((codes > 0)[..., None], _BUSY, _BG)
+#: the reward modes in words (RFRL Gym: ``dsa`` and ``jam``, 0 when silent)
+RULES = {"dsa": "dsa: +1 on a free channel, -1 on a busy one",
+         "jam": "jam k: +1 on entity k's channel, else -1"}
+
+
+def _entity_label(i: int, kind: int) -> str:
+    return f"entity {i + 1}: {KIND_NAMES.get(int(kind), 'emitter')}"
+
+
+def draw(codes: np.ndarray, tx: np.ndarray, t: int, max_steps: int, *, kinds: Sequence[int], classify: bool,
+         num_radios: int, radio_cells: bool = False, rules: Sequence[str], reward: Any = None, episode_return: Any = None,
+         title: str = "") -> np.ndarray:
+    """``uint8 [540, 960, 3]`` of one waterfall.
+
+    ``codes int [H, C]``: 0 free, ``1..E`` entity, ``E+1..E+R`` radio j alone on the channel (multi-agent
+    only: ``radio_cells=True``), ``E+R+1`` collision; in detect mode (``classify=False``) 0 free, 1 occupied.
+    ``tx int [H, R]``: each radio's channel + 1 per row (0 silent). Row ``H-1`` is step ``t``.
+    """
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch, Rectangle
+
+    H, C = codes.shape
+    E, R = len(kinds), num_radios
+    if classify:
+        colours = [FREE] + [ENTITY_COLOURS[i % len(ENTITY_COLOURS)] for i in range(E)]
+        colours += [RADIO_COLOURS[j % len(RADIO_COLOURS)] for j in range(R if radio_cells else 0)]
+        colours += [COLLISION]
+        top = len(colours) - 1
+        data = np.clip(codes, 0, top)
     else:
-        rgb = colours[codes]
-    img = np.repeat(np.repeat(rgb, cell, axis=0), cell, axis=1)
-    w = max(cell // 8, 2)
-    for a in range(tx.shape[1]):
-        colour = _AGENT[a % len(_AGENT)]
-        inset = (a % 3) * w
+        colours, top, data = [FREE, BUSY], 1, (codes > 0).astype(np.int64)
+    fig = plotting.figure()
+    ax = fig.add_axes((0.085, 0.1, 0.5, 0.82))
+    first = t - H + 1  # step of row 0
+    ax.imshow(data, cmap=ListedColormap(colours), vmin=-0.5, vmax=top + 0.5, interpolation="nearest", aspect="auto",
+              extent=(-0.5, C - 0.5, t + 0.5, first - 0.5))
+    if first < 0:  # rows before the episode's first step
+        ax.add_patch(Rectangle((-0.5, first - 0.5), C, -first, facecolor="#d8d8de", edgecolor="#8888a0",
+                               hatch="///", linewidth=0))
+    lw = max(1.0, min(3.0, 180.0 / max(C, H)))
+    for j in range(tx.shape[1]):
+        inset = 0.08 + 0.1 * (j % 3)
         for r in range(H):
-            c = int(tx[r, a]) - 1
+            c = int(tx[r, j]) - 1
             if 0 <= c < C:
-                y0, x0 = r * cell + inset, c * cell + inset
-                y1, x1 = (r + 1) * cell - inset, (c + 1) * cell - inset
-                img[y0:y0 + w, x0:x1] = colour
-                img[y1 - w:y1, x0:x1] = colour
-                img[y0:y1, x0:x0 + w] = colour
-                img[y0:y1, x1 - w:x1] = colour
-    return img
+                ax.add_patch(Rectangle((c - 0.5 + inset, first + r - 0.5 + inset), 1 - 2 * inset, 1 - 2 * inset,
+                                       fill=False, edgecolor=RADIO_COLOURS[j % len(RADIO_COLOURS)], linewidth=lw))
+    if C <= 40:
+        ax.set_xticks(np.arange(C))
+        ax.set_xticks(np.arange(C + 1) - 0.5, minor=True)
+        ax.grid(which="minor", axis="x", color="#3a3a55", linewidth=0.5)
+    else:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if H <= 24:
+        ax.set_yticks(np.arange(first, t + 1))
+        ax.set_yticklabels([f"now {s}" if s == t else str(s) for s in range(first, t + 1)], fontsize=8)
+    else:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.tick_params(which="minor", length=0)
+    ax.set_xlabel("channel")
+    ax.set_ylabel("time step (newest at the bottom)", fontsize=9)
+    ax.set_title(title or "spectrum waterfall", fontsize=11)
+
+    handles = [Patch(facecolor=FREE, edgecolor="#555", label="free channel")]
+    edge = dict(edgecolor="#555", linewidth=0.5)
+    if classify:
+        named = [Patch(facecolor=colours[1 + i], label=_entity_label(i, k)) for i, k in enumerate(kinds)
+                 if int(k) != sc.NONE]
+        handles += named[:LEGEND_ENTITIES]
+        if len(named) > LEGEND_ENTITIES:
+            handles.append(Patch(facecolor="none", edgecolor="none",
+                                 label=f"... {len(named) - LEGEND_ENTITIES} more entities"))
+        if radio_cells:
+            handles += [Patch(facecolor=colours[1 + E + j], label=f"radio {j} alone on the channel", **edge)
+                        for j in range(R)]
+        handles.append(Patch(facecolor=COLLISION, label="collision (two or more transmitters)"))
+    else:
+        handles.append(Patch(facecolor=BUSY, label="occupied (detect view: sender unknown)"))
+    for j in range(R):
+        name = "own radio" if R == 1 else f"radio {j}"
+        handles.append(plotting.outline_handle(FREE, RADIO_COLOURS[j % len(RADIO_COLOURS)],
+                                               f"{name} transmits (outline)"))
+    if first < 0:
+        handles.append(Patch(facecolor="#d8d8de", edgecolor="#8888a0", hatch="///", label="before the episode start"))
+    names = ["own radio"] if R == 1 else [f"radio {j}" for j in range(R)]
+    lines = plotting.status_lines(t, max_steps, reward, episode_return, names, rules if R > 1 else None)
+    if R == 1:
+        lines.append(f"reward mode:    {rules[0]}")
+    lines += ["", "reward per step (0 when silent):"]
+    lines += ["  " + RULES[m] for m in RULES if any(r.split()[0] == m for r in rules)]
+    plotting.side_panel(fig, handles, lines, left=0.62)
+    return plotting.to_rgb(fig)
