@@ -251,19 +251,21 @@ def render(
     _check_writable(out)
     env, params, fn = _env_and_policy(env_id, policy, env_kwargs(env_id, scenario, env_arg))
     memory0, act = stateful_actor(env, params, fn)
-    step, act = jax.jit(env.step), jax.jit(act)
+    step, act = jax.jit(env.step_with_final_state), jax.jit(act)
     key = jax.random.key(seed)
     obs, state = env.reset(key, params)
-    memory, frames = memory0, []
+    memory, frames, ret = memory0, [], 0.0
     png = out.suffix.lower() == ".png"
     for t in range(steps):
         key, k1, k2 = jax.random.split(key, 3)
         action, memory = act(k2, obs, state, memory)
-        obs, state, _, terminated, truncated, _ = step(k1, state, action, params)
+        obs, state, reward, terminated, truncated, _, final = step(k1, state, action, params)
+        reward = np.asarray(reward)
+        ret = ret + reward
+        if not png or t == steps - 1:  # the state the action led to (before any reset), with its reward and return
+            frames.append(Image.fromarray(np.asarray(env.render(final, params, reward=reward, episode_return=ret))))
         if bool(terminated | truncated):
-            memory = memory0
-        if not png or t == steps - 1:
-            frames.append(Image.fromarray(np.asarray(env.render(state, params))))
+            memory, ret = memory0, 0.0
     if png:
         write_atomic(out, lambda p: frames[-1].save(p, format="PNG"))
         typer.echo(f"wrote {out} (one frame: the state after {steps} steps)")
