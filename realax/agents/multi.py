@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -50,7 +50,6 @@ MASKED_LOGIT = -1e9
 class MultiPPOConfig:
     """Settings shared by IPPO and MAPPO (feed-forward, parameter-shared actor and critic)."""
 
-    MULTI_AGENT: ClassVar[bool] = True  # realax.experiment: this algorithm trains MultiAgentEnv
 
     num_envs: int = 64
     """Environments stepped in parallel (vmapped); each holds ``A`` agents."""
