@@ -50,7 +50,6 @@ MASKED_LOGIT = -1e9
 class MultiPPOConfig:
     """Settings shared by IPPO and MAPPO (feed-forward, parameter-shared actor and critic)."""
 
-
     num_envs: int = 64
     """Environments stepped in parallel (vmapped); each holds ``A`` agents."""
     num_steps: int = 64
