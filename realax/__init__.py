@@ -6,7 +6,7 @@ first use, so a program (such as the ``realax`` command) can still configure XLA
 
 from realax.registry import EnvSpec, list_envs, make, register, spec
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 register("realax/Spectrum-v0", "realax.envs.spectrum:Spectrum", baselines="realax.baselines.spectrum")
 register("realax/SpectrumMA-v0", "realax.envs.spectrum:SpectrumMA", multi_agent=True,

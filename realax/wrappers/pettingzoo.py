@@ -18,14 +18,14 @@ import gymnasium
 import jax
 import jax.numpy as jnp
 import numpy as np
-from pettingzoo import ParallelEnv
 
 import realax
+from realax._extras import pettingzoo  # the [marl] extra: MissingExtra names it when PettingZoo is absent
 from realax.core import MultiAgentEnv
 from realax.errors import RealaxError
 
 
-class PettingZooEnv(ParallelEnv):
+class PettingZooEnv(pettingzoo.ParallelEnv):
     metadata = {"name": "realax", "render_modes": ["rgb_array"], "is_parallelizable": True}
 
     def __init__(self, env_id: str, render_mode: str | None = None, strict_masks: bool = True, **kwargs):

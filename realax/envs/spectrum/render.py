@@ -11,7 +11,9 @@ _AGENT = [np.array(c, np.uint8) for c in ((255, 255, 255), (255, 215, 0), (0, 25
 
 
 def _palette(n: int) -> np.ndarray:
-    import matplotlib
+    from realax._extras import require
+
+    matplotlib = require("matplotlib", extra="render", what="rendering")
 
     cmap = matplotlib.colormaps["tab10"]
     return (np.array([cmap(i % 10)[:3] for i in range(n)]) * 255).astype(np.uint8)
