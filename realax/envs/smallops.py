@@ -19,7 +19,7 @@ import jax.numpy as jnp
 UNROLL = 64
 
 
-def _slices(x: jax.Array, axis: int):
+def _slices(x: jax.Array, axis: int) -> list[jax.Array]:
     return [jax.lax.index_in_dim(x, j, axis, keepdims=False) for j in range(x.shape[axis])]
 
 

@@ -4,14 +4,19 @@ orange lines (darker for more vehicles). Plain NumPy rasterisation, no matplotli
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from realax.envs.robotaxi.env import RoboTaxiParams, RoboTaxiState
 
 SIZE = 256
 MARGIN = 28
 BLUE, RED, ORANGE, GREY = (40, 90, 200), (210, 40, 40), (240, 150, 20), (200, 200, 200)
 
 
-def _line(img, p, q, color, width: int) -> None:
+def _line(img: np.ndarray, p: np.ndarray, q: np.ndarray, color: tuple[int, ...], width: int) -> None:
     k = int(max(abs(q - p).max(), 1))
     pts = np.round(p + (q - p) * np.linspace(0, 1, k + 1)[:, None]).astype(int)
     for dx in range(-(width // 2), width // 2 + 1):
@@ -21,7 +26,7 @@ def _line(img, p, q, color, width: int) -> None:
             img[y, x] = color
 
 
-def draw(state, params) -> np.ndarray:
+def draw(state: RoboTaxiState, params: RoboTaxiParams) -> np.ndarray:
     """``uint8 [256, 256, 3]``."""
     mask = np.asarray(params.mask)
     xy = np.asarray(params.xy)[mask] * (SIZE - 2 * MARGIN) + MARGIN
