@@ -11,6 +11,8 @@ a wrong shape, NaN, a fraction or a value outside the space is a ``RealaxError``
 
 from __future__ import annotations
 
+from typing import Any
+
 import gymnasium
 import jax
 import jax.numpy as jnp
@@ -31,7 +33,7 @@ class GymnasiumEnv(gymnasium.Env):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 8}
 
-    def __init__(self, env_id: str, render_mode: str | None = None, **kwargs):
+    def __init__(self, env_id: str, render_mode: str | None = None, **kwargs: Any) -> None:
         if render_mode not in (None, "rgb_array"):
             raise RealaxError(f"render_mode {render_mode!r} is not supported; use 'rgb_array' or None")
         self.env, self.params = realax.make(env_id, **kwargs)
@@ -40,17 +42,17 @@ class GymnasiumEnv(gymnasium.Env):
         self.action_space = self.env.action_space(self.params).to_gymnasium()
         self._reset = jax.jit(self.env.reset_env)
         self._step = jax.jit(self.env.step_env)
-        self._key = None
-        self._state = None
+        self._key: jax.Array = jax.random.key(0)  # drawn anew at every reset
+        self._state: Any = None
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         self._key = jax.random.key(int(self.np_random.integers(0, 2**63 - 1)))
         self._key, sub = jax.random.split(self._key)
         obs, self._state = self._reset(sub, self.params)
         return np.asarray(obs), {}
 
-    def step(self, action):
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self._state is None:
             raise RuntimeError("call reset() before step()")
         a = self.env.validate_action(action, self.params)
@@ -59,7 +61,7 @@ class GymnasiumEnv(gymnasium.Env):
         info = {k: np.asarray(v) for k, v in info.items()}
         return np.asarray(obs), float(r), bool(term), bool(trunc), info
 
-    def render(self):
+    def render(self) -> np.ndarray | None:
         if self.render_mode == "rgb_array" and self._state is not None:
             return self.env.render(self._state, self.params)
         return None
@@ -70,7 +72,7 @@ class GymnasiumVectorEnv(gymnasium.vector.VectorEnv):
 
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
 
-    def __init__(self, num_envs: int, env_id: str, **kwargs):
+    def __init__(self, num_envs: int, env_id: str, **kwargs: Any) -> None:
         num_envs = check_int("num_envs", num_envs, 1, MAX_NUM_ENVS, "GymnasiumVectorEnv")
         kwargs.pop("max_episode_steps", None)  # the env's own params set the horizon
         self.env, self.params = realax.make(env_id, **kwargs)
@@ -81,17 +83,17 @@ class GymnasiumVectorEnv(gymnasium.vector.VectorEnv):
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self._reset = jax.jit(jax.vmap(self.env.reset, in_axes=(0, None)))
         self._step = jax.jit(jax.vmap(self.env.step, in_axes=(0, 0, 0, None)))
-        self._key = None
-        self._state = None
+        self._key: jax.Array = jax.random.key(0)  # drawn anew at every reset
+        self._state: Any = None
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         self._key = jax.random.key(int(self.np_random.integers(0, 2**63 - 1)))
         self._key, sub = jax.random.split(self._key)
         obs, self._state = self._reset(jax.random.split(sub, self.num_envs), self.params)
         return np.asarray(obs), {}
 
-    def step(self, actions):
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         if self._state is None:
             raise RuntimeError("call reset() before step()")
         a = self.env.validate_action(actions, self.params, batch_shape=(self.num_envs,))
