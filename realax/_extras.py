@@ -5,7 +5,7 @@ optax, gymnasium and numpy. Everything else comes with an extra (``pyproject.tom
 
     [render]   matplotlib, pillow           env.render pictures that need matplotlib
     [marl]     pettingzoo                   realax.parallel_env, realax.wrappers.pettingzoo
-    [offline]  minari[hdf5], scipy          datasets (realax.offline), the exact LP references
+    [offline]  minari[hdf5], scipy, tqdm    datasets (realax.offline), the exact LP references
     [cli]      typer, tqdm, tensorboardX    the ``realax`` command (+ [render])
     [wandb]    wandb                        ``realax train --wandb``
     [all]      marl + offline + cli
