@@ -25,10 +25,12 @@ from realax import _xla
 
 _xla.configure()
 
+from realax import experiment  # noqa: E402
+from realax.agents.algorithms import applicable  # noqa: E402
 from realax.agents.offline_nets import action_kind  # noqa: E402
 from realax.cli_common import dumps  # noqa: E402
-from realax.offline import train as offline_train  # noqa: E402
-from realax.offline.generate import DataSpec, build, generate_dataset  # noqa: E402
+from realax.offline.dataset import generate_dataset  # noqa: E402
+from realax.offline.generate import DataSpec, build  # noqa: E402
 from realax.wrappers.realism import RealismConfig  # noqa: E402
 
 #: name -> (dataset spec, realism in words)
@@ -64,8 +66,8 @@ def run_task(name: str, spec: DataSpec, root: Path, args) -> dict:
            "tq": meta["measures"]["tq"], "saco": meta["measures"]["saco"], "scores": {}}
     print(f"[{name}] dataset {meta['total_steps']} transitions in {time.perf_counter() - t0:.0f} s; "
           f"TQ {num(row['tq'], '.3f')} SACo {row['saco']:.3f}; expert {row['expert_policy']}", file=sys.stderr)
-    for algo in offline_train.applicable(kind):
-        res = offline_train.train(algo, path, seeds=args.seeds, updates=args.updates, episodes=args.episodes)
+    for algo in applicable(kind):
+        res = experiment.train_offline(algo, path, seeds=args.seeds, updates=args.updates, episodes=args.episodes)
         row["scores"][algo] = {k: res[k] for k in ("score_mean", "score_std", "score_per_seed", "return_per_seed",
                                                    "return_mean", "return_std", "train_seconds")}
         row["behaviour_score"] = res["behaviour_score"]

@@ -34,6 +34,7 @@ import realax  # noqa: E402
 from realax import experiment  # noqa: E402
 from realax.agents import ppo  # noqa: E402
 from realax.offline import snapshots  # noqa: E402
+from realax.run_folder import RunFolder  # noqa: E402
 
 ENV_ID = "realax/Spectrum-v0"
 #: task -> (env options, teacher's training steps (the README's results row), students' budget per seed).
@@ -54,8 +55,12 @@ def teacher(task: str, given: dict[str, str]) -> Path:
         kwargs, steps, _ = TASKS[task]
         env, params = realax.make(ENV_ID, **kwargs)
         t0 = time.perf_counter()
-        r = experiment.run("ppo", env, params, {"total_timesteps": steps, "num_seeds": 3}, progress=False)
-        experiment.save(r, folder, ENV_ID, kwargs)
+        overrides = {"total_timesteps": steps, "num_seeds": 3}
+        meta = {"algo": "ppo", "env_id": ENV_ID, "env_kwargs": kwargs, "seed": 0, "num_seeds": 3, "episodes": 100,
+                "config": experiment.make_config("ppo", overrides).__dict__}
+        run_dir = RunFolder.create(folder, meta, overwrite=True)
+        r = experiment.run("ppo", env, params, overrides, progress=False, folder=run_dir)
+        experiment.finish(r, run_dir, f"s3rl teacher {task}")
         print(f"  teacher {task}: trained {steps} steps in {time.perf_counter() - t0:.0f} s -> {folder}", flush=True)
     return folder
 

@@ -77,10 +77,10 @@ def main() -> None:
         "eval realax/Spectrum-v0 --policy runs/agent -e history=2")
     broken = work / "runs" / "broken"
     shutil.copytree(agent, broken)
-    data = (broken / "agent.npz").read_bytes()
-    (broken / "agent.npz").write_bytes(data[: len(data) // 2])
+    data = (broken / "agent.msgpack").read_bytes()
+    (broken / "agent.msgpack").write_bytes(data[: len(data) // 2])
     cli("damaged agent", ["eval", "realax/Spectrum-v0", "--policy", str(broken)], t,
-        "eval realax/Spectrum-v0 --policy runs/broken  (agent.npz cut in half)")
+        "eval realax/Spectrum-v0 --policy runs/broken  (agent.msgpack cut in half)")
     cli("existing run folder", ["train", "qlearning", "realax/Spectrum-v0", "--out", str(agent)], t,
         "train qlearning realax/Spectrum-v0 --out runs/agent")
     cli("overwrite of a non-run folder", ["train", "qlearning", "realax/Spectrum-v0", "--out", ".", "--overwrite"], t)

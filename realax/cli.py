@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shlex
@@ -10,8 +11,8 @@ from typing import Optional
 
 from realax._extras import typer  # the [cli] extra: MissingExtra names it when typer is absent
 from realax.cli_common import EnvArgOpt, ScenarioOpt, env_kwargs, handles_bad_input
+from realax.cli_data import app as data_app
 from realax.errors import RealaxError
-from realax.offline.cli import app as data_app
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="realax: JAX-native RL environments for real-world operations problems.")
@@ -32,14 +33,15 @@ def _looks_like_path(policy: str) -> bool:
 def _env_and_policy(env_id: str, policy: str, kwargs: dict):
     """``(env, params, policy_fn)`` for a baseline name or a folder written by ``realax train``."""
     from realax import baselines, experiment
+    from realax.agents import checkpoint
 
     if not _looks_like_path(policy):
         env, params = _make(env_id, kwargs)
         return env, params, baselines.get(policy, env, params)
-    meta = experiment.agent_meta(policy)
+    meta = checkpoint.read_meta(policy)
     if meta["env_id"] != env_id:
         raise RealaxError(f"agent {policy} was trained on {meta['env_id']}, not {env_id}")
-    clash = experiment.kwargs_clash(meta.get("env_options", meta["env_kwargs"]), kwargs)
+    clash = checkpoint.kwargs_clash(meta.get("env_options", meta["env_kwargs"]), kwargs)
     if clash:
         raise RealaxError(f"agent {policy} was trained with {meta['env_kwargs']}; it cannot run with {clash}")
     env, params = _make(env_id, {**meta["env_kwargs"], **kwargs})
@@ -66,7 +68,7 @@ def list_cmd():
         typer.echo(f"{'':24s} {spec.description}")
 
 
-#: kept in step with ``realax.experiment.ALGOS`` by tests/test_cli.py (the CLI does not import it at start-up)
+#: kept in step with ``realax.agents.algorithms.ALGOS`` by tests/test_cli.py (the CLI does not import it at start-up)
 ALGO_HELP = ("Algorithm: ppo, qlearning, dqn (single-agent; dqn --set dataset=DIR for the hybrid offline+online "
              "recipe); ippo, mappo (multi-agent; --set recurrent=true for a GRU actor)")
 
@@ -74,8 +76,8 @@ ALGO_HELP = ("Algorithm: ppo, qlearning, dqn (single-agent; dqn --set dataset=DI
 @app.command()
 @handles_bad_input
 def train(
-    algo: str = typer.Argument(..., help=ALGO_HELP),
-    env_id: str = typer.Argument(..., help="Environment id, e.g. realax/Spectrum-v0"),
+    algo: Optional[str] = typer.Argument(None, help=ALGO_HELP),
+    env_id: Optional[str] = typer.Argument(None, help="Environment id, e.g. realax/Spectrum-v0"),
     scenario: Optional[str] = ScenarioOpt,
     env_arg: Optional[list[str]] = EnvArgOpt,
     total_timesteps: Optional[int] = typer.Option(None, min=1, help="Environment steps per seed."),
@@ -84,14 +86,35 @@ def train(
     set_: Optional[list[str]] = typer.Option(None, "--set", help="Any config field, KEY=VALUE (repeatable), typed "
                                              "from the config (booleans: true/false)."),
     episodes: int = typer.Option(100, min=1, help="Evaluation episodes per seed and per baseline."),
-    out: Optional[Path] = typer.Option(None, help="Output folder (default runs/ALGO_ENV, or runs/ALGO_ENV-2, ... "
+    out: Optional[Path] = typer.Option(None, help="Run folder (default runs/ALGO_ENV, or runs/ALGO_ENV-2, ... "
                                        "when that exists)."),
     overwrite: bool = typer.Option(False, help="Replace an existing --out run folder (only a realax run folder)."),
+    resume: Optional[Path] = typer.Option(None, help="Continue the interrupted run in this folder from its last "
+                                          "checkpoint, with its saved options (give no ALGO, ENV_ID or options)."),
+    wandb: bool = typer.Option(False, help="Also log to Weights & Biases (pip install 'realax[wandb]')."),
 ):
-    """Train an agent with a progress bar; print its evaluation beside the baselines; save a curve."""
+    """Train an agent with a progress bar; print its evaluation beside the baselines. The run folder gets
+    meta.json, a checkpoint after every chunk (Ctrl-C stops after the chunk in flight; --resume continues),
+    metrics.jsonl, TensorBoard events (tb/), then the agent, metrics.json and a learning curve."""
     from realax import experiment as tr
     from realax import options
+    from realax.agents import algorithms
+    from realax.run_folder import RunFolder, choose
 
+    if resume is not None:
+        given = [f for f, v in (("ALGO", algo), ("ENV_ID", env_id), ("--scenario", scenario), ("-e", env_arg),
+                                ("--set", set_), ("--out", out), ("--total-timesteps", total_timesteps)) if v]
+        if given:
+            raise RealaxError(f"--resume continues a run with its saved options; do not also give {', '.join(given)}")
+        try:
+            result, folder = tr.resume(resume, progress=True, wandb=wandb)
+        except tr.Interrupted as e:
+            typer.echo(str(e), err=True)
+            raise typer.Exit(130) from None
+        _finish(tr, result, folder, folder.meta["env_id"], folder.meta["env_kwargs"])
+        return
+    if algo is None or env_id is None:
+        raise RealaxError("give ALGO and ENV_ID (e.g. `realax train ppo realax/Spectrum-v0`), or --resume RUN_DIR")
     kwargs = env_kwargs(env_id, scenario, env_arg)
     overrides = options.split_pairs(set_, "--set")
     for flag, value in (("total_timesteps", total_timesteps), ("num_seeds", num_seeds)):
@@ -100,24 +123,37 @@ def train(
         if value is not None:
             overrides[flag] = value
     env, params = _make(env_id, kwargs)
-    tr.check_algo_env(algo, env)
+    if algorithms.get(algo).offline:
+        raise RealaxError(f"{algo} learns from a dataset: use `realax data train {algo} DATASET`")
+    algorithms.check_env(algo, env, params)
     config = tr.make_config(algo, overrides)
-    folder, note = tr.run_folder(out, Path("runs") / f"{algo}_{_tag(env_id, kwargs)}", overwrite)
+    path, note = choose(out, Path("runs") / f"{algo}_{_tag(env_id, kwargs)}", overwrite)
     for line in (tr.budget_note(config), note):
         if line:
             typer.echo(line, err=True)
-    try:
-        result = tr.run(algo, env, params, overrides, seed=seed, episodes=episodes, progress=True)
-    except tr.Interrupted as e:
-        typer.echo(f"{e}; nothing was saved (no run folder was written at {folder})", err=True)
-        raise typer.Exit(130) from None
     command = ["realax", "train", algo, env_id, *(["--scenario", scenario] if scenario else []),
                *[a for e in env_arg or [] for a in ("-e", e)], *[a for e in set_ or [] for a in ("--set", e)],
                *(["--total-timesteps", str(total_timesteps)] if total_timesteps else []), "--num-seeds", str(num_seeds),
-               "--seed", str(seed), "--episodes", str(episodes), "--out", str(folder)]
-    paths = tr.save(result, folder, env_id, kwargs, overwrite=overwrite, record={"command": shlex.join(command)})
+               "--seed", str(seed), "--episodes", str(episodes), "--out", str(path)]
+    from realax.registry import options_of
+
+    meta = {"algo": algo, "env_id": env_id, "env_kwargs": kwargs, "env_options": {**options_of(env_id), **kwargs},
+            "config": dataclasses.asdict(config), "seed": seed, "num_seeds": config.num_seeds, "episodes": episodes,
+            "command": shlex.join(command)}
+    folder = RunFolder.create(path, meta, overwrite=overwrite, wandb=wandb)
+    try:
+        result = tr.run(algo, env, params, overrides, seed=seed, episodes=episodes, progress=True, folder=folder)
+    except tr.Interrupted as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(130) from None
+    _finish(tr, result, folder, env_id, kwargs)
+
+
+def _finish(tr, result, folder, env_id: str, kwargs: dict) -> None:
+    tr.finish(result, folder, f"{result.algo} on {env_id} {kwargs}")
     typer.echo(tr.format_table(result))
-    typer.echo(f"learning curve: {paths['curve']}\nagent: {paths['agent']}")
+    typer.echo(f"learning curve: {folder.path / 'curve.png'}\nagent: {folder.path}\n"
+               f"logs: tensorboard --logdir {folder.path / 'tb'}")
 
 
 @app.command("eval")

@@ -1,62 +1,41 @@
-"""Training runs as the ``realax`` command drives them: train over vmapped seeds with a progress bar,
-evaluate beside the baselines, save the agent and a learning curve, and load saved agents back."""
+"""Runs: the one runner of online and offline training. It builds a learner from the one algorithm table
+(``realax.agents.algorithms``), trains it over vmapped seeds in jitted chunks with a progress bar, logs and
+checkpoints after every chunk into a run folder (``realax.run_folder``), resumes from such a checkpoint,
+then evaluates the greedy policy beside the env's baselines (online) or scores it against the dataset's
+references (offline). The ``realax`` command drives it; nothing in the library imports it.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import json
-import os
-import shutil
+import signal
+import threading
 import time
-import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Iterator
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from realax import baselines, files, options
-from realax.agents import dqn, ippo, mappo, ppo, qlearning
+from realax import baselines
+from realax.agents import algorithms, checkpoint
+from realax.agents.algorithms import make_config
 from realax.agents.evaluate import evaluate_episodes
-from realax.core import MultiAgentEnv
 from realax.errors import RealaxError
+from realax.run_folder import RunFolder
 
-#: algorithm name -> (config class, make_train)
-ALGOS: dict[str, tuple[type, Callable]] = {
-    "ppo": (ppo.PPOConfig, ppo.make_train),
-    "qlearning": (qlearning.QConfig, qlearning.make_train),
-    "dqn": (dqn.DQNConfig, dqn.make_train),
-    "ippo": (ippo.IPPOConfig, ippo.make_train),
-    "mappo": (mappo.MAPPOConfig, mappo.make_train),
-}
-
-
-def is_multi_agent_algo(algo: str) -> bool:
-    """Whether ``algo`` trains ``MultiAgentEnv`` (its config class declares ``MULTI_AGENT = True``)."""
-    return bool(getattr(ALGOS[algo][0], "MULTI_AGENT", False))
-
-
-def check_algo_env(algo: str, env) -> None:
-    """``ValueError`` unless ``algo`` and ``env`` agree on being single- or multi-agent."""
-    if algo not in ALGOS:
-        raise RealaxError(f"unknown algorithm {algo!r}; available: {sorted(ALGOS)}")
-    multi_algo, multi_env = is_multi_agent_algo(algo), isinstance(env, MultiAgentEnv)
-    kind = lambda multi: [a for a in sorted(ALGOS) if is_multi_agent_algo(a) == multi]
-    if multi_env and not multi_algo:
-        raise RealaxError(f"{algo} trains single-agent environments; {type(env).__name__} is multi-agent "
-                         f"(use one of {kind(True)})")
-    if multi_algo and not multi_env:
-        raise RealaxError(f"{algo} trains multi-agent environments; {type(env).__name__} is single-agent "
-                         f"(use one of {kind(False)})")
+__all__ = ["Interrupted", "Result", "run", "resume", "train_offline", "make_config", "load_policy", "format_table"]
 
 
 class Interrupted(Exception):
-    """Ctrl-C during training: how far the run got (nothing of it is saved; checkpoints are issue 10's)."""
+    """Ctrl-C during training: how far the run got, and where its checkpoint is (None without a folder)."""
 
-    def __init__(self, chunks_done: int, chunks: int, env_steps: int):
-        self.chunks_done, self.chunks, self.env_steps = chunks_done, chunks, env_steps
-        super().__init__(f"interrupted after {chunks_done} of {chunks} chunks ({env_steps:,} env steps per seed)")
+    def __init__(self, chunks_done: int, chunks: int, step: int, folder: Path | None):
+        self.chunks_done, self.chunks, self.step, self.folder = chunks_done, chunks, step, folder
+        saved = (f"checkpoint saved; continue with `realax train --resume {folder}`" if folder is not None and chunks_done
+                 else "nothing was saved")
+        super().__init__(f"interrupted after {chunks_done} of {chunks} chunks ({step:,} steps per seed); {saved}")
 
 
 @dataclasses.dataclass
@@ -67,8 +46,8 @@ class Result:
     params: Any
     trainer: Any
     carry: Any  # final carry, leading seed axis
-    curve_steps: np.ndarray  # [updates]
-    curve_returns: np.ndarray  # [seeds, updates]
+    curve_steps: np.ndarray  # [updates]: env steps (online) or gradient steps (offline) per seed
+    curve_returns: np.ndarray  # [seeds, updates]; NaN where no episode had finished (offline: none)
     agent_returns: np.ndarray  # [seeds, episodes]
     baseline_returns: dict[str, np.ndarray]
     wall_seconds: float
@@ -76,79 +55,304 @@ class Result:
     baseline_wins: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     seed: int = 0  # the base seed of the run (seed i is jax.random.split(key(seed), num_seeds)[i])
     episodes: int = 0  # evaluation episodes per seed and per baseline
+    metrics: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)  # every metric, [seeds, updates]
 
 
-def make_config(algo: str, overrides: dict):
-    """The config of ``algo`` with ``overrides`` (text from ``--set`` or saved values), typed by the config's
-    annotations (``realax.options``). A run shorter than one chunk gets chunks of exactly its updates (unless
-    ``updates_per_chunk`` is given), so a small budget is not rounded up to a whole default chunk."""
-    if algo not in ALGOS:
-        raise RealaxError(f"unknown algorithm {algo!r}; available: {sorted(ALGOS)}")
-    cls = ALGOS[algo][0]
-    config = cls(**options.coerce_all(overrides, options.config_hints(cls), cls.__name__, what="field"))
-    if "updates_per_chunk" not in overrides and config.num_updates < config.updates_per_chunk:
-        config = dataclasses.replace(config, updates_per_chunk=config.num_updates)
-    return config
-
-
-def env_steps_run(config) -> int:
+def env_steps_run(config: Any) -> int:
     """Environment steps per seed a run of ``config`` makes: whole chunks of whole updates."""
     return config.num_chunks * config.updates_per_chunk * config.env_steps_per_update
 
 
-def budget_note(config) -> str | None:
-    """What a run will make when that differs from ``total_timesteps`` (updates and chunks are whole)."""
-    run = env_steps_run(config)
-    if run == config.total_timesteps:
+def budget_note(config: Any) -> str | None:
+    """What an online run will make when that differs from ``total_timesteps`` (updates and chunks are whole)."""
+    if not hasattr(config, "total_timesteps"):
+        return rounding_note(config)
+    run_steps = env_steps_run(config)
+    if run_steps == config.total_timesteps:
         return None
-    return (f"note: {config.total_timesteps:,} env steps per seed asked; the run makes {run:,} "
+    return (f"note: {config.total_timesteps:,} env steps per seed asked; the run makes {run_steps:,} "
             f"({config.num_chunks} chunks × {config.updates_per_chunk} updates × {config.env_steps_per_update:,} "
             f"env steps per update)")
 
 
-def evaluate_policy(env, params, policy, key, episodes: int) -> dict[str, jax.Array]:
+def evaluate_policy(env: Any, params: Any, policy: Any, key: jax.Array, episodes: int) -> dict[str, jax.Array]:
     """``{"return": [episodes]}`` (summed over agents for multi-agent envs), plus ``"won"`` where the env
     reports wins."""
     out = evaluate_episodes(env, params, policy, key, episodes)
     return {**out, "return": out["return"].reshape(episodes, -1).sum(-1)}
 
 
-def run(algo: str, env, params, overrides: dict, seed: int = 0, episodes: int = 100, progress: bool = True) -> Result:
-    check_algo_env(algo, env)
-    config = make_config(algo, overrides)
-    trainer = ALGOS[algo][1](config, env, params)
-    keys = jax.random.split(jax.random.key(seed), config.num_seeds)
-    t0 = time.perf_counter()
-    carry = jax.jit(jax.vmap(trainer.init))(keys)
-    step = jax.jit(jax.vmap(trainer.step))
-    chunks = []
-    from tqdm import tqdm
+@contextlib.contextmanager
+def _ctrl_c_after_chunk() -> Iterator[dict]:
+    """While training, the first Ctrl-C asks the loop to stop after the chunk in flight (its checkpoint is
+    then consistent); a second one stops at once."""
+    flag = {"stop": False}
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
 
-    bar = tqdm(range(trainer.num_chunks), desc=f"{algo} {type(env).__name__}", unit="chunk", disable=not progress)
+    def handler(signum, frame):
+        if flag["stop"]:
+            raise KeyboardInterrupt
+        flag["stop"] = True
+
+    previous = signal.signal(signal.SIGINT, handler)
     try:
-        for _ in bar:
-            carry, m = step(carry)
-            m = jax.device_get(m)
-            chunks.append(m)
-            ret = np.nanmean(m["return"][:, -1]) if np.any(np.isfinite(m["return"][:, -1])) else float("nan")
-            post = {"steps": int(m["env_steps"][0, -1]), "ret": f"{ret:.1f}"}
-            if "win_rate" in m:
-                post["win"] = f"{np.nanmean(m['win_rate'][:, -1]):.2f}"
-            bar.set_postfix(**post)
-    except KeyboardInterrupt:
-        bar.close()
-        raise Interrupted(len(chunks), trainer.num_chunks, int(chunks[-1]["env_steps"][0, -1]) if chunks else 0) from None
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _data_for(algo: str, config: Any, data: Any) -> Any:
+    """The transitions an algorithm trains on: ``data`` as given, or the dataset a hybrid config names."""
+    if data is None and getattr(config, "dataset", ""):
+        from realax.offline.loader import load
+
+        data, _ = load(config.dataset)
+    return data
+
+
+def run(algo: str, env: Any, params: Any, overrides: dict, seed: int = 0, episodes: int = 100,
+        progress: bool = True, data: Any = None, folder: RunFolder | None = None,
+        resume_from: RunFolder | None = None) -> Result:
+    """Train ``algo`` on ``env`` (offline learners on ``data``, a ``Transitions``) over ``num_seeds`` vmapped
+    seeds, chunk by chunk; log and checkpoint each chunk into ``folder`` when given; continue the checkpoint of
+    ``resume_from`` when given (the same result as a run never interrupted). Ctrl-C stops after the chunk in
+    flight and raises ``Interrupted``. Then evaluate every seed's greedy policy for ``episodes`` episodes, and
+    (online) the env's fast baselines for as many."""
+    config = make_config(algo, overrides)
+    data = _data_for(algo, config, data)
+    trainer = algorithms.make_trainer(algo, config, env, params, data)
+    offline = algorithms.get(algo).offline
+    keys = jax.random.split(jax.random.key(seed), config.num_seeds)
+    step = jax.jit(jax.vmap(trainer.step))
+    folder = resume_from or folder
+    if resume_from is not None:
+        template = jax.eval_shape(jax.vmap(trainer.init), keys)
+        carry, metrics, done, wall0 = resume_from.load_checkpoint(template)
+    else:
+        carry, metrics, done, wall0 = jax.jit(jax.vmap(trainer.init))(keys), {}, 0, 0.0
+    steps_per_update = 1 if offline else config.env_steps_per_update
+    per_chunk = config.updates_per_chunk * steps_per_update
+    bar = _bar(progress, trainer.num_chunks, done, f"{algo} {type(env.unwrapped).__name__}")
+    t0 = time.perf_counter() - wall0
+    with _ctrl_c_after_chunk() as ctrl_c:
+        try:
+            while done < trainer.num_chunks and not ctrl_c["stop"]:
+                tc = time.perf_counter()
+                new_carry, m = step(carry)
+                m = {k: np.asarray(v) for k, v in jax.device_get(m).items()}
+                carry, done = new_carry, done + 1
+                metrics = {k: np.concatenate([metrics[k], v], 1) if k in metrics else v for k, v in m.items()}
+                x = m["env_steps"][0] if "env_steps" in m else (done - 1) * per_chunk + np.arange(1, per_chunk + 1)
+                if folder is not None:
+                    folder.chunk(done, trainer.num_chunks, m, x, time.perf_counter() - t0, time.perf_counter() - tc, per_chunk)
+                    folder.save_checkpoint(carry, metrics, done, time.perf_counter() - t0)
+                _report(bar, m, int(x[-1]))
+        except KeyboardInterrupt:
+            ctrl_c["stop"] = True
+    bar.close()
+    if done < trainer.num_chunks:
+        if folder is not None:
+            folder.interrupted(done)
+        raise Interrupted(done, trainer.num_chunks, done * per_chunk, folder.path if folder is not None else None)
     wall = time.perf_counter() - t0
-    metrics = {k: np.concatenate([c[k] for c in chunks], axis=1) for k in chunks[0]}
-    k_eval = jax.random.split(jax.random.key(seed + 10_000), config.num_seeds)
+    result = _evaluate(algo, config, env, params, trainer, carry, metrics, wall, seed, episodes, offline)
+    return result
+
+
+class _NoBar:
+    def update(self, n: int) -> None: ...
+
+    def set_postfix(self, refresh: bool = True, **post: Any) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _bar(progress: bool, total: int, done: int, desc: str) -> Any:
+    if not progress:
+        return _NoBar()
+    from tqdm import tqdm  # the [cli] extra
+
+    return tqdm(total=total, initial=done, desc=desc, unit="chunk")
+
+
+def _report(bar: Any, m: dict, step: int) -> None:
+    post: dict[str, str | int] = {"steps": step}
+    if "return" in m and np.isfinite(m["return"][:, -1]).any():
+        post["ret"] = f"{np.nanmean(m['return'][:, -1]):.1f}"
+    elif "loss" in m:
+        post["loss"] = f"{np.nanmean(m['loss'][:, -1]):.3g}"
+    if "win_rate" in m:
+        post["win"] = f"{np.nanmean(m['win_rate'][:, -1]):.2f}"
+    bar.set_postfix(**post, refresh=False)
+    bar.update(1)
+
+
+def _evaluate(algo, config, env, params, trainer, carry, metrics, wall, seed, episodes, offline) -> Result:
+    n = config.num_seeds
+    k_eval = jax.random.split(jax.random.key(seed + 10_000), n)
     agent = jax.jit(jax.vmap(lambda c, k: evaluate_policy(env, params, trainer.policy(c), k, episodes)))(carry, k_eval)
-    base = {name: jax.jit(lambda k, n=name: evaluate_policy(env, params, baselines.get(n, env, params), k,
-                                                            episodes * config.num_seeds))(k_eval[0])
-            for name in baselines.fast_names(env)}
-    return Result(algo, config, env, params, trainer, carry, metrics["env_steps"][0], metrics["return"],
-                  np.asarray(agent["return"]), {n: np.asarray(b["return"]) for n, b in base.items()}, wall,
+    base = {} if offline else {
+        name: jax.jit(lambda k, b=name: evaluate_policy(env, params, baselines.get(b, env, params), k, episodes * n))(k_eval[0])
+        for name in baselines.fast_names(env)}
+    updates = next(iter(metrics.values())).shape[1]
+    steps = metrics["env_steps"][0] if "env_steps" in metrics else np.arange(1, updates + 1)
+    returns = metrics.get("return", np.full((n, updates), np.nan))
+    return Result(algo, config, env, params, trainer, carry, steps, returns, np.asarray(agent["return"]),
+                  {b: np.asarray(r["return"]) for b, r in base.items()}, wall,
                   np.asarray(agent["won"]) if "won" in agent else None,
-                  {n: np.asarray(b["won"]) for n, b in base.items() if "won" in b}, seed, episodes)
+                  {b: np.asarray(r["won"]) for b, r in base.items() if "won" in r}, seed, episodes, metrics)
+
+
+def finish(result: Result, folder: RunFolder, title: str) -> None:
+    """Write the finished run into ``folder``: the best seed's agent, ``metrics.json``, ``curve.png``."""
+    r = result
+    best = int(np.argmax(r.agent_returns.mean(-1)))
+    summary = {"agent_mean": float(r.agent_returns.mean()), "agent_seed_means": r.agent_returns.mean(-1).tolist(),
+               "baselines": {k: float(v.mean()) for k, v in r.baseline_returns.items()},
+               "agent_win_rate": None if r.agent_wins is None else float(r.agent_wins.mean()),
+               "agent_seed_win_rates": None if r.agent_wins is None else r.agent_wins.mean(-1).tolist(),
+               "baseline_win_rates": {k: float(v.mean()) for k, v in r.baseline_wins.items()},
+               "step": int(r.curve_steps[-1]), "wall_seconds": r.wall_seconds}
+    if "env_steps" in r.metrics:
+        summary["env_steps_per_seed"] = int(r.curve_steps[-1])
+    plot = (lambda path: _plot(r, path, title)) if np.isfinite(r.curve_returns).any() else None
+    folder.finish(jax.tree.map(lambda x: x[best], r.carry), summary, best, plot)
+
+
+def resume(path: Path | str, progress: bool = True, wandb: bool = False) -> tuple[Result, RunFolder]:
+    """Continue the interrupted run in ``path`` from its checkpoint, with the options in its ``meta.json``."""
+    import realax
+
+    folder = RunFolder.resume(path, wandb=wandb)
+    meta = folder.meta
+    env, params = realax.make(meta["env_id"], **meta["env_kwargs"])
+    data = None
+    if algorithms.get(meta["algo"]).offline:
+        from realax.offline import loader
+        from realax.offline.generate import env_of
+
+        data, dmeta = loader.load(meta["dataset"], check=False)
+        env, params = env_of(dmeta)
+    result = run(meta["algo"], env, params, meta["config"], seed=meta["seed"], episodes=meta["episodes"],
+                 progress=progress, data=data, resume_from=folder)
+    return result, folder
+
+
+def load_policy(folder: Path | str, env: Any, params: Any) -> Any:
+    """The greedy policy of a saved agent (``checkpoint.load_policy``), its dataset loaded for offline ones."""
+    meta = checkpoint.read_meta(folder)
+    data = None
+    if algorithms.get(meta["algo"]).offline:
+        from realax.offline import loader
+
+        data, _ = loader.load(meta["dataset"], check=False)
+    return checkpoint.load_policy(folder, env, params, data)
+
+
+# -- offline: exact gradient-step budgets and normalised scores ------------------------------------------------
+_MOST_PER_CHUNK = 1000
+
+
+def chunk_for(updates: int) -> int:
+    """Updates per chunk so that whole chunks make exactly ``updates``: the largest divisor of ``updates`` up
+    to 1000 (0 when every such divisor is below 100, i.e. more than ten times the chunks needed: the caller
+    rounds up to whole chunks of 1000 and says so)."""
+    if updates <= _MOST_PER_CHUNK:
+        return updates
+    best = max(d for d in range(1, _MOST_PER_CHUNK + 1) if updates % d == 0)
+    return best if best >= 100 else 0
+
+
+def plan_updates(updates: int | None, overrides: dict) -> dict:
+    """``overrides`` with ``--steps N`` as ``num_updates`` and an ``updates_per_chunk`` that divides it, so the
+    run does exactly N gradient steps (``rounding_note`` says what runs when that cannot be)."""
+    overrides = dict(overrides)
+    if updates is None:
+        return overrides
+    if isinstance(updates, bool) or not isinstance(updates, int) or updates < 1:
+        raise RealaxError(f"steps (gradient steps per seed) must be a whole number >= 1, got {updates!r}")
+    if "num_updates" in overrides:
+        raise RealaxError("give the number of gradient steps once: --steps or --set num_updates=..., not both")
+    overrides["num_updates"] = updates
+    if "updates_per_chunk" not in overrides:
+        overrides["updates_per_chunk"] = chunk_for(updates) or _MOST_PER_CHUNK
+    return overrides
+
+
+def rounding_note(config: Any) -> str | None:
+    """What an offline run does when it is not ``num_updates`` (``total_updates`` rounds up to whole chunks)."""
+    if config.total_updates == config.num_updates:
+        return None
+    return (f"{config.num_updates} gradient steps are not a whole number of chunks of {config.updates_per_chunk}: "
+            f"running {config.total_updates} ({config.num_chunks} chunks)")
+
+
+def score(result: Result, meta: dict, path: Any) -> dict:
+    """An offline run's result as NeoRL-2 reports it: per-seed mean returns and normalised scores
+    ``100 · (R - random) / (expert - random)`` (None, with ``warning``, when the references are not ordered)."""
+    from realax.offline import loader
+
+    per_seed = result.agent_returns.astype(np.float64).mean(-1)
+    scores = loader.normalised_score(per_seed, meta)
+    behaviour = meta.get("behaviour_return")
+    behaviour_score = loader.normalised_score(behaviour, meta) if behaviour is not None else None
+    out = {"algo": result.algo, "dataset": str(path) if path is not None else None, "env_id": meta["env_id"],
+           "seeds": int(result.config.num_seeds), "num_updates": result.config.total_updates,
+           "episodes": int(result.episodes), "return_per_seed": per_seed.tolist(),
+           "score_per_seed": None if scores is None else scores.tolist(),
+           "score_mean": None if scores is None else float(scores.mean()),
+           "score_std": None if scores is None else float(scores.std()),
+           "return_mean": float(per_seed.mean()), "return_std": float(per_seed.std()),
+           "behaviour_return": behaviour,
+           "behaviour_score": None if behaviour_score is None else float(behaviour_score),
+           "ref_min_score": meta["ref_min_score"], "ref_max_score": meta["ref_max_score"],
+           "expert_policy": meta.get("expert_policy"),
+           "final_metrics": {k: float(np.nanmean(v[:, -1])) for k, v in result.metrics.items()},
+           "train_seconds": result.wall_seconds}
+    warning = loader.reference_warning(meta)
+    if warning is not None:
+        out["warning"] = warning
+    note = rounding_note(result.config)
+    if note is not None:
+        out["note"] = note
+    return out
+
+
+def check_offline(algo: str) -> None:
+    """``RealaxError`` unless ``algo`` is an offline learner."""
+    if algo not in algorithms.names(offline=True):
+        known = "an online learner (use `realax train`)" if algo in algorithms.ALGOS else "unknown offline algorithm"
+        raise RealaxError(f"{algo!r}: {known}; offline algorithms: {algorithms.names(offline=True)}")
+
+
+def train_offline(algo: str, path: Any, seeds: int = 3, updates: int | None = None, overrides: dict | None = None,
+                  episodes: int = 100, seed: int = 0, data: Any = None, progress: bool = False, check: bool = True,
+                  folder: RunFolder | None = None) -> dict:
+    """Train the offline learner ``algo`` on the dataset folder ``path`` (or on ``data = (transitions,
+    metadata)``) over ``seeds`` vmapped seeds, ``updates`` (``--steps``) gradient steps exactly where whole
+    chunks allow; evaluate each seed's final policy for ``episodes`` episodes on the dataset's env (realism
+    included) and score it (``score``). ``check``: refuse a dataset that fails ``minari_io.verify``."""
+    from realax.offline import loader
+    from realax.offline.generate import env_of
+
+    for name, value in (("seeds", seeds), ("episodes", episodes)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise RealaxError(f"{name} must be a whole number >= 1, got {value!r}")
+    check_offline(algo)
+    overrides = {**plan_updates(updates, overrides or {}), "num_seeds": seeds}
+    make_config(algo, overrides)  # unknown field or bad value: fail before reading the data
+    transitions, meta = data if data is not None else loader.load(path, check=check)
+    env, params = env_of(meta)
+    t0 = time.perf_counter()
+    result = run(algo, env, params, overrides, seed=seed, episodes=episodes, progress=progress, data=transitions,
+                 folder=folder)
+    out = score(result, meta, path)
+    out["wall_seconds"] = time.perf_counter() - t0
+    if folder is not None:
+        finish(result, folder, f"{algo} on {path}")
+    return out
 
 
 def format_table(r: Result) -> str:
@@ -162,94 +366,6 @@ def format_table(r: Result) -> str:
         lines.append(f"{name:<18s} {ret.mean():>12.2f} ± {ret.std():<7.2f}  over {len(ret)} episodes"
                      f"{win(r.baseline_wins.get(name))}")
     return "\n".join(lines)
-
-
-def _leaves(tree):
-    return [np.asarray(jax.random.key_data(x)) if jnp.issubdtype(x.dtype, jax.dtypes.prng_key) else np.asarray(x)
-            for x in jax.tree.leaves(tree)]
-
-
-def is_run_folder(path: Path) -> bool:
-    """Whether ``path`` holds a run written by ``save`` (its ``meta.json`` names an algorithm and an env)."""
-    try:
-        meta = json.loads((Path(path) / "meta.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(meta, dict) and "algo" in meta and "env_id" in meta
-
-
-def run_folder(out: Path | None, default: Path, overwrite: bool = False) -> tuple[Path, str | None]:
-    """``(folder, note)``: where a run will be saved. An explicit ``out`` that exists is refused unless
-    ``overwrite`` (and then only a run folder is replaced); without ``out``, ``default`` or, when that exists,
-    the first free ``default-2``, ``default-3``, ... (the note says so). Checked before training, so nothing is
-    spent on a run that could not be saved; ``save`` checks again at the end."""
-    if out is not None:
-        out = Path(out)
-        if out.exists() or out.is_symlink():
-            if not overwrite:
-                raise RealaxError(f"{out} exists; pass --overwrite to replace it (only a realax run folder is "
-                                  f"replaced), or choose another --out")
-            files.check_replaceable(out, is_run_folder, "realax run")
-        return out, None
-    default = Path(default)
-    if not default.exists():
-        return default, None
-    n = 2
-    while (free := default.with_name(f"{default.name}-{n}")).exists():
-        n += 1
-    return free, f"note: {default} exists; saving this run to {free}"
-
-
-def save(r: Result, out: Path, env_id: str, env_kwargs: dict, *, overwrite: bool = False,
-         record: dict | None = None) -> dict[str, Path]:
-    """Write ``agent.npz`` (best seed's carry), ``meta.json``, ``curve.png`` and ``metrics.json`` to a staging
-    folder next to ``out``, then rename it into place (``files.publish``: an existing ``out`` only with
-    ``overwrite``, and only a run folder). ``meta.json`` holds every env option (defaults included), the full
-    config, the seed and ``record`` (e.g. the command line)."""
-    from realax.registry import options_of
-
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
-    stage.mkdir()
-    try:
-        best = int(np.argmax(r.agent_returns.mean(-1)))
-        leaves = _leaves(jax.tree.map(lambda x: x[best], r.carry))
-        files.write_atomic(stage / "agent.npz", lambda p: np.savez(open(p, "wb"), *leaves))
-        meta = {"algo": r.algo, "env_id": env_id, "env_kwargs": env_kwargs,
-                "env_options": {**options_of(env_id), **env_kwargs}, "config": dataclasses.asdict(r.config),
-                "seed": r.seed, "num_seeds": r.config.num_seeds, "episodes": r.episodes, "seed_index": best,
-                "realax_version": _version(), **(record or {})}
-        files.write_atomic(stage / "meta.json", lambda p: Path(p).write_text(json.dumps(_plain(meta), indent=2, default=str)))
-        summary = {"agent_mean": float(r.agent_returns.mean()), "agent_seed_means": r.agent_returns.mean(-1).tolist(),
-                   "baselines": {k: float(v.mean()) for k, v in r.baseline_returns.items()},
-                   "agent_win_rate": None if r.agent_wins is None else float(r.agent_wins.mean()),
-                   "agent_seed_win_rates": None if r.agent_wins is None else r.agent_wins.mean(-1).tolist(),
-                   "baseline_win_rates": {k: float(v.mean()) for k, v in r.baseline_wins.items()},
-                   "env_steps_per_seed": int(r.curve_steps[-1]), "wall_seconds": r.wall_seconds}
-        files.write_atomic(stage / "metrics.json", lambda p: Path(p).write_text(json.dumps(summary, indent=2)))
-        _plot(r, stage / "curve.png", f"{r.algo} on {env_id} {env_kwargs}")
-        files.publish(stage, out, overwrite, is_run_folder, "realax run")
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
-    return {"agent": out, "curve": out / "curve.png"}
-
-
-def _version() -> str:
-    import realax
-
-    return realax.__version__
-
-
-def _plain(value):
-    """JSON-ready: paths as strings, tuples as lists."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
 
 
 def _plot(r: Result, path: Path, title: str) -> None:
@@ -275,65 +391,3 @@ def _plot(r: Result, path: Path, title: str) -> None:
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
-
-
-def kwargs_clash(trained: dict, given: dict) -> dict:
-    """The ``given`` env options that contradict those an agent was ``trained`` with (one file named by two
-    paths is no contradiction)."""
-
-    def same(a, b) -> bool:
-        if a == b:
-            return True
-        files = isinstance(a, str) and isinstance(b, str) and os.path.isfile(a) and os.path.isfile(b)
-        return files and os.path.samefile(a, b)
-
-    return {k: v for k, v in given.items() if k in trained and not same(trained[k], v)}
-
-
-def agent_meta(folder: Path | str) -> dict:
-    """The ``meta.json`` of a saved agent, or a ``RealaxError`` saying why ``folder`` is not one."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise RealaxError(f"{folder}: no such folder (a saved agent is a folder written by `realax train`)")
-    try:
-        meta = json.loads((folder / "meta.json").read_text())
-    except FileNotFoundError:
-        raise RealaxError(f"{folder} is not a saved agent: it has no meta.json (use a folder written by "
-                          f"`realax train`)") from None
-    except (OSError, ValueError) as e:
-        raise RealaxError(f"{folder}/meta.json is damaged ({type(e).__name__}: {e})") from None
-    missing = [k for k in ("algo", "env_id", "env_kwargs", "config") if not isinstance(meta, dict) or k not in meta]
-    if missing:
-        raise RealaxError(f"{folder}/meta.json lacks {missing}: not an agent written by `realax train`")
-    return meta
-
-
-def load_policy(folder: Path | str, env, params):
-    """The greedy policy of an agent saved by ``save``; a ``RealaxError`` names any reason it cannot be loaded
-    (missing or damaged files, another algorithm's or environment's arrays, shapes that do not fit ``env``)."""
-    folder = Path(folder)
-    meta = agent_meta(folder)
-    config = make_config(meta["algo"], meta["config"])
-    trainer = ALGOS[meta["algo"]][1](config, env, params)
-    template = jax.eval_shape(trainer.init, jax.random.key(0))
-    try:
-        with np.load(folder / "agent.npz") as f:
-            arrays = [f[f"arr_{i}"] for i in range(len(f.files))]
-    except FileNotFoundError:
-        raise RealaxError(f"{folder} has no agent.npz (an interrupted or partial copy of a run?)") from None
-    except Exception as e:  # noqa: BLE001 - zipfile, zlib, pickle and format errors all mean a damaged file
-        raise RealaxError(f"{folder}/agent.npz is damaged ({type(e).__name__}: {e})") from None
-    flat, tree = jax.tree.flatten(template)
-    if len(flat) != len(arrays):
-        raise RealaxError(f"{folder}/agent.npz holds {len(arrays)} arrays; {meta['algo']} on this environment has "
-                          f"{len(flat)}: the file does not belong to this agent")
-    for i, (t, a) in enumerate(zip(flat, arrays, strict=True)):
-        want = t.shape + ((2,) if jnp.issubdtype(t.dtype, jax.dtypes.prng_key) else ())
-        if a.shape != want:
-            raise RealaxError(f"agent {folder} does not fit this environment: array {i} has shape {a.shape}, the "
-                              f"environment needs {want}; it was trained with {meta['env_kwargs']} (run it with "
-                              f"those options)")
-    leaves = [jax.random.wrap_key_data(a) if jnp.issubdtype(t.dtype, jax.dtypes.prng_key) else jnp.asarray(a, t.dtype)
-              for t, a in zip(flat, arrays, strict=True)]
-    return trainer.policy(jax.tree.unflatten(tree, leaves))
-

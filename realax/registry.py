@@ -63,12 +63,16 @@ def register(id: str, entry_point: str, *, multi_agent: bool = False, max_episod
         raise RealaxError(f"environment id {id!r} must look like 'realax/Name-v0'")
     if id in _REGISTRY:
         raise RealaxError(f"environment id {id!r} is already registered")
+    if "description" in kwargs:
+        raise RealaxError("register() takes no description: `realax list` shows the env class's `description` "
+                          "attribute (set it on the class)")
     spec = EnvSpec(id, entry_point, multi_agent, max_episode_steps, baselines, kwargs)
     _REGISTRY[id] = spec
     return spec
 
 
 def spec(id: str) -> EnvSpec:
+    """The ``EnvSpec`` of a registered id; an unknown id is a ``RealaxError`` listing the registered ones."""
     try:
         return _REGISTRY[id]
     except KeyError:

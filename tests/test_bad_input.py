@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -111,9 +110,9 @@ def test_run_folders_are_never_overwritten_silently(tmp_path, monkeypatch, agent
     _ok(["train", *TINY])
     out = _ok(["train", *TINY])
     assert default.is_dir() and Path(f"{default}-2").is_dir() and f"saving this run to {default}-2" in _text(out)
-    before = (default / "agent.npz").read_bytes()
+    before = (default / "agent.msgpack").read_bytes()
     _refused(["train", *TINY, "--out", str(default)], "exists", "--overwrite")
-    assert (default / "agent.npz").read_bytes() == before
+    assert (default / "agent.msgpack").read_bytes() == before
     keep = tmp_path / "notes"
     keep.mkdir()
     (keep / "thesis.tex").write_text("precious")
@@ -133,7 +132,7 @@ def test_meta_records_seed_and_every_option_defaults_included(agent):
                                f"--total-timesteps 2000 --num-seeds 1 --seed 0 --episodes 2 --out {agent}")
 
 
-def test_ctrl_c_leaves_a_clear_message_and_no_half_run(tmp_path, monkeypatch):
+def test_ctrl_c_leaves_a_clear_message_and_a_checkpoint_to_resume(tmp_path, monkeypatch):
     import jax
 
     calls = {"n": 0}
@@ -150,8 +149,12 @@ def test_ctrl_c_leaves_a_clear_message_and_no_half_run(tmp_path, monkeypatch):
     r = runner.invoke(app, ["train", *TINY[:-6], "--total-timesteps", "20000", "--set", "updates_per_chunk=100",
                             "--num-seeds", "1", "--out", str(out)])
     assert r.exit_code == 130, r.output
-    assert "interrupted after 2 of 13 chunks (3,200 env steps per seed); nothing was saved" in _text(r.output)
-    assert not out.exists() and not list(tmp_path.glob(".run.*"))
+    assert (f"interrupted after 2 of 13 chunks (3,200 steps per seed); checkpoint saved; continue with "
+            f"`realax train --resume {out}`") in _text(r.output)
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["status"] == "interrupted" and meta["chunks_done"] == 2 and (out / "checkpoint.msgpack").is_file()
+    assert not (out / "agent.msgpack").exists()
+    _refused(["eval", "realax/Spectrum-v0", "--policy", str(out)], "the run is interrupted", "--resume")
 
 
 # -- case 7: saved agents that cannot be loaded -----------------------------------------------------------
@@ -172,20 +175,17 @@ def test_damaged_agent_folders_are_named(agent, tmp_path):
     (bad_json / "meta.json").write_text('{"algo": "qlearning", "env_')
     _refused(["eval", "realax/Spectrum-v0", "--policy", str(bad_json)], "meta.json is damaged")
     truncated = _copy(agent, tmp_path, "truncated")
-    data = (truncated / "agent.npz").read_bytes()
-    (truncated / "agent.npz").write_bytes(data[: len(data) // 2])
-    _refused(["eval", "realax/Spectrum-v0", "--policy", str(truncated)], "agent.npz is damaged")
+    data = (truncated / "agent.msgpack").read_bytes()
+    (truncated / "agent.msgpack").write_bytes(data[: len(data) // 2])
+    _refused(["eval", "realax/Spectrum-v0", "--policy", str(truncated)], "agent.msgpack is damaged")
     flipped = _copy(agent, tmp_path, "flipped")
-    data = bytearray((flipped / "agent.npz").read_bytes())
-    with zipfile.ZipFile(flipped / "agent.npz") as z:
-        first = z.infolist()[0]
-    at = first.header_offset + 30 + len(first.filename) + 64  # inside the first member's bytes
-    data[at] ^= 0xFF
-    (flipped / "agent.npz").write_bytes(bytes(data))
-    _refused(["eval", "realax/Spectrum-v0", "--policy", str(flipped)], "agent.npz is damaged")
-    no_npz = _copy(agent, tmp_path, "no_npz")
-    (no_npz / "agent.npz").unlink()
-    _refused(["eval", "realax/Spectrum-v0", "--policy", str(no_npz)], "no agent.npz")
+    data = bytearray((flipped / "agent.msgpack").read_bytes())
+    data[len(data) - 40] ^= 0xFF  # inside the stored arrays: only the checksum can tell
+    (flipped / "agent.msgpack").write_bytes(bytes(data))
+    _refused(["eval", "realax/Spectrum-v0", "--policy", str(flipped)], "agent.msgpack is damaged", "checksum")
+    no_file = _copy(agent, tmp_path, "no_file")
+    (no_file / "agent.msgpack").unlink()
+    _refused(["eval", "realax/Spectrum-v0", "--policy", str(no_file)], "no agent.msgpack")
     _refused(["eval", "realax/SMAX-v0", "--policy", str(agent)], "trained on realax/Spectrum-v0")
 
 
@@ -233,5 +233,7 @@ def test_run_files_get_the_users_umask(tmp_path):
         _ok(["render", "realax/Spectrum-v0", "--out", str(gif), "--steps", "2"])
     finally:
         os.umask(old)
-    for f in [*out.iterdir(), gif]:
-        assert stat.S_IMODE(f.stat().st_mode) == 0o644, f
+    made = [*out.rglob("*"), gif]
+    assert {"tb", "metrics.jsonl", "checkpoint.msgpack", "agent.msgpack"} <= {f.name for f in made}
+    for f in made:
+        assert stat.S_IMODE(f.stat().st_mode) == (0o755 if f.is_dir() else 0o644), f

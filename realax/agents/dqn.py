@@ -7,19 +7,20 @@ exploration, a replay buffer, a target network copied every so often, regression
 over half the run, gamma 0.99), the whole run one jitted ``lax.scan`` as purejaxrl's ``dqn.py`` (Lu et al.
 2022). Truncated episodes bootstrap from ``info["final_obs"]``.
 
-Hybrid (``dataset=DIR`` or ``make_train(..., offline=transitions)``): an offline dataset is kept beside the
+Hybrid (``make_train(..., offline=transitions)``; ``realax train dqn --set dataset=DIR`` loads them): an
+offline dataset is kept beside the
 replay buffer and every batch is half offline, half online (``offline_fraction``): the symmetric sampling
 of RLPD (Ball, Smith, Kostrikov & Levine, "Efficient Online Reinforcement Learning with Offline Data",
 ICML 2023), the practical form of the hybrid setting of Song et al.'s Hy-Q (ICLR 2023) and of Wagenmaker &
 Pacchiano (ICML 2023). Offline transitions stay in their own fixed array (never overwritten by online ones).
 
->>> trainer = make_train(DQNConfig(total_timesteps=100_000, dataset="datasets/spectrum-sa70-v0"), env, params)
+>>> data, _ = realax.offline.loader.load("datasets/spectrum-sa70-v0")
+>>> trainer = make_train(DQNConfig(total_timesteps=100_000), env, params, offline=data)
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 from typing import Any, NamedTuple
 
@@ -29,7 +30,7 @@ import optax
 from flax.training.train_state import TrainState
 
 from realax.agents import offline_nets as on
-from realax.agents.evaluate import EpisodeStats, Trainer, make_trainer
+from realax.agents.trainer import RunningReturns, Trainer, make_trainer
 from realax.errors import RealaxError
 from realax.options import SIZE_LIMITS, require
 
@@ -129,38 +130,32 @@ class DQNCarry(NamedTuple):
     buffer: Buffer
     env_state: Any
     obs: Any
-    stats: EpisodeStats
+    stats: RunningReturns
     key: jax.Array
     update: jax.Array
 
 
 def make_train(config: DQNConfig, env, params, offline: on.Transitions | None = None) -> Trainer:
-    """A ``Trainer`` running DQN on ``env``; hybrid when ``offline`` transitions are given or
-    ``config.dataset`` names a dataset folder (read when the training step is first built)."""
+    """A ``Trainer`` running DQN on ``env``; hybrid when ``offline`` transitions are given. A learner takes
+    arrays, never folders: with ``config.dataset`` set, pass that dataset's transitions as ``offline``
+    (``realax.experiment.run`` loads them with ``realax.offline.loader.load``)."""
     c = config
     space = env.action_space(params)
     on.require_kind("dqn", space, ["discrete"])
     if not 0.0 <= c.offline_fraction <= 1.0:
         raise RealaxError(f"offline_fraction must be in [0, 1], got {c.offline_fraction}")
-    hybrid = offline is not None or bool(c.dataset)
+    if c.dataset and offline is None:
+        raise RealaxError(f"DQNConfig.dataset is {c.dataset!r}: pass its transitions as offline= "
+                          f"(realax.offline.loader.load reads them; realax.experiment.run does this for you)")
+    hybrid = offline is not None
     n_off = int(round(c.offline_fraction * c.batch_size)) if hybrid else 0
     net = on.Head(on.encoder(env, params), space.n, on.hidden_layers(c.hidden, c.layers))
     tx = optax.adam(c.lr)
     v_step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
     decay = max(1.0, c.eps_fraction * c.num_updates)
 
-    @functools.cache
-    def offline_data() -> on.Transitions:
-        data = offline
-        if data is None:
-            from realax.offline.loader import load  # only the hybrid run reads a dataset
-
-            data, _ = load(c.dataset)
-        on.check_transitions(data, env, params, "dqn (hybrid)")
-        return data
-
     if offline is not None:
-        offline_data()  # check the shapes now
+        on.check_transitions(offline, env, params, "dqn (hybrid)")
 
     def init(key):
         key, k_net, k_env = jax.random.split(key, 3)
@@ -168,7 +163,7 @@ def make_train(config: DQNConfig, env, params, offline: on.Transitions | None = 
         p = net.init(k_net, obs[0])
         buf = buffer_init(obs[0], jnp.int32(0), c.buffer_size)
         return DQNCarry(TrainState.create(apply_fn=net.apply, params=p, tx=tx), p, buf, env_state, obs,
-                        EpisodeStats.zeros(c.num_envs), key, jnp.int32(0))
+                        RunningReturns.zeros(c.num_envs), key, jnp.int32(0))
 
     def loss_fn(p, target, batch: on.Transitions):
         q = jnp.take_along_axis(net.apply(p, batch.obs), batch.action.astype(jnp.int32)[:, None], -1)[:, 0]
@@ -179,7 +174,7 @@ def make_train(config: DQNConfig, env, params, offline: on.Transitions | None = 
         k_on, k_off = jax.random.split(key)
         batch = buffer_sample(k_on, carry.buffer, c.batch_size - n_off)
         if n_off:
-            off = on.sample(k_off, offline_data(), n_off)
+            off = on.sample(k_off, offline, n_off)
             batch = jax.tree.map(lambda a, b: jnp.concatenate([a, b.astype(a.dtype)]), batch, off)
         loss, grads = jax.value_and_grad(loss_fn)(carry.train_state.params, carry.target, batch)
         return carry.train_state.apply_gradients(grads=grads), loss

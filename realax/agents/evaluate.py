@@ -1,11 +1,4 @@
-"""What every agent shares: the ``Trainer`` interface, episode statistics during training, and greedy
-evaluation over full episodes.
-
-Episode statistics follow purejaxrl's ``LogWrapper`` idea (``luchris429/purejaxrl``, ``wrappers.py``):
-each parallel env carries its running return and length; when an episode ends they are reported and reset.
-Here this lives in the training carry instead of a wrapper, because realax environments autoreset inside
-``step`` (DESIGN §2).
-"""
+"""Greedy evaluation over full episodes, and how a policy is called on an env (masks, oracles, memory)."""
 
 from __future__ import annotations
 
@@ -15,62 +8,6 @@ import jax
 import jax.numpy as jnp
 
 from realax.core import is_multi_agent
-
-
-class Trainer(NamedTuple):
-    """What ``make_train`` of every agent returns (the CLI relies on exactly these fields).
-
-    ``init(key) -> carry`` and ``step(carry) -> (carry, metrics)`` are pure and vmappable over seeds;
-    ``step`` runs ``updates_per_chunk`` updates and its metrics have that leading axis. ``num_chunks``
-    steps make the whole run; ``train(key)`` does all of them in one jitted call. ``policy(carry)`` is the
-    greedy policy ``fn(key, obs) -> action`` for one unbatched observation (a ``RecurrentPolicy`` for agents
-    with memory).
-    """
-
-    init: Callable[[jax.Array], Any]
-    step: Callable[[Any], tuple[Any, dict]]
-    num_chunks: int
-    policy: Callable[[Any], Callable[[jax.Array, Any], jax.Array]]
-    train: Callable[[jax.Array], tuple[Any, dict]]
-
-
-def make_trainer(init, step, num_chunks: int, policy) -> Trainer:
-    """Completes a ``Trainer`` with ``train``: ``init`` then ``num_chunks`` scanned ``step`` calls, jitted;
-    metrics come back with one leading axis of ``num_chunks * updates_per_chunk`` updates."""
-
-    @jax.jit
-    def train(key):
-        carry, metrics = jax.lax.scan(lambda c, _: step(c), init(key), None, num_chunks)
-        return carry, jax.tree.map(lambda m: m.reshape(-1, *m.shape[2:]), metrics)
-
-    return Trainer(init=init, step=step, num_chunks=num_chunks, policy=policy, train=train)
-
-
-class EpisodeStats(NamedTuple):
-    """Per-env running return/length and the mean return of the last batch of finished episodes."""
-
-    ep_return: jax.Array  # float32 [num_envs]
-    ep_length: jax.Array  # int32 [num_envs]
-    last_return: jax.Array  # float32 []; NaN until an episode has finished
-    last_length: jax.Array  # float32 []
-
-    @classmethod
-    def zeros(cls, num_envs: int) -> "EpisodeStats":
-        return cls(jnp.zeros(num_envs), jnp.zeros(num_envs, jnp.int32), jnp.float32(jnp.nan), jnp.float32(jnp.nan))
-
-    def record(self, reward: jax.Array, done: jax.Array) -> tuple["EpisodeStats", jax.Array, jax.Array]:
-        """One vectorised step: ``(stats, finished_return [num_envs], finished_length [num_envs])``;
-        the finished values are meaningful where ``done``."""
-        ret, length = self.ep_return + reward, self.ep_length + 1
-        stats = self._replace(ep_return=jnp.where(done, 0.0, ret), ep_length=jnp.where(done, 0, length))
-        return stats, ret, length
-
-    def summarise(self, done: jax.Array, returns: jax.Array, lengths: jax.Array) -> "EpisodeStats":
-        """Mean over the episodes that finished in an update (any shape); keeps the previous value if none."""
-        n = done.sum()
-        mean = lambda x: jnp.where(n > 0, jnp.where(done, x, 0).sum() / jnp.maximum(n, 1), jnp.nan)
-        return self._replace(last_return=jnp.where(n > 0, mean(returns), self.last_return),
-                             last_length=jnp.where(n > 0, mean(lengths.astype(jnp.float32)), self.last_length))
 
 
 def evaluate(env, params, policy_fn: Callable[[jax.Array, Any], jax.Array], key: jax.Array,

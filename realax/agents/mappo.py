@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from realax.agents.evaluate import Trainer
 from realax.agents.multi import MultiPPOConfig, make_multi_train
+from realax.agents.trainer import Trainer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,6 +24,6 @@ class MAPPOConfig(MultiPPOConfig):
 
 
 def make_train(config: MAPPOConfig, env, params) -> Trainer:
-    """A ``Trainer`` (see ``realax.agents.evaluate.Trainer``) running MAPPO; ``policy(carry)`` returns the
+    """A ``Trainer`` (see ``realax.agents.trainer.Trainer``) running MAPPO; ``policy(carry)`` returns the
     greedy ``fn(key, obs [A, ...], mask=None) -> actions [A]``."""
     return make_multi_train(config, env, params, centralised=True)

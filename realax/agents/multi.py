@@ -34,9 +34,10 @@ import jax.numpy as jnp
 import optax
 from flax.training.train_state import TrainState
 
-from realax.agents.evaluate import EpisodeStats, RecurrentPolicy, Trainer, make_trainer
+from realax.agents.evaluate import RecurrentPolicy
 from realax.agents.networks import agent_actor_critic_for
 from realax.agents.ppo import gae
+from realax.agents.trainer import RunningReturns, Trainer, make_trainer
 from realax.core import MultiAgentEnv
 from realax.errors import RealaxError
 from realax.options import SIZE_LIMITS, require
@@ -135,7 +136,7 @@ class MultiCarry(NamedTuple):
     alive: jax.Array  # bool [N, A]
     memory: jax.Array  # float32 [N, A, H] (H = 0 without a recurrent actor)
     start: jax.Array  # bool [N]: obs begins an episode
-    stats: EpisodeStats
+    stats: RunningReturns
     win_rate: jax.Array  # float32 []; NaN until an episode finished (or when the env reports no "won")
     key: jax.Array
     update: jax.Array  # int32 []
@@ -210,7 +211,7 @@ def make_multi_train(config: MultiPPOConfig, env, params, centralised: bool) -> 
         net_params = net.init(k_net, obs[0], crit[0], agents[0])
         ts = TrainState.create(apply_fn=net.apply, params=net_params, tx=tx)
         return MultiCarry(ts, env_state, obs, jnp.ones((N, A), bool), jnp.zeros((N, A, H)), jnp.ones(N, bool),
-                          EpisodeStats.zeros(N), jnp.float32(jnp.nan), key, jnp.int32(0))
+                          RunningReturns.zeros(N), jnp.float32(jnp.nan), key, jnp.int32(0))
 
     def env_step(carry: MultiCarry, _):
         key, k_act, k_env = jax.random.split(carry.key, 3)
@@ -219,8 +220,8 @@ def make_multi_train(config: MultiPPOConfig, env, params, centralised: bool) -> 
         net_params, memory = carry.train_state.params, carry.memory
         if c.recurrent:
             start = jnp.broadcast_to(carry.start[:, None], (N, A))
-            memory, logits = net.apply(net_params, carry.obs, agents, memory, start, method=AgentActorStep)
-            value = net.apply(net_params, crit, agents, method=AgentCritic)
+            memory, logits = net.apply(net_params, carry.obs, agents, memory, start, method="actor_step")
+            value = net.apply(net_params, crit, agents, method="critic")
         else:
             logits, value = net.apply(net_params, carry.obs, crit, agents)
         logits = masked_logits(logits, mask)
@@ -246,10 +247,10 @@ def make_multi_train(config: MultiPPOConfig, env, params, centralised: bool) -> 
 
         def replay(memory, x):
             obs, agent, start = x
-            return net.apply(net_params, obs, agent, memory, start, method=AgentActorStep)
+            return net.apply(net_params, obs, agent, memory, start, method="actor_step")
 
         _, logits = jax.lax.scan(replay, memory0, (mb.obs, mb.agent, mb.start))
-        return logits, net.apply(net_params, mb.critic_in, mb.agent, method=AgentCritic)
+        return logits, net.apply(net_params, mb.critic_in, mb.agent, method="critic")
 
     def loss_fn(net_params, mb, memory0, adv, targets):
         logits, value = actor_critic(net_params, mb, memory0)
@@ -295,7 +296,7 @@ def make_multi_train(config: MultiPPOConfig, env, params, centralised: bool) -> 
         memory0 = carry.memory
         carry, traj = jax.lax.scan(env_step, carry, None, c.num_steps)
         next_values = net.apply(carry.train_state.params, traj.final_critic_in,
-                                jnp.broadcast_to(agents, traj.action.shape), method=AgentCritic)
+                                jnp.broadcast_to(agents, traj.action.shape), method="critic")
         term = jnp.broadcast_to(traj.terminated[..., None], traj.reward.shape)
         done = jnp.broadcast_to(traj.done[..., None], traj.reward.shape)
         adv, targets = gae(traj.reward, traj.value, next_values, term, done, c.gamma, c.gae_lambda)
@@ -327,27 +328,15 @@ def make_multi_train(config: MultiPPOConfig, env, params, centralised: bool) -> 
 
         def fn(key, obs, mask=None):
             """Greedy joint action ``[A]`` for one stacked observation ``[A, ...]``; ``mask`` ``bool [A, n]``."""
-            logits = net.apply(net_params, obs, jnp.arange(A), method=AgentActor)
+            logits = net.apply(net_params, obs, jnp.arange(A), method="actor")
             return jnp.argmax(masked_logits(logits, mask), -1).astype(jnp.int32)
 
         def recurrent_fn(key, obs, memory, mask=None):
             """Greedy joint action ``[A]`` and the next memory ``[A, H]`` (zeros start an episode)."""
             memory, logits = net.apply(net_params, obs, jnp.arange(A), memory, jnp.zeros(A, bool),
-                                       method=AgentActorStep)
+                                       method="actor_step")
             return jnp.argmax(masked_logits(logits, mask), -1).astype(jnp.int32), memory
 
         return RecurrentPolicy(recurrent_fn, jnp.zeros((A, H))) if c.recurrent else fn
 
     return make_trainer(init, step, c.num_chunks, policy)
-
-
-def AgentActor(module, obs, agent):
-    return module.actor(obs, agent)
-
-
-def AgentCritic(module, x, agent):
-    return module.critic(x, agent)
-
-
-def AgentActorStep(module, obs, agent, memory, start):
-    return module.actor_step(obs, agent, memory, start)

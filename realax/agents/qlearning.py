@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from realax.agents.evaluate import EpisodeStats, Trainer, make_trainer
+from realax.agents.trainer import RunningReturns, Trainer, make_trainer
 from realax.errors import RealaxError
 from realax.options import SIZE_LIMITS, require
 from realax.spaces import Box, Discrete, MultiDiscrete, Space
@@ -112,13 +112,13 @@ class QCarry(NamedTuple):
     q: jax.Array  # float32 [rows, n_actions]
     env_state: Any
     obs: Any
-    stats: EpisodeStats
+    stats: RunningReturns
     key: jax.Array
     update: jax.Array  # int32 []: updates done so far
 
 
 def make_train(config: QConfig, env, params) -> Trainer:
-    """A ``Trainer`` (see ``realax.agents.evaluate.Trainer``) running tabular Q-learning on ``env``."""
+    """A ``Trainer`` (see ``realax.agents.trainer.Trainer``) running tabular Q-learning on ``env``."""
     c = config
     action_space = env.action_space(params)
     if not isinstance(action_space, Discrete):
@@ -133,7 +133,7 @@ def make_train(config: QConfig, env, params) -> Trainer:
         key, k_env = jax.random.split(key)
         obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_env, c.num_envs), params)
         q = jnp.zeros((rows, n_actions), jnp.float32)
-        return QCarry(q, env_state, obs, EpisodeStats.zeros(c.num_envs), key, jnp.int32(0))
+        return QCarry(q, env_state, obs, RunningReturns.zeros(c.num_envs), key, jnp.int32(0))
 
     def update(carry: QCarry, _):
         key, k_eps, k_rand, k_env = jax.random.split(carry.key, 4)

@@ -23,7 +23,7 @@ import optax
 from flax.training.train_state import TrainState
 
 from realax.agents import offline_nets as on
-from realax.agents.evaluate import Trainer, make_trainer
+from realax.agents.trainer import Trainer, make_trainer
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,6 +12,8 @@ Above ``UNROLL`` entries the plain ``jnp`` reduction is used (the unrolled graph
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 
@@ -23,24 +25,24 @@ def _slices(x: jax.Array, axis: int) -> list[jax.Array]:
     return [jax.lax.index_in_dim(x, j, axis, keepdims=False) for j in range(x.shape[axis])]
 
 
-def sum_axis(x: jax.Array, axis: int = -1) -> jax.Array:
+def _fold(x: jax.Array, axis: int, op: Callable[[jax.Array, jax.Array], jax.Array],
+          reduce: Callable[..., jax.Array]) -> jax.Array:
+    """``reduce(x, axis=axis)`` as ``n - 1`` elementwise ``op`` calls over the slices of a short axis."""
     if x.shape[axis] > UNROLL:
-        return jnp.sum(x, axis=axis)
+        return reduce(x, axis=axis)
     parts = _slices(x, axis)
     out = parts[0]
     for p in parts[1:]:
-        out = out + p
+        out = op(out, p)
     return out
+
+
+def sum_axis(x: jax.Array, axis: int = -1) -> jax.Array:
+    return _fold(x, axis, jnp.add, jnp.sum)
 
 
 def any_axis(x: jax.Array, axis: int = -1) -> jax.Array:
-    if x.shape[axis] > UNROLL:
-        return jnp.any(x, axis=axis)
-    parts = _slices(x, axis)
-    out = parts[0]
-    for p in parts[1:]:
-        out = out | p
-    return out
+    return _fold(x, axis, jnp.logical_or, jnp.any)
 
 
 def argmax_last(x: jax.Array) -> jax.Array:

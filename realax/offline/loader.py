@@ -21,7 +21,6 @@ from realax.agents.offline_nets import Transitions
 from realax.errors import RealaxError
 from realax.offline import minari_io
 from realax.offline.episodes import Episodes
-from realax.offline.generate import DataSpec, build
 
 #: metadata a dataset needs to be trained on and scored
 REQUIRED_META = ("env_id", "spec", "behaviour_return", "ref_min_score", "ref_max_score")
@@ -59,12 +58,6 @@ def load(path: Path | str, split: str = "train", check: bool = True) -> tuple[Tr
     meta = minari_io.metadata(path)
     check_metadata(meta, path)
     return transitions(minari_io.read(path, split)), meta
-
-
-def env_of(meta: dict):
-    """``(env, params)`` the dataset was collected on, realism wrappers on."""
-    setup = build(DataSpec.from_dict(meta["spec"]))
-    return setup.env, setup.params
 
 
 def reference_warning(meta: dict) -> str | None:

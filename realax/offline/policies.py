@@ -22,7 +22,8 @@ from pathlib import Path
 import jax
 import jax.numpy as jnp
 
-from realax import baselines, experiment
+from realax import baselines
+from realax.agents import algorithms, checkpoint
 from realax.agents.evaluate import actor
 from realax.errors import RealaxError
 from realax.spaces import Box
@@ -46,7 +47,7 @@ def _agent_meta(spec: str) -> dict | None:
         raise RealaxError(f"policy {spec!r}: no such folder (a saved agent is a folder written by `realax train`)")
     if not path.is_dir():
         raise RealaxError(f"policy {spec!r} is a file; a saved agent is a folder written by `realax train`")
-    return experiment.agent_meta(path)
+    return checkpoint.read_meta(path)
 
 
 def _check_env(spec: str, meta: dict, env_id: str) -> None:
@@ -63,7 +64,12 @@ def resolve(spec: str, env_id: str, env, params) -> Callable:
     meta = _agent_meta(spec)
     if meta is not None:
         _check_env(spec, meta, env_id)
-        return experiment.load_policy(Path(os.path.expanduser(spec)), env, params)
+        data = None
+        if algorithms.get(meta["algo"]).offline:
+            from realax.offline.loader import load  # an offline agent normalises with its dataset's statistics
+
+            data, _ = load(meta["dataset"], check=False)
+        return checkpoint.load_policy(Path(os.path.expanduser(spec)), env, params, data)
     if spec in baselines.names(env):
         return baselines.get(spec, env, params)
     if ":" in spec:  # "module:factory", factory(env, params) -> policy (a controller of your own)
@@ -87,7 +93,7 @@ def agent_env_kwargs(spec: str, env_id: str, env_kwargs: dict) -> dict:
         return dict(env_kwargs)
     _check_env(spec, meta, env_id)
     trained = meta.get("env_kwargs") or {}
-    clash = experiment.kwargs_clash(trained, env_kwargs)
+    clash = checkpoint.kwargs_clash(trained, env_kwargs)
     if clash:
         raise RealaxError(f"agent {spec} was trained on {env_id} with {trained}; it cannot collect with {clash}")
     return {**trained, **env_kwargs}

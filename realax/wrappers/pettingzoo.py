@@ -20,10 +20,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import realax
 from realax._extras import MissingExtra
 from realax.core import MultiAgentEnv
 from realax.errors import RealaxError
+from realax.registry import make
 from realax.spaces import Discrete
 
 try:
@@ -36,7 +36,7 @@ class PettingZooEnv(ParallelEnv):
     metadata = {"name": "realax", "render_modes": ["rgb_array"], "is_parallelizable": True}
 
     def __init__(self, env_id: str, render_mode: str | None = None, strict_masks: bool = True, **kwargs: Any) -> None:
-        env, self.params = realax.make(env_id, **kwargs)
+        env, self.params = make(env_id, **kwargs)
         if not isinstance(strict_masks, (bool, np.bool_)):
             raise RealaxError(f"strict_masks must be true or false, got {strict_masks!r}")
         if not isinstance(env, MultiAgentEnv):

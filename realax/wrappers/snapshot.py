@@ -28,8 +28,9 @@ snapshot ends at whichever comes first. A snapshot episode still running when th
 truncation; only the resets after the phase are the env's own. ``reset_to(state)`` takes a state of the
 wrapped env, like the other wrappers', and starts an ordinary episode with the phase clock at 0.
 
->>> env, params = SnapshotStarts(base, states, labels=cluster_values(values, 6), truncate_steps=25,
-...                              snapshot_steps=3_000).wrap(base_params)
+Examples:
+    >>> env, params = SnapshotStarts(base, states, labels=cluster_values(values, 6), truncate_steps=25,
+    ...                              snapshot_steps=3_000).wrap(base_params)
 """
 
 from __future__ import annotations

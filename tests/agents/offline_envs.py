@@ -47,6 +47,8 @@ class _Small(Environment):
 
 
 class Reach(_Small):
+
+    description = "1-D reaching (offline tests)"
     def reset_env(self, key, params):
         state = (jax.random.uniform(key, (), minval=-1.0, maxval=1.0), jnp.int32(0))
         return self.get_obs(state, params), state
@@ -68,6 +70,8 @@ class Reach(_Small):
 
 
 class Allocate(_Small):
+
+    description = "simplex allocation (offline tests)"
     def reset_env(self, key, params):
         state = (jax.random.randint(key, (), 0, 3), jnp.int32(0))
         return self.get_obs(state, params), state
@@ -102,9 +106,9 @@ def allocate_expert(env, params):
 def register_all():
     import realax
 
-    realax.register(REACH_ID, "offline_envs:Reach", description="1-D reaching (offline tests)")
-    realax.register(ALLOCATE_ID, "offline_envs:Allocate", description="simplex allocation (offline tests)")
-    realax.register(CHAIN_ID, "chain_env:Chain", description="tabular chain (offline tests)")
+    realax.register(REACH_ID, "offline_envs:Reach")
+    realax.register(ALLOCATE_ID, "offline_envs:Allocate")
+    realax.register(CHAIN_ID, "chain_env:Chain")
 
 
 def unregister_all():

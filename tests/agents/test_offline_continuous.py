@@ -7,11 +7,11 @@ import numpy as np
 import offline_envs as oe
 import pytest
 
+from realax import experiment
 from realax.agents import iql, td3bc
 from realax.agents import offline_nets as on
 from realax.offline import loader
-from realax.offline import train as offline_train
-from realax.offline.generate import DataSpec, generate
+from realax.offline.generate import DataSpec, env_of, generate
 
 SMALL = {"hidden": 64, "updates_per_chunk": 1000}
 
@@ -60,13 +60,13 @@ def test_expectile_loss_and_simplex_pieces_by_hand():
 
 @pytest.mark.parametrize("algo", ["td3bc", "iql"])
 def test_continuous_learners_beat_behaviour_on_a_box_action(reach, algo):
-    res = offline_train.train(algo, None, seeds=2, updates=2000, overrides=SMALL, episodes=20, data=reach)
+    res = experiment.train_offline(algo, None, seeds=2, updates=2000, overrides=SMALL, episodes=20, data=reach)
     assert 30 < res["behaviour_score"] < 70
     assert min(res["score_per_seed"]) > res["behaviour_score"] + 15  # well above the data and random (0)
 
 
 def test_bc_imitates_the_mixed_behaviour_on_a_simplex_action(allocate):
-    res = offline_train.train("bc", None, seeds=1, updates=1000, overrides=SMALL, episodes=20, data=allocate)
+    res = experiment.train_offline("bc", None, seeds=1, updates=1000, overrides=SMALL, episodes=20, data=allocate)
     assert res["behaviour_score"] < 50
     assert abs(res["score_mean"] - res["behaviour_score"]) < 15  # BC imitates the mixed behaviour, no better
 
@@ -74,9 +74,9 @@ def test_bc_imitates_the_mixed_behaviour_on_a_simplex_action(allocate):
 @pytest.mark.parametrize("algo, floor", [("td3bc", 60), ("iql", 85)])
 def test_continuous_learners_on_a_simplex_action(allocate, algo, floor):
     data, meta = allocate
-    res = offline_train.train(algo, None, seeds=2, updates=2000, overrides=SMALL, episodes=20, data=allocate)
+    res = experiment.train_offline(algo, None, seeds=2, updates=2000, overrides=SMALL, episodes=20, data=allocate)
     assert min(res["score_per_seed"]) > floor > res["behaviour_score"] + 20  # towards the expert (100)
-    env, params = loader.env_of(meta)
+    env, params = env_of(meta)
     make = {"td3bc": (td3bc.make_train, td3bc.TD3BCConfig), "iql": (iql.make_train, iql.IQLConfig)}[algo]
     trainer = make[0](make[1](num_updates=10, updates_per_chunk=10, hidden=16), data, env, params)
     a = jax.vmap(trainer.policy(trainer.init(jax.random.key(0))), in_axes=(None, 0))(None, data.obs[:50])

@@ -7,12 +7,12 @@ import numpy as np
 import offline_envs as oe
 import pytest
 
+from realax import experiment
 from realax.agents import bc, cql
 from realax.agents.offline_nets import Transitions
 from realax.errors import RealaxError
 from realax.offline import loader
-from realax.offline import train as offline_train
-from realax.offline.generate import DataSpec, build, generate
+from realax.offline.generate import DataSpec, build, env_of, generate
 from realax.spaces import Box
 
 EXPERT = "offline_envs:go_right"
@@ -35,7 +35,7 @@ def _data(env_id, policy, level, episodes=200, expert=EXPERT, **kw):
 def test_bc_recovers_the_expert_on_the_chain():
     eps, meta = _data(oe.CHAIN_ID, EXPERT, 1.0, episodes=50)
     assert meta["ref_max_score"] == 1.0 and 0 < meta["ref_min_score"] < 1  # expert always reaches the goal
-    res = offline_train.train("bc", None, seeds=2, updates=500, overrides=SMALL, episodes=20,
+    res = experiment.train_offline("bc", None, seeds=2, updates=500, overrides=SMALL, episodes=20,
                               data=(loader.transitions(eps), meta))
     assert res["return_per_seed"] == [1.0, 1.0]  # every evaluation episode reaches the goal
     assert res["score_per_seed"] == pytest.approx([100.0, 100.0])
@@ -66,7 +66,7 @@ def test_cql_loss_matches_hand_computation():
 def test_cql_beats_the_behaviour_policy_on_mixed_data():
     # 30 % expert, 70 % random actions: the behaviour reaches the goal in some episodes only
     eps, meta = _data(oe.CHAIN_ID, EXPERT, 0.3)
-    res = offline_train.train("cql", None, seeds=2, updates=1500, overrides=SMALL, episodes=20,
+    res = experiment.train_offline("cql", None, seeds=2, updates=1500, overrides=SMALL, episodes=20,
                               data=(loader.transitions(eps), meta))
     assert res["behaviour_score"] < 70
     assert res["score_per_seed"] == pytest.approx([100.0, 100.0])  # the shortest path from every seed
@@ -76,17 +76,17 @@ def test_cql_beats_the_behaviour_policy_on_mixed_data():
 def test_runner_rejects_bad_input(tmp_path):
     eps, meta = _data(oe.REACH_ID, "offline_envs:reach_expert", 0.5, episodes=10, expert="offline_envs:reach_expert")
     data = (loader.transitions(eps), meta)
-    with pytest.raises(ValueError, match="unknown offline algorithm 'sac'"):
-        offline_train.train("sac", None, data=data)
+    with pytest.raises(ValueError, match="'sac': unknown offline algorithm"):
+        experiment.train_offline("sac", None, data=data)
     with pytest.raises(ValueError, match="cql trains discrete actions"):
-        offline_train.train("cql", None, seeds=1, updates=1, data=data)
+        experiment.train_offline("cql", None, seeds=1, updates=1, data=data)
     with pytest.raises(ValueError, match="has no field 'nope'"):
-        offline_train.train("bc", None, overrides={"nope": 1}, data=data)
+        experiment.train_offline("bc", None, overrides={"nope": 1}, data=data)
     with pytest.raises(ValueError, match="lacks \\['ref_max_score'\\]"):
         loader.check_metadata({k: v for k, v in meta.items() if k != "ref_max_score"}, "x")
     with pytest.raises(RealaxError, match="not a dataset folder"):
         loader.load(tmp_path)
-    env, params = loader.env_of(meta)
+    env, params = env_of(meta)
     with pytest.raises(ValueError, match="cql needs discrete actions"):
         cql.make_train(cql.CQLConfig(), data[0], env, params)
     with pytest.raises(ValueError, match="action has shape"):  # a dataset of another env's actions
@@ -103,7 +103,7 @@ def test_discrete_actions_out_of_range_are_refused():
 
     eps, meta = _data(oe.CHAIN_ID, EXPERT, 1.0, episodes=4)
     t = loader.transitions(eps)
-    env, params = loader.env_of(meta)
+    env, params = env_of(meta)
     with pytest.raises(ValueError, match="allows 0..1"):
         on.check_transitions(t._replace(action=t.action.at[0].set(2)), env, params, "bc")
     with pytest.raises(RealaxError, match="must be bounded"):

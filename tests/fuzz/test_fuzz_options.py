@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import realax
 from realax import experiment, options
+from realax.agents.algorithms import ALGOS
 from realax.cli_common import env_kwargs
 from realax.errors import RealaxError
 
@@ -59,7 +60,7 @@ def test_robotaxi_options_work_or_raise_realax_error(case):
 
 
 @FUZZ
-@given(st.sampled_from([(a, f) for a, (cls, _) in experiment.ALGOS.items() for f in options.config_hints(cls)]),
+@given(st.sampled_from([(a, f) for a, entry in ALGOS.items() for f in options.config_hints(entry.config)]),
        values)
 def test_config_fields_work_or_raise_realax_error(algo_field, text):
     algo, field = algo_field

@@ -18,6 +18,7 @@ from realax.spaces import Box, Discrete
 
 
 class Chain(Environment):
+    description = "tabular chain (offline tests)"
     noop_action = 0
 
     def __init__(self, n: int = 5, max_steps: int = 8):
@@ -54,6 +55,8 @@ class Chain(Environment):
 
 
 class Echo(Environment):
+
+    description = "echo env (offline tests)"
     noop_action = 0
 
     def __init__(self, n: int = 4, max_steps: int = 10):

@@ -12,6 +12,6 @@ from realax import registry
 
 @pytest.fixture
 def chain_id():
-    realax.register(CHAIN_ID, "chain_env:Chain", description="tabular chain for the dataset tests")
+    realax.register(CHAIN_ID, "chain_env:Chain")
     yield CHAIN_ID
     registry._REGISTRY.pop(CHAIN_ID, None)

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from realax.cli import app
 from realax.offline import minari_io
-from realax.offline.generate import DataSpec, behaviour_of, build, collect, generate_dataset
+from realax.offline.dataset import generate_dataset
+from realax.offline.generate import DataSpec, behaviour_of, build, collect
 from realax.wrappers.realism import RealismConfig
 
 runner = CliRunner()

@@ -87,7 +87,7 @@ def test_replay_proxy_levels_rise_over_streams(chain_id):
 
 def test_measures_stored_at_generation_match_a_later_measure(chain_id, tmp_path):
     from realax.offline import minari_io
-    from realax.offline.generate import generate_dataset
+    from realax.offline.dataset import generate_dataset
 
     spec = DataSpec(chain_id, policy=EXPERT, episodes=100, level=0.7)
     path, _ = generate_dataset(spec, tmp_path / "chain-v0", progress=False, measure=True)

@@ -23,13 +23,13 @@ from chain_env import CHAIN_ID
 from typer.testing import CliRunner
 
 import realax
-from realax import registry
+from realax import experiment, registry
 from realax.cli import app
 from realax.errors import LockedError, RealaxError
 from realax.offline import generate as gen
 from realax.offline import loader, minari_io, write_guard
-from realax.offline import train as offline_train
-from realax.offline.generate import DataSpec, generate_dataset
+from realax.offline.dataset import generate_dataset
+from realax.offline.generate import DataSpec
 
 runner = CliRunner()
 EXPERT = "chain_env:go_right"
@@ -73,7 +73,7 @@ def wide_terminal(monkeypatch):
 
 @pytest.fixture(scope="module")
 def chain():
-    realax.register(CHAIN_ID, "chain_env:Chain", description="tabular chain for the dataset tests")
+    realax.register(CHAIN_ID, "chain_env:Chain")
     yield CHAIN_ID
     registry._REGISTRY.pop(CHAIN_ID, None)
 
@@ -170,7 +170,7 @@ _BOOT = """
 import sys
 sys.path.insert(0, {tests!r})
 import realax
-realax.register({chain!r}, "chain_env:Chain", description="tabular chain")
+realax.register({chain!r}, "chain_env:Chain")
 """
 _GATED = """
 import time
@@ -327,6 +327,7 @@ def test_expert_is_the_best_candidate_on_a_jam_scenario():
 
 
 def test_unordered_references_report_raw_returns_never_an_inverted_score(chain, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the run folders go to runs/ here
     out = tmp_path / "chain-left-v0"
     r = runner.invoke(app, gen_args(out, "--expert", "chain_env:go_left"))
     assert r.exit_code == 0, r.output
@@ -341,7 +342,7 @@ def test_unordered_references_report_raw_returns_never_an_inverted_score(chain, 
     assert len(res["return_per_seed"]) == 1 and "does not beat the random policy" in res["warning"]
     assert res["num_updates"] == 1500  # --steps 1500: exactly 1500 (2 chunks of 750), not 2000
     # the text output of the same result: the warning and the raw returns, no score
-    monkeypatch.setattr(offline_train, "train", lambda *a, **k: res)
+    monkeypatch.setattr(experiment, "train_offline", lambda *a, **k: res)
     r = runner.invoke(app, ["data", "train", "bc", str(out)])
     text = flat(r.output)
     assert r.exit_code == 0 and "warning: the expert reference chain_env:go_left" in text, r.output
@@ -363,6 +364,7 @@ def test_tq_and_scores_are_none_for_unordered_references(dataset):
 
 # -- 5. verify before use; standard JSON -------------------------------------------------------------------------
 def test_damaged_dataset_is_refused_by_measure_train_and_export(chain, tmp_path, dataset, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a run folder would go to runs/ here
     import h5py
 
     from realax.offline import measures
@@ -464,13 +466,13 @@ def test_train_measure_export_options_are_strict_and_bounded(dataset, args, need
 
 
 def test_steps_run_exactly_or_say_what_runs():
-    assert offline_train.chunk_for(1500) == 750 and offline_train.chunk_for(999) == 999
-    assert offline_train.chunk_for(20_000) == 1000 and offline_train.chunk_for(1009) == 0  # 1009 is prime
+    assert experiment.chunk_for(1500) == 750 and experiment.chunk_for(999) == 999
+    assert experiment.chunk_for(20_000) == 1000 and experiment.chunk_for(1009) == 0  # 1009 is prime
     for n in (1, 7, 999, 1500, 4096, 20_000):
-        c = offline_train.make_config("bc", offline_train.plan_updates(n, {}))
-        assert c.total_updates == n and offline_train.rounding_note(c) is None
-    c = offline_train.make_config("bc", offline_train.plan_updates(1009, {}))
-    assert c.total_updates == 2000 and "running 2000" in offline_train.rounding_note(c)
-    c = offline_train.make_config("bc", offline_train.plan_updates(1500, {"updates_per_chunk": "1000"}))
-    assert "1500 gradient steps are not a whole number of chunks of 1000: running 2000" in offline_train.rounding_note(c)
+        c = experiment.make_config("bc", experiment.plan_updates(n, {}))
+        assert c.total_updates == n and experiment.rounding_note(c) is None
+    c = experiment.make_config("bc", experiment.plan_updates(1009, {}))
+    assert c.total_updates == 2000 and "running 2000" in experiment.rounding_note(c)
+    c = experiment.make_config("bc", experiment.plan_updates(1500, {"updates_per_chunk": "1000"}))
+    assert "1500 gradient steps are not a whole number of chunks of 1000: running 2000" in experiment.rounding_note(c)
 

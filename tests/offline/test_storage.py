@@ -16,7 +16,8 @@ from typer.testing import CliRunner
 
 from realax.cli import app
 from realax.offline import minari_io
-from realax.offline.generate import DataSpec, generate_dataset
+from realax.offline.dataset import generate_dataset
+from realax.offline.generate import DataSpec
 
 EXPERT = "chain_env:go_right"
 runner = CliRunner()
@@ -90,7 +91,7 @@ import sys, time
 from pathlib import Path
 sys.path.insert(0, {tests!r})
 import realax
-realax.register("realax/TestChain-v0", "chain_env:Chain", description="chain")
+realax.register("realax/TestChain-v0", "chain_env:Chain")
 from realax.offline import minari_io
 real = minari_io._buffers
 def slow(eps):

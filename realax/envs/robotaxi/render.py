@@ -4,12 +4,9 @@ orange lines (darker for more vehicles). Plain NumPy rasterisation, no matplotli
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from realax.envs.robotaxi.env import RoboTaxiParams, RoboTaxiState
 
 SIZE = 256
 MARGIN = 28
@@ -26,7 +23,7 @@ def _line(img: np.ndarray, p: np.ndarray, q: np.ndarray, color: tuple[int, ...],
             img[y, x] = color
 
 
-def draw(state: RoboTaxiState, params: RoboTaxiParams) -> np.ndarray:
+def draw(state: Any, params: Any) -> np.ndarray:
     """``uint8 [256, 256, 3]``."""
     mask = np.asarray(params.mask)
     xy = np.asarray(params.xy)[mask] * (SIZE - 2 * MARGIN) + MARGIN

@@ -7,18 +7,15 @@ its matplotlib renderer took minutes per trajectory).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from realax.envs.smax.env import SMAXParams, SMAXState
 
 ALLY, ENEMY = np.array([60, 110, 255], np.float32), np.array([235, 60, 50], np.float32)
 BACKGROUND, DEAD = np.array([24, 24, 28], np.uint8), np.array([110, 110, 110], np.uint8)
 
 
-def render_units(state: SMAXState, params: SMAXParams, num_allies: int, scale: int = 8) -> np.ndarray:
+def render_units(state: Any, params: Any, num_allies: int, scale: int = 8) -> np.ndarray:
     """Image of the map at ``scale`` pixels per map unit (y up)."""
     W, H = float(params.map_width), float(params.map_height)
     w, h = round(W * scale), round(H * scale)

@@ -79,7 +79,8 @@ def generate(
     """Collect a dataset with vectorised JAX rollouts and write it in the Minari format (atomically, under an
     exclusive lock on --out)."""
     from realax.offline import write_guard
-    from realax.offline.generate import DataSpec, build, calibrate_level, generate_dataset
+    from realax.offline.dataset import generate_dataset
+    from realax.offline.generate import DataSpec, build, calibrate_level
     from realax.wrappers.realism import RealismConfig
 
     realism = RealismConfig(action_delay=action_delay, obs_delay=obs_delay, disturbance=disturbance,
@@ -192,16 +193,35 @@ def train_cmd(
     set_: Annotated[list[str] | None, typer.Option("--set", help=_SET_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     check: Annotated[bool, typer.Option("--verify/--no-verify", help=_VERIFY_HELP)] = True,
+    out: Annotated[Path | None, typer.Option(help="Run folder (logs, checkpoints, the agent; default "
+                                             "runs/ALGO_DATASET, or runs/ALGO_DATASET-2, ... when that exists).")] = None,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing --out run folder (only a realax run folder).")] = False,
+    wandb: Annotated[bool, typer.Option(help="Also log to Weights & Biases (pip install 'realax[wandb]').")] = False,
 ):
     """Train an offline learner on a dataset, evaluate it online on the dataset's env (realism included) and
     print the normalised score 100·(R − random)/(expert − random), mean ± std over seeds (only when the
     expert beats random; else the raw returns, with a warning)."""
-    from realax import options
-    from realax.offline.train import train as run
+    from realax import experiment, options
+    from realax.offline import loader
+    from realax.run_folder import RunFolder, choose
 
+    experiment.check_offline(algo)
     overrides = options.split_pairs(set_, "--set")
-    res = run(algo, path, seeds=seeds, updates=steps, overrides=overrides, episodes=episodes, seed=seed,
-              progress=not as_json, check=check)
+    config = experiment.make_config(algo, {**experiment.plan_updates(steps, overrides), "num_seeds": seeds})
+    data = loader.load(path, check=check)  # a missing or damaged dataset: refused before a run folder is made
+    folder_path, note = choose(out, Path("runs") / f"{algo}_{Path(path).name}", overwrite)
+    _say([note] if note else [], "note")
+    meta = {"algo": algo, "env_id": data[1]["env_id"], "env_kwargs": data[1].get("env_kwargs", {}),
+            "dataset": str(Path(path).resolve()), "config": dataclasses.asdict(config), "seed": seed,
+            "num_seeds": seeds, "episodes": episodes}
+    folder = RunFolder.create(folder_path, meta, overwrite=overwrite, wandb=wandb)
+    try:
+        res = experiment.train_offline(algo, path, seeds=seeds, updates=steps, overrides=overrides, episodes=episodes,
+                                       seed=seed, data=data, progress=not as_json, folder=folder)
+    except experiment.Interrupted as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(130) from None
+    res["run_folder"] = str(folder_path)
     _say([res["note"]] if "note" in res else [], "note")
     if as_json:
         typer.echo(dumps(res))
