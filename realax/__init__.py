@@ -4,9 +4,13 @@
 first use, so a program (such as the ``realax`` command) can still configure XLA before JAX starts.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from realax.registry import EnvSpec, list_envs, make, register, spec
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # max_episode_steps: the horizon under default options (``params.max_steps`` of ``make(id)``; a test checks each):
 # Spectrum: the built-in "hopper" / "marl_mixed" scenarios' max_steps; SMAX: JaxMARL's default 100 steps;
@@ -20,7 +24,12 @@ register("realax/RoboTaxi-v0", "realax.envs.robotaxi:RoboTaxi", max_episode_step
          baselines="realax.baselines.robotaxi")
 
 
-def __getattr__(name: str):
+if TYPE_CHECKING:
+    from realax.core import Environment, EnvParams, MultiAgentEnv
+    from realax.wrappers.pettingzoo import PettingZooEnv
+
+
+def __getattr__(name: str) -> Any:
     if name in ("Environment", "EnvParams", "MultiAgentEnv"):
         from realax import core
 
@@ -28,7 +37,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'realax' has no attribute {name!r}")
 
 
-def parallel_env(id: str, strict_masks: bool = True, **kwargs):
+def parallel_env(id: str, strict_masks: bool = True, **kwargs: Any) -> PettingZooEnv:
     """A PettingZoo ``ParallelEnv`` for a multi-agent id; ``strict_masks=False`` turns masked actions into
     the env's no-op instead of raising."""
     from realax.wrappers.pettingzoo import PettingZooEnv

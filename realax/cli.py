@@ -9,8 +9,7 @@ import shlex
 from pathlib import Path
 from typing import Optional
 
-import typer
-
+from realax._extras import typer  # the [cli] extra: MissingExtra names it when typer is absent
 from realax.cli_common import EnvArgOpt, ScenarioOpt, env_kwargs, handles_bad_input
 from realax.cli_data import app as data_app
 from realax.errors import RealaxError

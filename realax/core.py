@@ -10,7 +10,7 @@ a function of the state: what ``reset_env`` and ``step_env`` return must equal `
 from __future__ import annotations
 
 import abc
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -18,7 +18,10 @@ import numpy as np
 from flax import struct
 
 from realax.errors import RealaxError
-from realax.spaces import Space
+from realax.spaces import Discrete, Space
+
+if TYPE_CHECKING:
+    from typing import Self
 
 #: the largest episode length any env accepts: step counters are int32, and 2**30 leaves headroom for ``t + 1``
 #: and equals the spectrum entities' "never stops" time (so every entity window fits inside an episode)
@@ -74,9 +77,18 @@ class EnvParams:
 
     max_steps: int = 100  # episode length; reaching it is truncation, never termination
 
+    if TYPE_CHECKING:  # added by ``flax.struct.dataclass`` at runtime
+
+        def replace(self, **updates: Any) -> Self:
+            """A copy with ``updates`` applied."""
+            ...
+
 
 TState = TypeVar("TState")
 TParams = TypeVar("TParams", bound=EnvParams)
+
+#: ``(obs, state, reward, terminated, truncated, info)``: what ``step`` and ``step_env`` return
+StepResult: TypeAlias = tuple[jax.Array, TState, jax.Array, jax.Array, jax.Array, dict[str, Any]]
 
 
 def _select(pred: jax.Array, on_true: Any, on_false: Any) -> Any:
@@ -96,7 +108,7 @@ class Environment(abc.ABC, Generic[TState, TParams]):
     #: one line shown by ``realax list``
     description: str = ""
     #: the action that replaces an invalid one inside ``jit`` (counted in ``info["invalid_action"]``)
-    noop_action: int = 0
+    noop_action: int | float = 0
 
     @property
     @abc.abstractmethod
@@ -105,15 +117,15 @@ class Environment(abc.ABC, Generic[TState, TParams]):
 
     # -- implemented by each environment ------------------------------------------------------------
     @abc.abstractmethod
-    def reset_env(self, key: jax.Array, params: TParams) -> tuple[Any, TState]:
+    def reset_env(self, key: jax.Array, params: TParams) -> tuple[jax.Array, TState]:
         """Start an episode: ``(obs, state)``."""
 
     @abc.abstractmethod
-    def step_env(self, key: jax.Array, state: TState, action: Any, params: TParams):
+    def step_env(self, key: jax.Array, state: TState, action: Any, params: TParams) -> StepResult[TState]:
         """One transition without autoreset: ``(obs, state, reward, terminated, truncated, info)``."""
 
     @abc.abstractmethod
-    def get_obs(self, state: TState, params: TParams) -> Any:
+    def get_obs(self, state: TState, params: TParams) -> jax.Array:
         """The observation of a state (used by ``reset_to``)."""
 
     @abc.abstractmethod
@@ -144,14 +156,15 @@ class Environment(abc.ABC, Generic[TState, TParams]):
         return self.action_space(params).check(action, tuple(batch_shape) + self.action_lead(), "action")
 
     # -- provided -------------------------------------------------------------------------------------
-    def reset(self, key: jax.Array, params: TParams | None = None) -> tuple[Any, TState]:
+    def reset(self, key: jax.Array, params: TParams | None = None) -> tuple[jax.Array, TState]:
         return self.reset_env(key, self.default_params if params is None else params)
 
-    def step(self, key: jax.Array, state: TState, action: Any, params: TParams | None = None):
+    def step(self, key: jax.Array, state: TState, action: Any, params: TParams | None = None) -> StepResult[TState]:
         """``step_env`` then, if the episode ended, the reset in the same call (same-step autoreset)."""
         return self.step_with_final_state(key, state, action, params)[:6]
 
-    def step_with_final_state(self, key: jax.Array, state: TState, action: Any, params: TParams | None = None):
+    def step_with_final_state(self, key: jax.Array, state: TState, action: Any, params: TParams | None = None
+                              ) -> tuple[jax.Array, TState, jax.Array, jax.Array, jax.Array, dict[str, Any], TState]:
         """``step`` plus the state reached before any reset (for centralised critics that bootstrap from
         ``global_state``): ``(obs, state, reward, terminated, truncated, info, final_state)``."""
         params = self.default_params if params is None else params
@@ -166,7 +179,7 @@ class Environment(abc.ABC, Generic[TState, TParams]):
         obs = self.get_obs(state, params)
         return obs, state, reward, terminated, truncated, {**info, "final_obs": obs_st}, state_st
 
-    def reset_to(self, state: TState, params: TParams | None = None) -> tuple[Any, TState]:
+    def reset_to(self, state: TState, params: TParams | None = None) -> tuple[jax.Array, TState]:
         """Start from a given state (snapshot starts): ``(obs, state)``."""
         return self.get_obs(state, self.default_params if params is None else params), state
 
@@ -175,7 +188,7 @@ class Environment(abc.ABC, Generic[TState, TParams]):
         return type(self).__name__
 
     @property
-    def unwrapped(self) -> "Environment":
+    def unwrapped(self) -> Environment:
         """The environment under every wrapper (itself for an environment that wraps nothing)."""
         return self
 
@@ -201,8 +214,11 @@ class MultiAgentEnv(Environment[TState, TParams]):
 
     def action_mask(self, state: TState, params: TParams) -> jax.Array:
         """``bool [A, n_actions]``: which actions each agent may take (all, unless overridden)."""
-        n = self.action_space(params).n
-        return jnp.ones((self.num_agents, n), dtype=bool)
+        space = self.action_space(params)
+        if not isinstance(space, Discrete):
+            raise NotImplementedError(f"{self.name}: the default action_mask needs a Discrete action space; "
+                                      "override action_mask")
+        return jnp.ones((self.num_agents, space.n), dtype=bool)
 
     @abc.abstractmethod
     def global_state(self, state: TState, params: TParams) -> jax.Array:

@@ -139,7 +139,8 @@ def _np_bool():
 def signature_hints(fn: Callable, forwards: Iterable[Callable] = ()) -> tuple[dict[str, Any], dict[str, Any]]:
     """``(hints, defaults)`` of ``fn``'s keyword parameters (and of ``forwards``, the callables its ``**kwargs``
     go to: their parameters with defaults); a parameter without an annotation maps to ``Any``."""
-    hints, defaults = {}, {}
+    hints: dict[str, Any] = {}
+    defaults: dict[str, Any] = {}
     for i, f in enumerate((fn, *forwards)):
         try:
             resolved = typing.get_type_hints(f)
@@ -159,7 +160,8 @@ def signature_hints(fn: Callable, forwards: Iterable[Callable] = ()) -> tuple[di
 def env_hints(cls: type) -> tuple[dict[str, Any], dict[str, Any]]:
     """Constructor options of an environment class: its ``__init__``'s, plus those of the callables named by
     its ``forwards_options_to`` (where its ``**kwargs`` go)."""
-    return signature_hints(cls.__init__, getattr(cls, "forwards_options_to", ()))
+    init = cls.__init__  # type: ignore[misc]  # the class's own constructor, read from the class on purpose
+    return signature_hints(init, getattr(cls, "forwards_options_to", ()))
 
 
 def config_hints(cls: type) -> dict[str, Any]:

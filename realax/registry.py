@@ -6,9 +6,12 @@ import dataclasses
 import importlib
 import re
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from realax.errors import RealaxError
+
+if TYPE_CHECKING:  # the registry never imports JAX: names for the type checker only
+    from realax.core import Environment, EnvParams
 
 _ID = re.compile(r"^realax/[A-Za-z][A-Za-z0-9_]*-v\d+$")
 
@@ -35,7 +38,7 @@ class EnvSpec:
     its ``SLOW`` (optional) names those too slow for the rows printed beside every trained agent."""
     kwargs: dict[str, Any] = dataclasses.field(default_factory=dict)
 
-    def load(self) -> type:
+    def load(self) -> type[Environment]:
         """The environment class (imports its family)."""
         return _load(self.entry_point)
 
@@ -91,7 +94,7 @@ def list_envs(multi_agent: bool | None = None) -> list[str]:
     return sorted(i for i, s in _REGISTRY.items() if multi_agent is None or s.multi_agent == multi_agent)
 
 
-def make(id: str, **kwargs):
+def make(id: str, **kwargs: Any) -> tuple[Environment, EnvParams]:
     """``(env, default_params)`` for a registered id; keyword arguments go to the constructor, typed and
     checked against its annotations first (``realax.options``): a ``RealaxError`` names a bad one."""
     from realax import options

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import abc
 import numbers
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from realax.errors import RealaxError
+
+if TYPE_CHECKING:
+    import gymnasium
+    from jax.typing import DTypeLike
 
 
 class Space(abc.ABC):
@@ -30,7 +34,7 @@ class Space(abc.ABC):
         """Whether ``x`` (any array-like) lies in the space, dtype kind and shape included."""
 
     @abc.abstractmethod
-    def to_gymnasium(self):
+    def to_gymnasium(self) -> gymnasium.spaces.Space:
         """The equivalent ``gymnasium.spaces`` object."""
 
     @property
@@ -52,67 +56,67 @@ class Space(abc.ABC):
 class Discrete(Space):
     """Integers ``0 .. n-1``."""
 
-    def __init__(self, n: int, dtype=jnp.int32):
+    def __init__(self, n: int, dtype: DTypeLike = jnp.int32):
         if int(n) < 1:
             raise RealaxError(f"Discrete space needs n >= 1, got {n}")
         self.n = int(n)
         self.shape = ()
         self.dtype = dtype
 
-    def sample(self, key):
+    def sample(self, key: jax.Array) -> jax.Array:
         return jax.random.randint(key, (), 0, self.n, dtype=self.dtype)
 
-    def contains(self, x) -> bool:
+    def contains(self, x: Any) -> bool:
         x = np.asarray(x)
         return x.shape == () and np.issubdtype(x.dtype, np.integer) and 0 <= int(x) < self.n
 
-    def to_gymnasium(self):
+    def to_gymnasium(self) -> gymnasium.spaces.Discrete:
         import gymnasium
 
         return gymnasium.spaces.Discrete(self.n)
 
-    def bounds(self):
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(0), np.asarray(self.n - 1)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Discrete({self.n})"
 
 
 class MultiDiscrete(Space):
     """An array of integers, entry ``i`` in ``0 .. nvec[i]-1``."""
 
-    def __init__(self, nvec, dtype=jnp.int32):
+    def __init__(self, nvec: Any, dtype: DTypeLike = jnp.int32):
         self.nvec = np.asarray(nvec, dtype=np.int64)
         if np.any(self.nvec < 1):
             raise RealaxError(f"MultiDiscrete needs every nvec >= 1, got {self.nvec}")
         self.shape = self.nvec.shape
         self.dtype = dtype
 
-    def sample(self, key):
+    def sample(self, key: jax.Array) -> jax.Array:
         u = jax.random.uniform(key, self.shape)
         return jnp.floor(u * jnp.asarray(self.nvec)).astype(self.dtype)
 
-    def contains(self, x) -> bool:
+    def contains(self, x: Any) -> bool:
         x = np.asarray(x)
         return (x.shape == self.shape and np.issubdtype(x.dtype, np.integer)
                 and bool(np.all((x >= 0) & (x < self.nvec))))
 
-    def to_gymnasium(self):
+    def to_gymnasium(self) -> gymnasium.spaces.MultiDiscrete:
         import gymnasium
 
         return gymnasium.spaces.MultiDiscrete(self.nvec, dtype=np.dtype(self.dtype))
 
-    def bounds(self):
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros_like(self.nvec), self.nvec - 1
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"MultiDiscrete({self.nvec.tolist()})"
 
 
 class Box(Space):
     """A box ``low <= x <= high`` of a given shape; integer dtypes mean integer-valued cells."""
 
-    def __init__(self, low, high, shape: tuple[int, ...], dtype=jnp.float32):
+    def __init__(self, low: Any, high: Any, shape: tuple[int, ...], dtype: DTypeLike = jnp.float32):
         self.shape = tuple(int(s) for s in shape)
         self.dtype = dtype
         self.low = np.broadcast_to(np.asarray(low, dtype=np.dtype(dtype)), self.shape)
@@ -120,10 +124,10 @@ class Box(Space):
         if np.any(self.low > self.high):
             raise RealaxError("Box needs low <= high everywhere")
 
-    def bounds(self):
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         return self.low, self.high
 
-    def sample(self, key):
+    def sample(self, key: jax.Array) -> jax.Array:
         if self.is_integer:
             u = jax.random.uniform(key, self.shape)
             span = jnp.asarray(self.high, jnp.float32) - jnp.asarray(self.low, jnp.float32) + 1
@@ -132,17 +136,17 @@ class Box(Space):
         high = jnp.where(jnp.isfinite(self.high), self.high, 1.0)
         return jax.random.uniform(key, self.shape, minval=low, maxval=high).astype(self.dtype)
 
-    def contains(self, x) -> bool:
+    def contains(self, x: Any) -> bool:
         x = np.asarray(x)
         return (x.shape == self.shape and bool(np.all(np.isfinite(x) if not self.is_integer else True))
                 and bool(np.all((x >= self.low) & (x <= self.high))))
 
-    def to_gymnasium(self):
+    def to_gymnasium(self) -> gymnasium.spaces.Box:
         import gymnasium
 
         return gymnasium.spaces.Box(self.low, self.high, self.shape, dtype=np.dtype(self.dtype))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lo, hi = self.low.min(), self.high.max()
         return f"Box({lo}, {hi}, {self.shape}, {np.dtype(self.dtype).name})"
 
@@ -156,10 +160,10 @@ class Simplex(Box):
     def __init__(self, n: int):
         super().__init__(0.0, 1.0, (int(n),), jnp.float32)
 
-    def sample(self, key):
+    def sample(self, key: jax.Array) -> jax.Array:
         return jax.random.dirichlet(key, jnp.ones(self.shape)).astype(jnp.float32)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Simplex({self.shape[0]})"
 
 

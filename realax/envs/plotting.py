@@ -13,6 +13,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from realax._extras import require
+
+require("matplotlib", extra="render", what="rendering")  # every picture is drawn with it
+
 DPI = 100
 #: pixel size of every frame (width >= 640, issue 10 item 8)
 WIDTH, HEIGHT = 960, 540
@@ -20,7 +24,7 @@ WIDTH, HEIGHT = 960, 540
 PANEL_BG, TEXT = "#e9e9f0", "#1a1a1a"
 
 
-def figure(width: int = WIDTH, height: int = HEIGHT):
+def figure(width: int = WIDTH, height: int = HEIGHT) -> Any:
     """A blank matplotlib ``Figure`` of ``width x height`` pixels on its own Agg canvas."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -30,7 +34,7 @@ def figure(width: int = WIDTH, height: int = HEIGHT):
     return fig
 
 
-def to_rgb(fig) -> np.ndarray:
+def to_rgb(fig: Any) -> np.ndarray:
     """The drawn figure as ``uint8 [H, W, 3]``."""
     fig.canvas.draw()
     return np.array(fig.canvas.buffer_rgba(), dtype=np.uint8)[..., :3]
@@ -69,7 +73,7 @@ def status_lines(step: Any, max_steps: Any, reward: Any, episode_return: Any,
     return lines
 
 
-def outline_handle(background: str, colour: str, label: str):
+def outline_handle(background: str, colour: str, label: str) -> "_Labelled":
     """A legend entry: a square outline in ``colour`` on a ``background`` square (e.g. white on dark)."""
     from matplotlib.lines import Line2D
 
@@ -83,13 +87,15 @@ def outline_handle(background: str, colour: str, label: str):
 class _Labelled(tuple):
     """A tuple of artists drawn on top of each other as one legend entry (``HandlerTuple``) with a label."""
 
-    def __new__(cls, artists, label):
+    label: str
+
+    def __new__(cls, artists: tuple, label: str) -> "_Labelled":
         obj = super().__new__(cls, artists)
         obj.label = label
         return obj
 
 
-def side_panel(fig, handles: Sequence, lines: Sequence[str], left: float, title: str = "legend"):
+def side_panel(fig: Any, handles: Sequence, lines: Sequence[str], left: float, title: str = "legend") -> Any:
     """A legend of ``handles`` (matplotlib artists with labels) above a status box of ``lines``, in the figure
     area right of ``left`` (a fraction of the width)."""
     import textwrap

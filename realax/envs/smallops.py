@@ -12,6 +12,8 @@ Above ``UNROLL`` entries the plain ``jnp`` reduction is used (the unrolled graph
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 
@@ -19,11 +21,12 @@ import jax.numpy as jnp
 UNROLL = 64
 
 
-def _slices(x: jax.Array, axis: int):
+def _slices(x: jax.Array, axis: int) -> list[jax.Array]:
     return [jax.lax.index_in_dim(x, j, axis, keepdims=False) for j in range(x.shape[axis])]
 
 
-def _fold(x: jax.Array, axis: int, op, reduce) -> jax.Array:
+def _fold(x: jax.Array, axis: int, op: Callable[[jax.Array, jax.Array], jax.Array],
+          reduce: Callable[..., jax.Array]) -> jax.Array:
     """``reduce(x, axis=axis)`` as ``n - 1`` elementwise ``op`` calls over the slices of a short axis."""
     if x.shape[axis] > UNROLL:
         return reduce(x, axis=axis)

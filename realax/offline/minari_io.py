@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from realax import files
+from realax._extras import require
 from realax.errors import RealaxError
 from realax.offline import write_guard
 from realax.offline.episodes import Episodes
@@ -67,7 +68,7 @@ def dataset_id_for(path: Path) -> str:
 
 
 def _buffers(eps: Episodes):
-    from minari.data_collector import EpisodeBuffer
+    EpisodeBuffer = require("minari.data_collector", extra="offline").EpisodeBuffer
 
     starts = eps.starts
     for i, (s, n) in enumerate(zip(starts, eps.lengths, strict=True)):
@@ -113,7 +114,7 @@ def write(out: Path | str, eps: Episodes, meta: dict, observation_space, action_
     ``ref_max_score`` also go to Minari's own keys. ``env_spec``: a Gymnasium ``EnvSpec`` that recreates
     the env (``MinariDataset.recover_environment``), or None.
     """
-    import minari
+    minari = require("minari", extra="offline")
 
     out = write_guard.check_target(out, overwrite)
     with write_guard.write_lock(out):
@@ -213,7 +214,7 @@ def require_intact(path: Path | str) -> None:
 def load(path: Path | str, split: str | None = None):
     """The ``minari.MinariDataset`` at ``path``; ``split`` = ``"train"`` or ``"validation"`` selects those
     episodes (``metadata["realax"]["split"]``)."""
-    from minari import MinariDataset
+    MinariDataset = require("minari", extra="offline").MinariDataset
 
     data = Path(path) / "data"
     if not data.is_dir():

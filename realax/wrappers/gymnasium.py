@@ -22,6 +22,7 @@ keeps (``env.render(state, params, reward=..., episode_return=...)``).
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import gymnasium
 import jax
@@ -44,7 +45,7 @@ class GymnasiumEnv(gymnasium.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 8}
     _spec = None
 
-    def __init__(self, env_id: str, render_mode: str | None = None, **kwargs):
+    def __init__(self, env_id: str, render_mode: str | None = None, **kwargs: Any) -> None:
         if render_mode not in (None, "rgb_array"):
             raise RealaxError(f"render_mode {render_mode!r} is not supported; use 'rgb_array' or None")
         self.env, self.params = realax.make(env_id, **kwargs)
@@ -55,24 +56,24 @@ class GymnasiumEnv(gymnasium.Env):
         self.action_space = self.env.action_space(self.params).to_gymnasium()
         self._reset = jax.jit(self.env.reset_env)
         self._step = jax.jit(self.env.step_env)
-        self._key = None
-        self._state = None
-        self._reward = None  # last step's reward (None right after reset), for render()
+        self._key: jax.Array = jax.random.key(0)  # drawn anew at every reset
+        self._state: Any = None
+        self._reward: Any = None  # last step's reward (None right after reset), for render()
         self._return = 0.0  # the episode's return so far, for render()
 
     @property
-    def spec(self):
+    def spec(self) -> Any:
         """Gymnasium's ``EnvSpec`` of this env; ``max_episode_steps``, which ``gymnasium.make`` leaves ``None`` on
         the unwrapped env, is filled with the built env's horizon (a ``TimeLimit`` wrapper reports its own)."""
         return self._spec
 
     @spec.setter
-    def spec(self, value) -> None:
+    def spec(self, value: Any) -> None:
         if value is not None and value.max_episode_steps is None:
             value = dataclasses.replace(value, max_episode_steps=self.horizon)
         self._spec = value
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         self._key = jax.random.key(int(self.np_random.integers(0, 2**63 - 1)))
         self._key, sub = jax.random.split(self._key)
@@ -80,7 +81,7 @@ class GymnasiumEnv(gymnasium.Env):
         self._reward, self._return = None, 0.0
         return np.asarray(obs), {}
 
-    def step(self, action):
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self._state is None:
             raise RuntimeError("call reset() before step()")
         a = self.env.validate_action(action, self.params)
@@ -91,7 +92,7 @@ class GymnasiumEnv(gymnasium.Env):
         self._return += self._reward
         return np.asarray(obs), float(r), bool(term), bool(trunc), info
 
-    def render(self):
+    def render(self) -> np.ndarray | None:
         """``uint8 [H, W, 3]`` of the current state with the last reward and the episode's return so far
         (``render_mode="rgb_array"``), else None."""
         if self.render_mode == "rgb_array" and self._state is not None:
@@ -106,7 +107,7 @@ class GymnasiumVectorEnv(gymnasium.vector.VectorEnv):
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": []}
     _spec = None
 
-    def __init__(self, num_envs: int, env_id: str, max_episode_steps: int | None = None, **kwargs):
+    def __init__(self, num_envs: int, env_id: str, max_episode_steps: int | None = None, **kwargs: Any) -> None:
         num_envs = check_int("num_envs", num_envs, 1, MAX_NUM_ENVS, "GymnasiumVectorEnv")
         if max_episode_steps == -1:  # gymnasium.make's "no TimeLimit" value (``make`` docstring)
             max_episode_steps = None
@@ -124,30 +125,32 @@ class GymnasiumVectorEnv(gymnasium.vector.VectorEnv):
         self._reset = jax.jit(jax.vmap(self.env.reset, in_axes=(0, None)))
         self._step = jax.jit(jax.vmap(self._limited_step if max_episode_steps else self._plain_step,
                                       in_axes=(0, 0, 0, 0, None)))
-        self._key = None
-        self._state = None
-        self._elapsed = None  # int32 [num_envs]; steps into each copy's episode
+        self._key: jax.Array = jax.random.key(0)  # drawn anew at every reset
+        self._state: Any = None
+        self._elapsed: Any = None  # int32 [num_envs]; steps into each copy's episode
 
     @property
-    def spec(self):
+    def spec(self) -> Any:
         """Gymnasium's ``EnvSpec``; ``max_episode_steps`` is the ``max_episode_steps`` passed, else the horizon."""
         return self._spec
 
     @spec.setter
-    def spec(self, value) -> None:
+    def spec(self, value: Any) -> None:
         if value is not None:
             value = dataclasses.replace(value, max_episode_steps=self.max_episode_steps or self.horizon)
         self._spec = value
 
-    def _plain_step(self, key, state, elapsed, action, params):
+    def _plain_step(self, key: jax.Array, state: Any, elapsed: jax.Array, action: jax.Array, params: Any) -> tuple:
         obs, state, r, term, trunc, info = self.env.step(key, state, action, params)
         return obs, state, elapsed, r, term, trunc, info
 
-    def _limited_step(self, key, state, elapsed, action, params):
+    def _limited_step(self, key: jax.Array, state: Any, elapsed: jax.Array, action: jax.Array, params: Any) -> tuple:
         """``env.step``, then also truncate (and reset, in the same step) at ``max_episode_steps``."""
         key, key_reset = jax.random.split(key)
         obs, state, r, term, trunc, info = self.env.step(key, state, action, params)
-        cut = (elapsed + 1 >= self.max_episode_steps) & ~term & ~trunc  # the env did not end it itself
+        limit = self.max_episode_steps
+        assert limit is not None  # this step is built only with a limit
+        cut = (elapsed + 1 >= limit) & ~term & ~trunc  # the env did not end it itself
         obs_re, state_re = self.env.reset(key_reset, params)
         state = jax.tree.map(lambda a, b: jnp.where(cut, a, b), state_re, state)
         obs = jax.tree.map(lambda a, b: jnp.where(cut, a, b), obs_re, obs)  # final_obs already holds the last one
@@ -155,7 +158,7 @@ class GymnasiumVectorEnv(gymnasium.vector.VectorEnv):
         elapsed = jnp.where(term | trunc, 0, elapsed + 1)
         return obs, state, elapsed, r, term, trunc, info
 
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
         self._key = jax.random.key(int(self.np_random.integers(0, 2**63 - 1)))
         self._key, sub = jax.random.split(self._key)
@@ -163,7 +166,7 @@ class GymnasiumVectorEnv(gymnasium.vector.VectorEnv):
         self._elapsed = jnp.zeros(self.num_envs, jnp.int32)
         return np.asarray(obs), {}
 
-    def step(self, actions):
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         if self._state is None:
             raise RuntimeError("call reset() before step()")
         a = self.env.validate_action(actions, self.params, batch_shape=(self.num_envs,))

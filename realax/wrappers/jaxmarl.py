@@ -17,6 +17,7 @@ counted in ``infos["invalid_action"]`` (``realax.core.discrete_action``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -25,34 +26,36 @@ import numpy as np
 import realax
 from realax.core import MultiAgentEnv
 from realax.errors import RealaxError
+from realax.spaces import Space
 
 
 class JaxMARLEnv:
     """``JaxMARLEnv("realax/SMAX-v0", scenario="3m")``: the env with JaxMARL's method signatures."""
 
-    def __init__(self, env_id: str, **kwargs):
-        self.env, self.params = realax.make(env_id, **kwargs)
-        if not isinstance(self.env, MultiAgentEnv):
+    def __init__(self, env_id: str, **kwargs: Any) -> None:
+        env, self.params = realax.make(env_id, **kwargs)
+        if not isinstance(env, MultiAgentEnv):
             raise RealaxError(f"{env_id} is single-agent; JaxMARL's interface is for multi-agent envs")
+        self.env: MultiAgentEnv = env
         self.agents = list(self.env.agents)
         self.num_agents = len(self.agents)
         self.observation_spaces = {a: self.env.observation_space(self.params) for a in self.agents}
         self.action_spaces = {a: self.env.action_space(self.params) for a in self.agents}
 
-    def observation_space(self, agent: str):
+    def observation_space(self, agent: str) -> Space:
         return self.observation_spaces[agent]
 
-    def action_space(self, agent: str):
+    def action_space(self, agent: str) -> Space:
         return self.action_spaces[agent]
 
-    def _dict(self, stacked) -> dict:
+    def _dict(self, stacked: jax.Array) -> dict[str, jax.Array]:
         return {a: stacked[i] for i, a in enumerate(self.agents)}
 
-    def reset(self, key):
+    def reset(self, key: jax.Array) -> tuple[dict[str, jax.Array], Any]:
         obs, state = self.env.reset(key, self.params)
         return self._dict(obs), state
 
-    def _action(self, agent: str, action):
+    def _action(self, agent: str, action: Any) -> jax.Array:
         """One agent's action as an array, checked as far as its kind allows (see the module docstring)."""
         space, what = self.action_spaces[agent], f"action of agent {agent!r}"
         if isinstance(action, jax.core.Tracer):
@@ -63,7 +66,8 @@ class JaxMARLEnv:
             return action
         return jnp.asarray(space.check(np.asarray(action) if isinstance(action, jax.Array) else action, (), what))
 
-    def step(self, key, state, actions: dict):
+    def step(self, key: jax.Array, state: Any, actions: Mapping[str, Any]
+             ) -> tuple[dict[str, jax.Array], Any, dict[str, jax.Array], dict[str, jax.Array], dict[str, Any]]:
         if not isinstance(actions, Mapping):
             raise RealaxError(f"actions must be a dict {{agent: action}} for agents {self.agents}, "
                               f"got {type(actions).__name__}")
@@ -81,10 +85,10 @@ class JaxMARLEnv:
         infos = {**info, "terminated": terminated, "truncated": truncated}
         return self._dict(obs), state, self._dict(reward), dones, infos
 
-    def get_avail_actions(self, state) -> dict:
+    def get_avail_actions(self, state: Any) -> dict[str, jax.Array]:
         return self._dict(self.env.action_mask(state, self.params))
 
-    def get_world_state(self, state):
+    def get_world_state(self, state: Any) -> jax.Array:
         """The env's ``global_state`` (what JaxMARL's MAPPO world-state wrappers build)."""
         return self.env.global_state(state, self.params)
 

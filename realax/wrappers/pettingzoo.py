@@ -13,27 +13,35 @@ space (``realax.spaces.Space.check``, the same check as ``env.validate_action``)
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import gymnasium
 import jax
 import jax.numpy as jnp
 import numpy as np
-from pettingzoo import ParallelEnv
 
+from realax._extras import MissingExtra
 from realax.core import MultiAgentEnv
 from realax.errors import RealaxError
 from realax.registry import make
+from realax.spaces import Discrete
+
+try:
+    from pettingzoo import ParallelEnv
+except ModuleNotFoundError as err:  # the [marl] extra
+    raise MissingExtra("pettingzoo", "marl", "the PettingZoo adapter", err) from err
 
 
 class PettingZooEnv(ParallelEnv):
     metadata = {"name": "realax", "render_modes": ["rgb_array"], "is_parallelizable": True}
 
-    def __init__(self, env_id: str, render_mode: str | None = None, strict_masks: bool = True, **kwargs):
-        self.env, self.params = make(env_id, **kwargs)
+    def __init__(self, env_id: str, render_mode: str | None = None, strict_masks: bool = True, **kwargs: Any) -> None:
+        env, self.params = make(env_id, **kwargs)
         if not isinstance(strict_masks, (bool, np.bool_)):
             raise RealaxError(f"strict_masks must be true or false, got {strict_masks!r}")
-        if not isinstance(self.env, MultiAgentEnv):
+        if not isinstance(env, MultiAgentEnv):
             raise RealaxError(f"{env_id} is single-agent; use gymnasium.make({env_id!r}) instead")
+        self.env: MultiAgentEnv = env
         if render_mode not in (None, "rgb_array"):
             raise RealaxError(f"render_mode {render_mode!r} is not supported; use 'rgb_array' or None")
         self.render_mode = render_mode
@@ -43,6 +51,8 @@ class PettingZooEnv(ParallelEnv):
         self.agents: list[str] = []
         obs_sp = self.env.observation_space(self.params).to_gymnasium()
         act_sp = self.env.action_space(self.params)
+        if not isinstance(act_sp, Discrete):
+            raise RealaxError(f"{env_id}: the PettingZoo adapter needs a Discrete action space, got {act_sp}")
         self._n_actions = act_sp.n
         self._space = act_sp
         self._obs_spaces = {a: gymnasium.spaces.Dict({
@@ -54,22 +64,23 @@ class PettingZooEnv(ParallelEnv):
         self._step = jax.jit(self.env.step_env)
         self._mask = jax.jit(self.env.action_mask)
         self._key = jax.random.key(int(np.random.SeedSequence().generate_state(1)[0]))
-        self._state = None
-        self._reward = None  # float32 [A]: the last step's rewards (None right after reset), for render()
-        self._return = None  # float32 [A]: the episode's returns so far, for render()
+        self._state: Any = None
+        self._reward: np.ndarray | None = None  # float32 [A]: the last step's rewards (None right after reset), for render()
+        self._return: np.ndarray | None = None  # float32 [A]: the episode's returns so far, for render()
 
-    def observation_space(self, agent):
+    def observation_space(self, agent: str) -> gymnasium.spaces.Dict:
         return self._obs_spaces[agent]
 
-    def action_space(self, agent):
+    def action_space(self, agent: str) -> gymnasium.spaces.Space:
         return self._act_spaces[agent]
 
-    def _obs(self, obs) -> dict:
-        obs, mask = np.asarray(obs), np.asarray(self._mask(self._state, self.params)).astype(np.int8)
+    def _obs(self, obs: jax.Array) -> dict[str, dict[str, np.ndarray]]:
+        arr, mask = np.asarray(obs), np.asarray(self._mask(self._state, self.params)).astype(np.int8)
         idx = {a: i for i, a in enumerate(self.possible_agents)}
-        return {a: {"observation": obs[idx[a]], "action_mask": mask[idx[a]]} for a in self.agents}
+        return {a: {"observation": arr[idx[a]], "action_mask": mask[idx[a]]} for a in self.agents}
 
-    def reset(self, seed: int | None = None, options: dict | None = None):
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, Any]]]:
         if seed is not None:
             self._key = jax.random.key(seed)
         self._key, sub = jax.random.split(self._key)
@@ -78,7 +89,8 @@ class PettingZooEnv(ParallelEnv):
         self.agents = list(self.possible_agents)
         return self._obs(obs), {a: {} for a in self.agents}
 
-    def step(self, actions: dict):
+    def step(self, actions: Mapping[str, Any]) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, float], dict[str, bool],
+                                                       dict[str, bool], dict[str, dict[str, Any]]]:
         if self._state is None:
             raise RuntimeError("call reset() before step()")
         if not isinstance(actions, Mapping):
@@ -113,7 +125,7 @@ class PettingZooEnv(ParallelEnv):
         rewards = {a: float(r[idx[a]]) for a in live}
         terminations = {a: term or not bool(alive[idx[a]]) for a in live}
         truncations = {a: trunc for a in live}
-        infos = {a: {} for a in live}
+        infos: dict[str, dict[str, Any]] = {a: {} for a in live}
         observations = self._obs(obs)
         self.agents = [a for a in live if not (terminations[a] or truncations[a])]
         return observations, rewards, terminations, truncations, infos
@@ -123,10 +135,10 @@ class PettingZooEnv(ParallelEnv):
             raise RuntimeError("call reset() before state()")
         return np.asarray(self.env.global_state(self._state, self.params))
 
-    def render(self):
+    def render(self) -> np.ndarray | None:
         if self.render_mode == "rgb_array" and self._state is not None:
             return self.env.render(self._state, self.params, reward=self._reward, episode_return=self._return)
         return None
 
-    def close(self):
+    def close(self) -> None:
         pass

@@ -29,13 +29,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
 
-from realax.core import is_multi_agent
+from realax.core import Environment, MultiAgentEnv, StepResult, is_multi_agent
 from realax.errors import RealaxError
 from realax.spaces import Box, Discrete, MultiDiscrete, Space
 from realax.wrappers.jax_wrappers import Wrapper
@@ -44,7 +45,7 @@ from realax.wrappers.jax_wrappers import Wrapper
 class _Forward:
     """Params of a wrapper: unknown attributes are looked up in the wrapped env's params."""
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         if name == "env" or name.startswith("__"):
             raise AttributeError(name)
         return getattr(self.env, name)
@@ -64,13 +65,13 @@ class CostParams(_Forward):
     budget: float = 10.0  # allowed total cost per episode
 
 
-def action_shape(env, params) -> tuple[int, ...]:
+def action_shape(env: Environment, params: Any) -> tuple[int, ...]:
     """Shape of one action of ``env`` (``[A, ...]`` for multi-agent envs)."""
-    lead = (env.num_agents,) if is_multi_agent(env) else ()
+    lead = (len(cast(MultiAgentEnv, env.unwrapped).agents),) if is_multi_agent(env) else ()
     return lead + tuple(env.action_space(params).shape)
 
 
-def noop(env, params) -> jax.Array:
+def noop(env: Environment, params: Any) -> jax.Array:
     """The env's no-op action (zeros clipped into the box for continuous actions)."""
     space = env.action_space(params)
     shape = action_shape(env, params)
@@ -80,11 +81,11 @@ def noop(env, params) -> jax.Array:
     return jnp.full(shape, env.noop_action, space.dtype)
 
 
-def random_actions(key, env, params) -> jax.Array:
+def random_actions(key: jax.Array, env: Environment, params: Any) -> jax.Array:
     """Uniform actions, one per agent for multi-agent envs (masks are not consulted)."""
     space = env.action_space(params)
     if is_multi_agent(env):
-        return jax.vmap(space.sample)(jax.random.split(key, env.num_agents))
+        return jax.vmap(space.sample)(jax.random.split(key, len(cast(MultiAgentEnv, env.unwrapped).agents)))
     return space.sample(key)
 
 
@@ -93,34 +94,35 @@ class RealismWrapper(Wrapper):
 
     OWN_PARAMS = False
 
-    def inner(self, params):
+    def inner(self, params: Any) -> Any:
+        """The wrapped env's params inside ``params`` (``None`` stays ``None``)."""
         if params is None:
             return None
         return params.env if self.OWN_PARAMS else params
 
     @property
-    def default_params(self):
+    def default_params(self) -> Any:
         return self.make_params(self.env.default_params) if self.OWN_PARAMS else self.env.default_params
 
-    def make_params(self, env_params):
+    def make_params(self, env_params: Any) -> Any:
         """The wrapper's params around ``env_params``; wrappers that set ``OWN_PARAMS`` define it."""
         raise NotImplementedError(f"{type(self).__name__} sets OWN_PARAMS and must define make_params")
 
-    def observation_space(self, params=None):
+    def observation_space(self, params: Any = None) -> Space:
         return self.env.observation_space(self.inner(params))
 
-    def action_space(self, params=None):
+    def action_space(self, params: Any = None) -> Space:
         return self.env.action_space(self.inner(params))
 
-    def render(self, state, params=None, **kwargs):
+    def render(self, state: Any, params: Any = None, **kwargs: Any) -> np.ndarray:
         return self.env.render(state.env_state, self.inner(params), **kwargs)
 
     # multi-agent parts of the contract, unwrapped (only called on multi-agent envs)
-    def action_mask(self, state, params):
-        return self.env.action_mask(state.env_state, self.inner(params))
+    def action_mask(self, state: Any, params: Any) -> jax.Array:
+        return cast(MultiAgentEnv, self.env).action_mask(state.env_state, self.inner(params))
 
-    def global_state(self, state, params):
-        return self.env.global_state(state.env_state, self.inner(params))
+    def global_state(self, state: Any, params: Any) -> jax.Array:
+        return cast(MultiAgentEnv, self.env).global_state(state.env_state, self.inner(params))
 
 
 def _check_steps(k: int, what: str) -> int:
@@ -138,26 +140,26 @@ class ActionDelayState:
 class ActionDelay(RealismWrapper):
     """The action chosen at step t reaches the env at step t+k (NeoRL-2 Pipeline's transport delay)."""
 
-    def __init__(self, env, k: int):
+    def __init__(self, env: Environment, k: int) -> None:
         super().__init__(env)
         self.k = _check_steps(k, "action delay")
 
-    def reset_env(self, key, params):
+    def reset_env(self, key: jax.Array, params: Any) -> tuple[jax.Array, Any]:
         obs, s = self.env.reset_env(key, params)
         queue = jnp.broadcast_to(noop(self.env, params), (self.k,) + action_shape(self.env, params))
         return obs, ActionDelayState(s, queue)
 
-    def step_env(self, key, state, action, params):
+    def step_env(self, key: jax.Array, state: Any, action: Any, params: Any) -> StepResult[Any]:
         action = jnp.asarray(action).astype(state.queue.dtype)
         applied = state.queue[0]
         obs, s, r, te, tr, info = self.env.step_env(key, state.env_state, applied, params)
         queue = jnp.concatenate([state.queue[1:], action[None]])
         return obs, ActionDelayState(s, queue), r, te, tr, {**info, "applied_action": applied}
 
-    def get_obs(self, state, params):
+    def get_obs(self, state: Any, params: Any) -> jax.Array:
         return self.env.get_obs(state.env_state, params)
 
-    def reset_to(self, state, params=None):
+    def reset_to(self, state: Any, params: Any = None) -> tuple[jax.Array, Any]:
         params = self.default_params if params is None else params
         obs, s = self.env.reset_to(state, params)
         queue = jnp.broadcast_to(noop(self.env, params), (self.k,) + action_shape(self.env, params))
@@ -173,26 +175,26 @@ class ObservationDelayState:
 class ObservationDelay(RealismWrapper):
     """The observation returned at step t is the env's observation of step t-k (a slow sensor)."""
 
-    def __init__(self, env, k: int):
+    def __init__(self, env: Environment, k: int) -> None:
         super().__init__(env)
         self.k = _check_steps(k, "observation delay")
 
-    def _fill(self, obs):
+    def _fill(self, obs: jax.Array) -> jax.Array:
         return jnp.broadcast_to(obs, (self.k + 1,) + obs.shape)
 
-    def reset_env(self, key, params):
+    def reset_env(self, key: jax.Array, params: Any) -> tuple[jax.Array, Any]:
         obs, s = self.env.reset_env(key, params)
         return obs, ObservationDelayState(s, self._fill(obs))
 
-    def step_env(self, key, state, action, params):
+    def step_env(self, key: jax.Array, state: Any, action: Any, params: Any) -> StepResult[Any]:
         obs, s, r, te, tr, info = self.env.step_env(key, state.env_state, action, params)
         queue = jnp.concatenate([state.queue[1:], obs[None]])
         return queue[0], ObservationDelayState(s, queue), r, te, tr, info
 
-    def get_obs(self, state, params):
+    def get_obs(self, state: Any, params: Any) -> jax.Array:
         return state.queue[0]
 
-    def reset_to(self, state, params=None):
+    def reset_to(self, state: Any, params: Any = None) -> tuple[jax.Array, Any]:
         obs, s = self.env.reset_to(state, params)
         return obs, ObservationDelayState(s, self._fill(obs))
 
@@ -212,13 +214,15 @@ class Disturbance(RealismWrapper):
 
     OWN_PARAMS = True
 
-    def __init__(self, env, target: str = "action", rho: float = 0.95, sigma: float = 0.3, mean: float = 0.0):
+    def __init__(self, env: Environment, target: str = "action", rho: float = 0.95, sigma: float = 0.3,
+                 mean: float = 0.0) -> None:
         super().__init__(env)
         if not 0.0 <= float(rho) < 1.0:
             raise RealaxError(f"disturbance rho must be in [0, 1), got {rho}")
         if float(sigma) < 0:
             raise RealaxError(f"disturbance sigma must be >= 0, got {sigma}")
-        self.target, self.field = target, None
+        self.target = target
+        self.field: str | None = None  # the params field disturbed (None: the action)
         self._init = (float(rho), float(sigma), float(mean))
         if target.startswith("param:"):
             self.field = target.split(":", 1)[1]
@@ -232,17 +236,17 @@ class Disturbance(RealismWrapper):
         elif target != "action":
             raise RealaxError(f"disturbance target must be 'action' or 'param:<field>', got {target!r}")
 
-    def make_params(self, env_params):
+    def make_params(self, env_params: Any) -> DisturbanceParams:
         rho, sigma, mean = self._init
         return DisturbanceParams(env=env_params, rho=rho, sigma=sigma, mean=mean)
 
-    def reset_env(self, key, params):
+    def reset_env(self, key: jax.Array, params: Any) -> tuple[jax.Array, Any]:
         k_env, k_w = jax.random.split(key)
         obs, s = self.env.reset_env(k_env, params.env)
         w = params.mean + params.sigma * jax.random.normal(k_w)  # stationary start
         return obs, DisturbanceState(s, jnp.float32(w))
 
-    def _push_action(self, key, action, w, env_params):
+    def _push_action(self, key: jax.Array, action: jax.Array, w: jax.Array, env_params: Any) -> jax.Array:
         space: Space = self.env.action_space(env_params)
         if isinstance(space, Box) and not space.is_integer:
             half = (jnp.asarray(space.high) - jnp.asarray(space.low)) / 2
@@ -252,7 +256,7 @@ class Disturbance(RealismWrapper):
         hit = jax.random.uniform(k_u, shape) < jnp.clip(jnp.abs(w), 0.0, 1.0)
         return jnp.where(hit, random_actions(k_a, self.env, env_params), action).astype(jnp.asarray(action).dtype)
 
-    def step_env(self, key, state, action, params):
+    def step_env(self, key: jax.Array, state: Any, action: Any, params: Any) -> StepResult[Any]:
         k_env, k_act, k_w = jax.random.split(key, 3)
         env_params, w = params.env, state.w
         if self.field is None:
@@ -265,10 +269,10 @@ class Disturbance(RealismWrapper):
         w_next = params.mean + params.rho * (w - params.mean) + params.sigma * jnp.sqrt(1 - params.rho ** 2) * eps
         return obs, DisturbanceState(s, jnp.float32(w_next)), r, te, tr, {**info, "disturbance": w}
 
-    def get_obs(self, state, params):
+    def get_obs(self, state: Any, params: Any) -> jax.Array:
         return self.env.get_obs(state.env_state, params.env)
 
-    def reset_to(self, state, params=None):
+    def reset_to(self, state: Any, params: Any = None) -> tuple[jax.Array, Any]:
         params = self.default_params if params is None else params
         obs, s = self.env.reset_to(state, params.env)
         return obs, DisturbanceState(s, jnp.float32(params.mean))
@@ -289,20 +293,20 @@ class SafetyCost(RealismWrapper):
 
     OWN_PARAMS = True
 
-    def __init__(self, env, budget: float = 10.0, threshold: float = 0.0, terminate: bool = False):
+    def __init__(self, env: Environment, budget: float = 10.0, threshold: float = 0.0, terminate: bool = False) -> None:
         super().__init__(env)
         if float(budget) < 0:
             raise RealaxError(f"cost budget must be >= 0, got {budget}")
         self.budget, self.threshold, self.terminate = float(budget), float(threshold), bool(terminate)
 
-    def make_params(self, env_params):
+    def make_params(self, env_params: Any) -> CostParams:
         return CostParams(env=env_params, budget=self.budget)
 
-    def reset_env(self, key, params):
+    def reset_env(self, key: jax.Array, params: Any) -> tuple[jax.Array, Any]:
         obs, s = self.env.reset_env(key, params.env)
         return obs, CostState(s, jnp.float32(0.0))
 
-    def step_env(self, key, state, action, params):
+    def step_env(self, key: jax.Array, state: Any, action: Any, params: Any) -> StepResult[Any]:
         obs, s, r, te, tr, info = self.env.step_env(key, state.env_state, action, params.env)
         if "cost" in info:
             cost = jnp.atleast_1d(jnp.asarray(info["cost"], jnp.float32))
@@ -315,16 +319,17 @@ class SafetyCost(RealismWrapper):
         info = {**info, "cost": cost, "episode_cost": total, "over_budget": over}
         return obs, CostState(s, total), r, te, tr, info
 
-    def get_obs(self, state, params):
+    def get_obs(self, state: Any, params: Any) -> jax.Array:
         return self.env.get_obs(state.env_state, params.env)
 
-    def reset_to(self, state, params=None):
+    def reset_to(self, state: Any, params: Any = None) -> tuple[jax.Array, Any]:
         params = self.default_params if params is None else params
         obs, s = self.env.reset_to(state, params.env)
         return obs, CostState(s, jnp.float32(0.0))
 
 
-def conservative(act: Callable, space: Space, width: float) -> Callable:
+def conservative(act: Callable[[jax.Array, jax.Array, Any], jax.Array], space: Space, width: float
+                 ) -> Callable[[jax.Array, jax.Array, Any], jax.Array]:
     """A narrow action distribution around a controller ``act(key, obs, state) -> action``: NeoRL-2's
     near-deterministic and PID-controller behaviour data.
 
@@ -336,16 +341,16 @@ def conservative(act: Callable, space: Space, width: float) -> Callable:
     if not isinstance(space, (Box, Discrete, MultiDiscrete)):
         raise RealaxError(f"conservative mode does not support {space}")
 
-    def narrow(key, obs, state):
+    def narrow(key: jax.Array, obs: jax.Array, state: Any) -> jax.Array:
         k_pol, k_u, k_d = jax.random.split(key, 3)
         a = act(k_pol, obs, state)
         shape = jnp.shape(a)
         if isinstance(space, Box) and not space.is_integer:
             half = (jnp.asarray(space.high) - jnp.asarray(space.low)) / 2
             return jnp.clip(a + width * half * jax.random.normal(k_d, shape), space.low, space.high).astype(a.dtype)
-        top = space.n - 1 if isinstance(space, Discrete) else jnp.asarray(space.nvec) - 1
+        low, top = space.bounds()  # Discrete, MultiDiscrete or an integer Box
         step = jnp.where(jax.random.bernoulli(k_d, 0.5, shape), 1, -1)
-        moved = jnp.clip(a + step, 0, top)
+        moved = jnp.clip(a + step, jnp.asarray(low), jnp.asarray(top))
         return jnp.where(jax.random.uniform(k_u, shape) < width, moved, a).astype(a.dtype)
 
     return narrow
@@ -365,14 +370,14 @@ class RealismConfig:
     cost_terminate: bool = False
     conservative: float | None = None  # width of the narrow distribution around the controller
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict | None) -> RealismConfig:
+    def from_dict(cls, d: dict[str, Any] | None) -> RealismConfig:
         return cls(**(d or {}))
 
-    def apply(self, env, params=None):
+    def apply(self, env: Environment, params: Any = None) -> tuple[Environment, Any]:
         """``(wrapped_env, wrapped_params)``: disturbance innermost, then action delay, safety cost and
         observation delay outermost (the agent's action is delayed, then disturbed, then acts)."""
         for k, what in ((self.action_delay, "action delay"), (self.obs_delay, "observation delay")):
@@ -389,11 +394,11 @@ class RealismConfig:
         return env, _rebuild_params(env, params)
 
 
-def _rebuild_params(env, base_params):
+def _rebuild_params(env: Environment, base_params: Any) -> Any:
     """The wrapped env's params around ``base_params`` (or its defaults when ``None``)."""
     if base_params is None:
         return env.default_params
-    chain = []
+    chain: list[RealismWrapper] = []
     e = env
     while isinstance(e, RealismWrapper):
         chain.append(e)

@@ -42,7 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from realax.core import _select
+from realax.core import Environment, StepResult, _select
 from realax.wrappers.realism import RealismWrapper, _Forward
 
 #: ``snapshot_steps`` meaning "the whole run" (the phase clock saturates below it)
@@ -68,7 +68,7 @@ class SnapshotState:
     cluster: jax.Array  # int32 []: its cluster, -1 for the env's own reset
 
 
-def cluster_values(values, n_clusters: int = 6, method: str = "kmeans", iters: int = 100) -> np.ndarray:
+def cluster_values(values: Any, n_clusters: int = 6, method: str = "kmeans", iters: int = 100) -> np.ndarray:
     """S3RL's Status Classification on the host: ``int32 [S]`` labels ``0..C-1`` of 1-D teacher values,
     numbered by increasing value; empty clusters are dropped (so ``C <= n_clusters``).
 
@@ -103,7 +103,7 @@ def cluster_values(values, n_clusters: int = 6, method: str = "kmeans", iters: i
     return np.searchsorted(used, raw).astype(np.int32)
 
 
-def cluster_table(labels, num_snapshots: int) -> tuple[np.ndarray, np.ndarray]:
+def cluster_table(labels: Any, num_snapshots: int) -> tuple[np.ndarray, np.ndarray]:
     """``(members int32 [C, M], sizes int32 [C])`` of labels ``0..C-1``; rows are padded with their first
     member (never drawn, since the draw is below ``sizes[c]``)."""
     lab = np.asarray(labels)
@@ -121,7 +121,7 @@ def cluster_table(labels, num_snapshots: int) -> tuple[np.ndarray, np.ndarray]:
     return members, sizes.astype(np.int32)
 
 
-def _whole(x, what: str, allow_none: bool = False) -> int:
+def _whole(x: Any, what: str, allow_none: bool = False) -> int:
     if x is None and allow_none:
         return FOREVER
     if x is None or int(x) != x or int(x) < 0:
@@ -141,27 +141,30 @@ class SnapshotStarts(RealismWrapper):
 
     OWN_PARAMS = True
 
-    def __init__(self, env, states, labels=None, truncate_steps: int = 0, snapshot_steps: int | None = None):
+    def __init__(self, env: Environment, states: Any, labels: Any = None, truncate_steps: int = 0,
+                 snapshot_steps: int | None = None) -> None:
         super().__init__(env)
         leaves = jax.tree.leaves(states)
         if not leaves:
             raise ValueError("states must be a non-empty pytree of arrays with a leading snapshot axis")
-        sizes = {np.shape(x)[0] if np.ndim(x) else None for x in leaves}
+        sizes = {int(np.shape(x)[0]) if np.ndim(x) else None for x in leaves}
         if len(sizes) != 1 or None in sizes or 0 in sizes:
             raise ValueError(f"every leaf of states needs the same leading snapshot axis (>= 1), got {sizes}")
         self._check_structure(states)
-        self.num_snapshots = sizes.pop()
+        (num,) = sizes
+        assert num is not None  # checked above
+        self.num_snapshots: int = num
         labels = np.zeros(self.num_snapshots, np.int32) if labels is None else labels
         members, csizes = cluster_table(labels, self.num_snapshots)
         self._pool = (jax.tree.map(jnp.asarray, states), jnp.asarray(members), jnp.asarray(csizes))
         self._k = _whole(truncate_steps, "truncate_steps")
         self._p = _whole(snapshot_steps, "snapshot_steps", allow_none=True)
 
-    def _check_structure(self, states):
+    def _check_structure(self, states: Any) -> None:
         want = jax.eval_shape(lambda: self.env.reset_env(jax.random.key(0), self.env.default_params)[1])
         w_flat, w_tree = jax.tree.flatten(want)
         s_flat, s_tree = jax.tree.flatten(states)
-        if w_tree != s_tree:
+        if w_tree != s_tree:  # type: ignore[operator]  # jax's stubs leave PyTreeDef unresolved
             raise ValueError(f"states are not states of {type(self.env).__name__}: structure {s_tree} != {w_tree}")
         for w, s in zip(w_flat, s_flat, strict=True):
             if tuple(np.shape(s)[1:]) != tuple(w.shape) or np.asarray(s).dtype != w.dtype:
@@ -172,24 +175,24 @@ class SnapshotStarts(RealismWrapper):
     def num_clusters(self) -> int:
         return int(self._pool[2].shape[0])
 
-    def make_params(self, env_params):
+    def make_params(self, env_params: Any) -> SnapshotParams:
         states, members, sizes = self._pool
         return SnapshotParams(env=env_params, states=states, members=members, sizes=sizes,
                               truncate_steps=jnp.int32(self._k), snapshot_steps=jnp.int32(self._p))
 
-    def wrap(self, env_params=None):
+    def wrap(self, env_params: Any = None) -> tuple[SnapshotStarts, SnapshotParams]:
         """``(self, params)`` around ``env_params`` (default: the wrapped env's)."""
         return self, self.make_params(self.env.default_params if env_params is None else env_params)
 
     # -- the S3RL draw and the reset -----------------------------------------------------------------------
-    def draw(self, key, params) -> tuple[jax.Array, jax.Array]:
+    def draw(self, key: jax.Array, params: SnapshotParams) -> tuple[jax.Array, jax.Array]:
         """``(snapshot index, cluster)``: a cluster uniformly, then a member of it uniformly."""
         k_c, k_m = jax.random.split(key)
         c = jax.random.randint(k_c, (), 0, params.sizes.shape[0])
         j = jax.random.randint(k_m, (), 0, params.sizes[c])
         return params.members[c, j], c
 
-    def _start(self, key, params, steps):
+    def _start(self, key: jax.Array, params: SnapshotParams, steps: jax.Array) -> SnapshotState:
         """A fresh episode for a copy whose phase clock reads ``steps``: from a snapshot while
         ``steps < snapshot_steps``, else the env's own reset."""
         k_env, k_draw = jax.random.split(key)
@@ -201,11 +204,11 @@ class SnapshotStarts(RealismWrapper):
         return SnapshotState(_select(use, snap, own), jnp.int32(steps), jnp.int32(0),
                              jnp.where(use, idx, none).astype(jnp.int32), jnp.where(use, c, none).astype(jnp.int32))
 
-    def reset_env(self, key, params):
+    def reset_env(self, key: jax.Array, params: Any) -> tuple[jax.Array, Any]:
         state = self._start(key, params, jnp.int32(0))
         return self.get_obs(state, params), state
 
-    def step_env(self, key, state, action, params):
+    def step_env(self, key: jax.Array, state: Any, action: Any, params: Any) -> StepResult[Any]:
         obs, s, r, te, tr, info = self.env.step_env(key, state.env_state, action, params.env)
         n = state.episode_steps + 1
         from_snap = state.snapshot >= 0
@@ -214,7 +217,8 @@ class SnapshotStarts(RealismWrapper):
         new = state.replace(env_state=s, steps=steps, episode_steps=n)
         return obs, new, r, te, tr | cut, {**info, "from_snapshot": from_snap}
 
-    def step_with_final_state(self, key, state, action, params=None):
+    def step_with_final_state(self, key: jax.Array, state: Any, action: Any, params: Any = None
+                              ) -> tuple[jax.Array, Any, jax.Array, jax.Array, jax.Array, dict[str, Any], Any]:
         """``step_env``, then on ``terminated or truncated`` a reset chosen by the copy's phase clock (the
         base class's same-step autoreset, with this reset)."""
         params = self.default_params if params is None else params
@@ -223,10 +227,10 @@ class SnapshotStarts(RealismWrapper):
         state = _select(te | tr, self._start(k_reset, params, st.steps), st)
         return self.get_obs(state, params), state, r, te, tr, {**info, "final_obs": obs_st}, st
 
-    def get_obs(self, state, params):
+    def get_obs(self, state: Any, params: Any) -> jax.Array:
         return self.env.get_obs(state.env_state, params.env)
 
-    def reset_to(self, state, params=None):
+    def reset_to(self, state: Any, params: Any = None) -> tuple[jax.Array, Any]:
         params = self.default_params if params is None else params
         obs, s = self.env.reset_to(state, params.env)
         return obs, SnapshotState(s, jnp.int32(0), jnp.int32(0), jnp.int32(-1), jnp.int32(-1))

@@ -30,6 +30,7 @@ import dataclasses
 import math
 import os
 import re
+from typing import Any
 
 import numpy as np
 
@@ -88,7 +89,7 @@ _CALIB = {"demand_ratio": "demand_ratio", "start_hour": "json_hr", "cost_per_min
           "step_minutes": "test_tstep"}
 
 
-def _num(rec, field: str, where: str, *, nonneg: bool = False, integer: bool = False) -> float:
+def _num(rec: Any, field: str, where: str, *, nonneg: bool = False, integer: bool = False) -> float:
     if not isinstance(rec, dict):
         raise CityError(f"{where} must be an object, got {type(rec).__name__}")
     if field not in rec:
@@ -103,14 +104,14 @@ def _num(rec, field: str, where: str, *, nonneg: bool = False, integer: bool = F
     return v
 
 
-def _finite(v) -> bool:
+def _finite(v: Any) -> bool:
     try:
         return math.isfinite(v)
     except OverflowError:  # an int beyond any float (10**400)
         return False
 
 
-def _short(v, limit: int = 80) -> str:
+def _short(v: Any, limit: int = 80) -> str:
     text = repr(v)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
@@ -121,7 +122,7 @@ def _at_most(v: float, top: float, where: str, what: str = "") -> float:
     return v
 
 
-def _region(rec, field: str, where: str, n: int) -> int:
+def _region(rec: Any, field: str, where: str, n: int) -> int:
     v = int(_num(rec, field, where, integer=True))
     if not 0 <= v < n:
         raise CityError(f"{where}.{field} = {v} is not a region index in 0..{n - 1}")
@@ -134,7 +135,7 @@ def city_name(path: str) -> str:
     return re.sub(r"^scenario_", "", stem)
 
 
-def calibration_for(path: str, calibration: str | None = None) -> dict:
+def calibration_for(path: str, calibration: str | None = None) -> dict[str, Any]:
     """RL4AMOD's calibrated parameters of the city in ``path``, from ``calibration`` or, if None, from
     ``calibrated_parameters.json`` beside the file; ``{}`` when there is none for this city."""
     file = calibration or os.path.join(os.path.dirname(os.path.abspath(path)), "calibrated_parameters.json")
@@ -153,7 +154,7 @@ def calibration_for(path: str, calibration: str | None = None) -> dict:
     return dict(entry)
 
 
-def _read_json(path, what: str):
+def _read_json(path: str | os.PathLike[str], what: str) -> Any:
     """Decoded JSON of a file, or a ``CityError`` (unreadable, not UTF-8, not JSON, nested too deeply)."""
     return read_json(path, what, CityError)
 
@@ -176,15 +177,15 @@ def load_city(path: str, *, calibration: str | None = None, demand_ratio: float 
     cal = calibration_for(path, calibration)
     given = {"demand_ratio": demand_ratio, "start_hour": start_hour, "cost_per_minute": cost_per_minute,
              "step_minutes": step_minutes}
-    values = {k: (v if v is not None else cal.get(_CALIB[k])) for k, v in given.items()}
+    values: dict[str, Any] = {k: (v if v is not None else cal.get(_CALIB[k])) for k, v in given.items()}
     if values["step_minutes"] is None:
         values["step_minutes"] = 3  # RL4AMOD macro.yaml json_tsetp
     missing = [k for k, v in values.items() if v is None]
     if missing:
         raise CityError(f"no calibration for city {city_name(path)!r}: pass {', '.join(missing)} "
                         "(or a calibrated_parameters.json that has this city)")
-    for k, v in values.items():
-        _num({k: v}, k, "calibration", nonneg=True)
+    for name, v in values.items():
+        _num({name: v}, name, "calibration", nonneg=True)
     if not 0 < values["step_minutes"] <= MAX_STEP_MINUTES:
         raise CityError(f"calibration.step_minutes must be in (0, {MAX_STEP_MINUTES:g}], got {values['step_minutes']}")
     _num(values, "start_hour", "calibration", integer=True)
@@ -195,9 +196,9 @@ def load_city(path: str, *, calibration: str | None = None, demand_ratio: float 
     tstep, ratio, hour = float(values["step_minutes"]), float(values["demand_ratio"]), int(values["start_hour"])
 
     size = {k: _num(data, k, "city", integer=True) for k in ("nlat", "nlon")}
-    for k, v in size.items():
+    for name, v in size.items():
         if not 1 <= v <= MAX_REGIONS:
-            raise CityError(f"city.{k} must be an integer in 1..{MAX_REGIONS}, got {v!r}")
+            raise CityError(f"city.{name} must be an integer in 1..{MAX_REGIONS}, got {v!r}")
     n = int(size["nlat"]) * int(size["nlon"])
     if n > MAX_REGIONS:
         raise CityError(f"city.nlat * city.nlon = {n} regions; at most {MAX_REGIONS}")
@@ -233,7 +234,7 @@ def load_city(path: str, *, calibration: str | None = None, demand_ratio: float 
             money[t, o, dst] += p * v
             minutes[t, o, dst] += tt * v / tstep
     if trips.max(initial=0.0) > MAX_RATE:
-        t, o, dst = np.unravel_index(np.argmax(trips), trips.shape)
+        t, o, dst = (int(i) for i in np.unravel_index(np.argmax(trips), trips.shape))
         raise CityError(f"city.demand: {trips[t, o, dst]:g} trips per step from region {o} to {dst} at step {t} "
                         f"(demand * demand_ratio, summed); at most {MAX_RATE:g}")
     has = trips > 0

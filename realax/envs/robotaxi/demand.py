@@ -45,7 +45,7 @@ def pair_uniforms(key: jax.Array, n: int) -> jax.Array:
 def poisson(key: jax.Array, lam: jax.Array, terms: int) -> jax.Array:
     """``int32 [n, n]`` Poisson draws with means ``lam [n, n]``; ``terms`` from ``terms_for``."""
     normal, terms = terms < 0, abs(terms)
-    ku, kn = jax.random.split(key) if normal else (key, None)
+    ku, kn = jax.random.split(key) if normal else (key, key)  # kn is drawn from only when normal
     u = pair_uniforms(ku, lam.shape[0]) * (1.0 - 1e-6)
     small = jnp.minimum(lam, NORMAL_ABOVE)
     p = jnp.exp(-small)

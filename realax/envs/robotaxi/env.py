@@ -42,13 +42,15 @@ cities of a batch share it); ``RoboTaxi.batch(paths)`` builds one env and the st
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from realax.core import MAX_STEPS, Environment, EnvParams, check_int
+from realax.core import MAX_STEPS, Environment, EnvParams, StepResult, check_int
 from realax.envs.robotaxi import city as cities
 from realax.envs.robotaxi.demand import poisson, terms_for
 from realax.envs.robotaxi.matching import match
@@ -92,9 +94,9 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
     #: where ``**city_kwargs`` go: their keyword parameters are options of this env (``realax.options``)
     forwards_options_to = (cities.load_city, cities.grid_city)
 
-    def __init__(self, city: str = "grid", *, scenario: str | None = None, n_regions: int | None = None,
+    def __init__(self, city: str | cities.City = "grid", *, scenario: str | None = None, n_regions: int | None = None,
                  max_travel_steps: int | None = None, max_rate: float | None = None, periods: int = 40, horizon: int = 6,
-                 max_steps: int = 20, **city_kwargs):
+                 max_steps: int = 20, **city_kwargs: Any) -> None:
         """``city`` (or ``scenario``, its alias for the ``realax`` command): ``"grid"`` or an RL4AMOD JSON
         path; ``city_kwargs`` go to ``city.grid_city`` or ``city.load_city`` (``calibration``,
         ``demand_ratio``, ``start_hour``, ``cost_per_minute``, ``step_minutes``). Shapes: ``n_regions``
@@ -133,11 +135,11 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
         self._default = self.params_for(self.city)
 
     # -- cities and params --------------------------------------------------------------------------
-    def load(self, city, **kwargs) -> cities.City:
+    def load(self, city: str | cities.City, **kwargs: Any) -> cities.City:
         """A ``City`` from ``"grid"``, a path, or a ``City`` (keyword arguments as the constructor's)."""
         return _load(city, self.periods, **{**self._city_kwargs, **kwargs})
 
-    def params_for(self, city, **kwargs) -> RoboTaxiParams:
+    def params_for(self, city: str | cities.City, **kwargs: Any) -> RoboTaxiParams:
         """Params of ``city`` padded to this env's ``n`` regions."""
         c = self.load(city, **kwargs)
         n = self.n
@@ -165,7 +167,7 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
             match_on_profit=jnp.bool_(False), clip_matching_reward=jnp.bool_(True))
 
     @classmethod
-    def batch(cls, city_list, **kwargs) -> tuple["RoboTaxi", RoboTaxiParams]:
+    def batch(cls, city_list: Iterable[str | cities.City], **kwargs: Any) -> tuple[RoboTaxi, RoboTaxiParams]:
         """One env padded to the largest of ``city_list`` and their params stacked on a leading axis
         (vmap ``reset``/``step`` over it: multi-city batches)."""
         shape_args = {k: kwargs.pop(k) for k in ("periods", "horizon", "max_steps") if k in kwargs}
@@ -184,18 +186,19 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
     def default_params(self) -> RoboTaxiParams:
         return self._default
 
-    def observation_space(self, params):
+    def observation_space(self, params: RoboTaxiParams | None = None) -> Box:
         return Box(0.0, np.inf, (self.n * (1 + 2 * self.horizon),), jnp.float32)
 
-    def action_space(self, params):
+    def action_space(self, params: RoboTaxiParams | None = None) -> Simplex:
         return Simplex(self.n)
 
-    def graph(self, params) -> tuple[np.ndarray, int]:
+    def graph(self, params: RoboTaxiParams) -> tuple[np.ndarray, int]:
         """The observation as a graph, for graph policies: RL4AMOD's topology graph (``params.adjacency``,
         concrete params) and the features per region (the observation is region-major)."""
         return np.asarray(params.adjacency, bool), 1 + 2 * self.horizon
 
-    def validate_action(self, action, params=None, batch_shape=()) -> np.ndarray:
+    def validate_action(self, action: Any, params: RoboTaxiParams | None = None, batch_shape: tuple[int, ...] = ()
+                        ) -> np.ndarray:
         """The space's check (``Environment.validate_action``: numbers, shape, no NaN, each weight in [0, 1]),
         then a ``RealaxError`` unless ``action`` puts positive weight on a region of the city."""
         params = self._default if params is None else params
@@ -206,14 +209,14 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
         return a
 
     # -- dynamics ---------------------------------------------------------------------------------------
-    def demand(self, state: RoboTaxiState, params: RoboTaxiParams, t) -> jax.Array:
+    def demand(self, state: RoboTaxiState, params: RoboTaxiParams, t: jax.Array) -> jax.Array:
         """The requests ``int32 [N, N]`` of step ``t`` in this episode (fixed at reset; the MPC oracle's
         true demand)."""
         key = jax.random.fold_in(jax.random.wrap_key_data(state.demand_key), t)
         lam = params.rate[jnp.clip(t, 0, self.periods - 1)] * (t < self.periods)
         return poisson(key, lam, self.terms)
 
-    def reset_env(self, key, params):
+    def reset_env(self, key: jax.Array, params: RoboTaxiParams) -> tuple[jax.Array, RoboTaxiState]:
         n = self.n
         state = RoboTaxiState(t=jnp.int32(0), idle=params.fleet * params.mask,
                               arrivals=jnp.zeros((self.buffer, n), jnp.int32),
@@ -221,7 +224,7 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
                               unserved=jnp.zeros((n,), jnp.int32))
         return self.get_obs(state, params), state
 
-    def distribution(self, action, params) -> tuple[jax.Array, jax.Array]:
+    def distribution(self, action: jax.Array, params: RoboTaxiParams) -> tuple[jax.Array, jax.Array]:
         """``(dist [N], invalid)``: the action as a distribution over real regions, and whether it had to
         be repaired (NaN, infinite or negative entries, or no positive weight)."""
         a = jnp.asarray(action)
@@ -235,7 +238,8 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
         dist = jnp.where(total > 0, w / jnp.where(total > 0, total, 1.0), equal)
         return dist, (bad.any() | (total <= 0)).astype(jnp.int32)
 
-    def step_env(self, key, state, action, params):
+    def step_env(self, key: jax.Array, state: RoboTaxiState, action: jax.Array, params: RoboTaxiParams
+                 ) -> StepResult[RoboTaxiState]:
         t = state.t
         dist, invalid = self.distribution(action, params)
         # 1. rebalancing from the idle vehicles to the targets
@@ -266,14 +270,15 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
         truncated = state.t >= params.max_steps
         return self.get_obs(state, params), state, reward, jnp.bool_(False), truncated, info
 
-    def get_obs(self, state, params):
+    def get_obs(self, state: RoboTaxiState, params: RoboTaxiParams) -> jax.Array:
         arr = state.arrivals[: self.horizon]  # joining in steps t .. t + horizon - 1
         projected = state.idle[None] + arr
         revenue = jax.lax.dynamic_slice_in_dim(params.revenue, jnp.clip(state.t, 0, self.periods), self.horizon)
         feats = jnp.concatenate([state.idle[None].astype(jnp.float32), projected.astype(jnp.float32), revenue])
         return (feats.T * FEATURE_SCALE).reshape(-1).astype(jnp.float32)
 
-    def render(self, state, params=None, *, reward=None, episode_return=None) -> np.ndarray:
+    def render(self, state: RoboTaxiState, params: RoboTaxiParams | None = None,
+               *, reward: Any = None, episode_return: Any = None) -> np.ndarray:
         """``uint8 [540, 960, 3]``: regions on the city layout with idle vehicles, last step's lost requests and
         rebalancing flows, a legend, and the step, last reward and episode return when given
         (``realax.envs.robotaxi.render``)."""
@@ -284,12 +289,13 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
                     title=f"RoboTaxi-v0 - city {self.city.name!r}")
 
 
-def _load(city, periods: int, **kwargs) -> cities.City:
+def _load(city: str | cities.City, periods: int, **kwargs: Any) -> cities.City:
     """A checked ``City`` (``city.check_city``) from ``"grid"``, a path or a ``City``; for a grid or a path, the
     keyword arguments must be options of the function that builds it (``grid_city`` or ``load_city``), else a
     ``RealaxError`` lists them."""
     if isinstance(city, cities.City):  # already built: the options were used when it was (or do not apply)
         return cities.check_city(city)
+    build: Callable[..., cities.City]
     if city == "grid":
         build = cities.grid_city
     elif isinstance(city, str) and city.endswith(".json"):

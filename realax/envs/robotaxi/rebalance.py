@@ -17,6 +17,10 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+_A3 = tuple[jax.Array, jax.Array, jax.Array]  # loop carries
+_A4 = tuple[jax.Array, jax.Array, jax.Array, jax.Array]
+_A6 = tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]
+
 _INF = 1e30
 
 
@@ -33,7 +37,7 @@ def least_cost(surplus: jax.Array, deficit: jax.Array, cost: jax.Array) -> jax.A
     n = surplus.shape[0]
     cost = cost.astype(jnp.float32)
 
-    def body(_, carry):
+    def body(_: jax.Array, carry: _A3) -> _A3:
         s, e, f = carry
         c = jnp.where((s > 0)[:, None] & (e > 0)[None, :], cost, _INF)
         k = jnp.argmin(c)
@@ -45,7 +49,7 @@ def least_cost(surplus: jax.Array, deficit: jax.Array, cost: jax.Array) -> jax.A
     return f
 
 
-def _dijkstra(s, f, cost, pi_s, pi_t, sink):
+def _dijkstra(s: jax.Array, f: jax.Array, cost: jax.Array, pi_s: jax.Array, pi_t: jax.Array, sink: jax.Array) -> _A4:
     """Reduced-cost distances from the regions with supply left: sources ``ds``, sinks ``dt`` (only the
     regions in ``sink``) and the predecessors (``pred_t[j]`` the source before sink j; ``pred_s[i]`` the sink
     before source i, -1 at a start). Sources are regions with supply or outgoing flow, sinks regions with a
@@ -58,7 +62,7 @@ def _dijkstra(s, f, cost, pi_s, pi_t, sink):
     done_s = jnp.zeros((n,), bool)
     done_t = jnp.zeros((n,), bool)
 
-    def step(_, st):
+    def step(_: jax.Array, st: _A6) -> _A6:
         ds, dt, pred_s, pred_t, done_s, done_t = st
         ms, mt = jnp.where(done_s, _INF, ds), jnp.where(done_t, _INF, dt)
         i, j = jnp.argmin(ms), jnp.argmin(mt)
@@ -86,7 +90,7 @@ def transport(surplus: jax.Array, deficit: jax.Array, cost: jax.Array, max_paths
     surplus, deficit = surplus - own, deficit - own
     sink = deficit > 0
 
-    def augment(carry):
+    def augment(carry: _A6) -> _A6:
         k, s, e, f, pi_s, pi_t = carry
         ds, dt, pred_s, pred_t = _dijkstra(s, f, cost, pi_s, pi_t, sink)
         true = jnp.where((e > 0) & (dt < _INF), dt + pi_t, _INF)
@@ -94,7 +98,7 @@ def transport(surplus: jax.Array, deficit: jax.Array, cost: jax.Array, max_paths
         dsink = true[jstar]
         ok = dsink < _INF
 
-        def walk(st):  # from the target sink back to the start source: the bottleneck
+        def walk(st: _A3) -> _A3:  # from the target sink back to the start source: the bottleneck
             j, m, alive = st
             i = pred_t[j]
             start = pred_s[i] < 0
@@ -104,7 +108,7 @@ def transport(surplus: jax.Array, deficit: jax.Array, cost: jax.Array, max_paths
         _, m, _ = jax.lax.while_loop(lambda st: st[2], walk, (jstar, e[jstar], ok))
         m = jnp.where(ok, m, 0)
 
-        def push(st):  # add m on forward arcs, remove it from reverse arcs and from the start's supply
+        def push(st: _A4) -> _A4:  # add m on forward arcs, remove it from reverse arcs and from the start's supply
             j, s, f, _ = st
             i = pred_t[j]
             start = pred_s[i] < 0

@@ -7,12 +7,15 @@ research notes ``amod-recsys.md`` §1.3); the code is ours.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
 
-def _solve(c, a_ub, b_ub, a_eq=None, b_eq=None, bounds=None, integral=False):
+def _solve(c: np.ndarray, a_ub: Any, b_ub: np.ndarray, a_eq: Any = None, b_eq: np.ndarray | None = None,
+           bounds: Any = None, integral: bool = False) -> np.ndarray:
     res = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs",
                   integrality=np.ones(len(c)) if integral else None)
     if res.status != 0:
@@ -20,7 +23,7 @@ def _solve(c, a_ub, b_ub, a_eq=None, b_eq=None, bounds=None, integral=False):
     return res.x
 
 
-def match_lp(idle, demand, value) -> tuple[np.ndarray, float]:
+def match_lp(idle: np.ndarray, demand: np.ndarray, value: np.ndarray) -> tuple[np.ndarray, float]:
     """RL4AMOD's matching LP: max ``sum v x``, ``0 <= x <= demand``, ``sum_j x_ij <= idle_i``.
     Returns ``(x [N, N], optimum)``."""
     idle, demand, value = (np.asarray(a, np.float64) for a in (idle, demand, value))
@@ -35,7 +38,7 @@ def match_lp(idle, demand, value) -> tuple[np.ndarray, float]:
     return x, float(value[i, j] @ sol)
 
 
-def rebalance_lp(idle, desired, cost, integral: bool = True) -> tuple[np.ndarray, float]:
+def rebalance_lp(idle: np.ndarray, desired: np.ndarray, cost: np.ndarray, integral: bool = True) -> tuple[np.ndarray, float]:
     """RL4AMOD's rebalancing program: min ``sum c f`` over ``f_ij >= 0`` (``i != j``) with
     ``sum_j (f_ji - f_ij) >= desired_i - idle_i`` and ``sum_j f_ij <= idle_i`` (integer flows, as PuLP's
     ``cat='Integer'``, unless ``integral=False``). Returns ``(f [N, N], optimum)``."""
@@ -52,7 +55,8 @@ def rebalance_lp(idle, desired, cost, integral: bool = True) -> tuple[np.ndarray
     return f, float(cost[i, j] @ f[i, j])
 
 
-def mpc_plan(idle, arrivals, demand, price, trip_steps, reb_steps, beta: float) -> np.ndarray:
+def mpc_plan(idle: np.ndarray, arrivals: np.ndarray, demand: np.ndarray, price: np.ndarray, trip_steps: np.ndarray,
+             reb_steps: np.ndarray, beta: float) -> np.ndarray:
     """The MPC oracle's plan (after RL4AMOD's ``MPC.mod``, multi-period with known demand): over the
     ``H = len(demand)`` coming steps, choose rebalancing flows ``f[t]`` and served trips ``x[t] <= demand[t]``
     maximising ``sum x (price - beta * trip_steps) - beta * sum reb_steps * f``, in the env's step order
@@ -91,10 +95,14 @@ def mpc_plan(idle, arrivals, demand, price, trip_steps, reb_steps, beta: float) 
             i, j = ii[k], jj[k]
             tr = t + reb_steps[i, j]
             if i != j and tr < h:
-                rows.append(tr * n + j), cols.append(fidx(t, i, j)), vals.append(-1.0)
+                rows.append(tr * n + j)
+                cols.append(fidx(t, i, j))
+                vals.append(-1.0)
             tx = t + trip_steps[t, i, j] + 1
             if demand[t, i, j] > 0 and tx < h:
-                rows.append(tx * n + j), cols.append(xidx(t, i, j)), vals.append(-1.0)
+                rows.append(tx * n + j)
+                cols.append(xidx(t, i, j))
+                vals.append(-1.0)
     a_eq = sp.csr_matrix((vals, (rows, cols)), shape=(h * n, nvar))
     a_ub = sp.csr_matrix((ub_vals, (ub_rows, ub_cols)), shape=(h * n, nvar))
     c = np.zeros(nvar)

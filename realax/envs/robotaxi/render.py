@@ -25,7 +25,7 @@ REFERENCE_AREA = 500.0
 LABELLED_REGIONS = 40
 
 
-def draw(state, params, *, reward: Any = None, episode_return: Any = None, title: str = "") -> np.ndarray:
+def draw(state: Any, params: Any, *, reward: Any = None, episode_return: Any = None, title: str = "") -> np.ndarray:
     """``uint8 [540, 960, 3]``."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrowPatch

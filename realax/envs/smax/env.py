@@ -33,12 +33,14 @@ battle; observations are clipped into ``Box(-1, 1)``; the cooldown is kept >= 0 
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from realax.core import MAX_STEPS, EnvParams, MultiAgentEnv, check_int, discrete_action
+from realax.core import MAX_STEPS, EnvParams, MultiAgentEnv, StepResult, check_int, discrete_action
 from realax.envs import smallops as so
 from realax.envs.sampling import uniforms
 from realax.envs.smax import scenarios as sc
@@ -53,7 +55,11 @@ N_TYPES = len(sc.UNIT_TYPES)
 UNIT_FEATURES, OWN_FEATURES = 7 + N_TYPES, 4 + N_TYPES
 
 
-def _arr(*v):
+#: ``(x, y, health, cooldown, alive)`` of every unit, carried through the ticks of a step
+_Units = tuple[jax.Array, jax.Array, jax.Array, jax.Array, jax.Array]
+
+
+def _arr(*v: float) -> Any:
     return struct.field(default_factory=lambda: jnp.array(v, jnp.float32))
 
 
@@ -91,13 +97,13 @@ class SMAXState:
     enemy_last: jax.Array  # int32 [E]; heuristic's last target (ally index, -1 none)
 
 
-def _pairs(x, y):
+def _pairs(x: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     """``dx, dy, dist`` float32 ``[N, N]`` with ``dx[i, j] = x[i] - x[j]`` (x and y apart: no axis of size 2)."""
     dx, dy = x[:, None] - x[None, :], y[:, None] - y[None, :]
     return dx, dy, jnp.sqrt(dx * dx + dy * dy)
 
 
-def _pdist(pos):
+def _pdist(pos: jax.Array) -> jax.Array:
     """``dist`` float32 ``[N, N]`` between the rows of ``pos [N, 2]``."""
     return _pairs(pos[:, 0], pos[:, 1])[2]
 
@@ -141,24 +147,24 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
         return self._params
 
     # -- spaces ---------------------------------------------------------------------------------------------
-    def observation_space(self, params=None) -> Box:
+    def observation_space(self, params: SMAXParams | None = None) -> Box:
         return Box(-1.0, 1.0, (self.obs_size,), jnp.float32)
 
-    def action_space(self, params=None) -> Discrete:
+    def action_space(self, params: SMAXParams | None = None) -> Discrete:
         return Discrete(self.n_actions)
 
-    def _global_high(self, params):
+    def _global_high(self, params: SMAXParams) -> jax.Array:
         unit = jnp.concatenate([jnp.stack([1.0, params.map_width, params.map_height, jnp.max(params.cooldown) + 1.0]),
                                 jnp.ones(N_TYPES)])
         return jnp.concatenate([jnp.tile(unit, self.num_units), jnp.ones(self.num_units),
                                 jnp.full(self.num_units, N_TYPES - 1.0)]).astype(jnp.float32)
 
-    def global_state_space(self, params=None) -> Box:
+    def global_state_space(self, params: SMAXParams | None = None) -> Box:
         high = np.asarray(self._global_high(params or self._params))
         return Box(np.zeros_like(high), high, high.shape, jnp.float32)
 
     # -- helpers --------------------------------------------------------------------------------------------
-    def _stats(self, types, params):
+    def _stats(self, types: jax.Array, params: SMAXParams) -> tuple[jax.Array, dict[str, jax.Array]]:
         """Type one-hot float32 ``[N, 6]`` and per-unit stats (dict of float32 ``[N]``) looked up by type."""
         oh = (types[:, None] == jnp.arange(N_TYPES)[None, :]).astype(jnp.float32)
         table = {"velocity": params.velocity, "attack": params.attack, "range": params.attack_range,
@@ -166,12 +172,12 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
                  "cooldown": params.cooldown}
         return oh, {k: so.lookup(jnp.asarray(v, jnp.float32), types) for k, v in table.items()}
 
-    def _can_attack(self, state, dist, rng):
+    def _can_attack(self, state: SMAXState, dist: jax.Array, rng: jax.Array) -> jax.Array:
         """bool [N, N]: unit i may shoot unit j now (both alive, opposite teams, j within i's range)."""
         opp = jnp.asarray(self._is_ally[:, None] != self._is_ally[None, :])
         return opp & state.alive[:, None] & state.alive[None, :] & (dist < rng[:, None])
 
-    def _masks(self, state, dist, rng):
+    def _masks(self, state: SMAXState, dist: jax.Array, rng: jax.Array) -> jax.Array:
         n_a, n_e, N, n = self.num_allies, self.num_enemies, self.num_units, self.n_actions
         can = self._can_attack(state, dist, rng)
         # enemies' rows need n_a attack columns and allies' n_e: build both, keep the action space's n - 5
@@ -182,12 +188,12 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
         alive = state.alive[:, None]
         return jnp.concatenate([jnp.repeat(alive, 4, axis=1), jnp.ones((N, 1), bool), attack], axis=1)
 
-    def action_mask(self, state, params=None) -> jax.Array:
+    def action_mask(self, state: SMAXState, params: SMAXParams | None = None) -> jax.Array:
         params = params or self._params
         _, st = self._stats(state.types, params)
         return self._masks(state, _pdist(state.pos), st["range"])[: self.num_agents]
 
-    def _push(self, x, y, alive, radius):
+    def _push(self, x: jax.Array, y: jax.Array, alive: jax.Array, radius: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Separate overlapping living units: each pair moves apart by half its overlap ratio (§2.3)."""
         dx, dy, dist = _pairs(x, y)
         dist = dist + jnp.eye(self.num_units) + 1e-6
@@ -197,7 +203,7 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
                 jnp.where(alive, y + so.sum_axis(dy * overlap) / 2, y))
 
     # -- reset ----------------------------------------------------------------------------------------------
-    def _start_positions(self, u, params):
+    def _start_positions(self, u: jax.Array, params: SMAXParams) -> jax.Array:
         s, n_a, n_e = self.scenario, self.num_allies, self.num_enemies
         W, H = params.map_width, params.map_height
         wh = jnp.stack([W, H]).astype(jnp.float32)
@@ -231,7 +237,7 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
         reflect = jnp.concatenate([left, mirrored, right[k:n_e]], axis=0)
         return jnp.where(v[5 + 3 * N] < 0.5, surround, reflect)
 
-    def reset_env(self, key, params):
+    def reset_env(self, key: jax.Array, params: SMAXParams) -> tuple[jax.Array, SMAXState]:
         N, n_a, n_e = self.num_units, self.num_allies, self.num_enemies
         u = uniforms(key, (2 * N + 6 + 3 * N + N,))
         types = jnp.asarray(self.scenario.ally_types + self.scenario.enemy_types, jnp.int32)
@@ -252,7 +258,7 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
         return self.get_obs(state, params), state
 
     # -- step -----------------------------------------------------------------------------------------------
-    def step_env(self, key, state, action, params):
+    def step_env(self, key: jax.Array, state: SMAXState, action: jax.Array, params: SMAXParams) -> StepResult[SMAXState]:
         N, n_a, n_e, A, n = self.num_units, self.num_allies, self.num_enemies, self.num_agents, self.n_actions
         T, dt = self.ticks, params.time_per_tick
         _oh, st = self._stats(state.types, params)
@@ -283,7 +289,7 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
         step_x, step_y = move_x * speed, move_y * speed
         dev = (3.0 * u[: T * N].reshape(T, N) - 1.0) * dt  # U(-dt, 2 dt)
 
-        def tick(i, carry):
+        def tick(i: jax.Array | int | None, carry: _Units) -> _Units:
             x, y, health, cooldown, alive = carry
             d = dist if i is None else _pairs(x, y)[2]
             hit = aim & (d < st["range"][:, None]) & alive[None, :]
@@ -317,7 +323,7 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
                 (t >= params.max_steps) & ~terminated, info)
 
     # -- observations ---------------------------------------------------------------------------------------
-    def get_obs(self, state, params):
+    def get_obs(self, state: SMAXState, params: SMAXParams) -> jax.Array:
         N, n_a, A = self.num_units, self.num_allies, self.num_agents
         oh, st = self._stats(state.types, params)
         x, y = state.pos[:, 0], state.pos[:, 1]
@@ -338,7 +344,7 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
         feats = jax.lax.optimization_barrier(jnp.clip(jnp.where(visible[..., None], feats, 0.0), -1.0, 1.0))
         F = feats.shape[-1]
 
-        def off_diagonal(m):  # drop j == i from each row: [N, N, F] -> [N, N-1, F]
+        def off_diagonal(m: jax.Array) -> jax.Array:  # drop j == i from each row: [N, N, F] -> [N, N-1, F]
             return m.reshape(N * N, F)[1:].reshape(N - 1, N + 1, F)[:, :N].reshape(N, N - 1, F)
 
         others = off_diagonal(feats)[:n_a]
@@ -349,7 +355,7 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
         own = jnp.clip(jnp.where(state.alive[:, None], own, 0.0)[:A], -1.0, 1.0)
         return jnp.concatenate([others.reshape(A, -1), own], axis=1).astype(jnp.float32)
 
-    def global_state(self, state, params=None):
+    def global_state(self, state: SMAXState, params: SMAXParams | None = None) -> jax.Array:
         params = params or self._params
         oh, st = self._stats(state.types, params)
         wh = jnp.stack([params.map_width, params.map_height])
@@ -361,7 +367,8 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
         flat = jnp.concatenate([unit.reshape(-1), teams, state.types.astype(jnp.float32)])
         return jnp.clip(flat, 0.0, high).astype(jnp.float32)
 
-    def render(self, state, params=None, *, reward=None, episode_return=None) -> np.ndarray:
+    def render(self, state: SMAXState, params: SMAXParams | None = None,
+               *, reward: Any = None, episode_return: Any = None) -> np.ndarray:
         """``uint8 [540, 960, 3]``: the map with every unit (team colour, type letter, health bar), last step's
         attacks, a legend, and the step, last reward and episode return when given (``realax.envs.smax.render``)."""
         from realax.envs.smax.render import draw

@@ -26,7 +26,7 @@ HEALTH, HEALTH_LOST = "#3cc850", "#5a1e1e"
 LETTERS = ("m", "M", "s", "Z", "z", "h")
 
 
-def draw(state, params, num_allies: int, *, reward: Any = None, episode_return: Any = None, title: str = "",
+def draw(state: Any, params: Any, num_allies: int, *, reward: Any = None, episode_return: Any = None, title: str = "",
          self_play: bool = False) -> np.ndarray:
     """``uint8 [540, 960, 3]``. ``reward``/``episode_return``: ``[A]`` per agent (or a scalar); every ally is
     paid the same, so one value per team is shown (the enemy team's too under ``self_play``)."""
@@ -51,11 +51,11 @@ def draw(state, params, num_allies: int, *, reward: Any = None, episode_return: 
     ax.set_facecolor("#f7f5ef")
     ax.grid(color="#e4e1d6", linewidth=0.6)
     ax.set_axisbelow(True)
-    for i in np.flatnonzero((attack >= 5) & alive):  # attack orders of last step
-        k = int(attack[i]) - 5
-        j = num_allies + k if is_ally[i] else num_allies - 1 - k
-        if 0 <= j < N and is_ally[j] != is_ally[i]:
-            ax.plot(*zip(pos[i], pos[j], strict=True), color=ALLY if is_ally[i] else ENEMY, linewidth=1.1,
+    for a in np.flatnonzero((attack >= 5) & alive):  # attack orders of last step
+        k = int(attack[a]) - 5
+        j = num_allies + k if is_ally[a] else num_allies - 1 - k
+        if 0 <= j < N and is_ally[j] != is_ally[a]:
+            ax.plot(*zip(pos[a], pos[j], strict=True), color=ALLY if is_ally[a] else ENEMY, linewidth=1.1,
                     alpha=0.8, linestyle=(0, (4, 2)), zorder=2)
     bar = (x1 - x0) / 90
     for i in range(N):
@@ -100,7 +100,7 @@ def draw(state, params, num_allies: int, *, reward: Any = None, episode_return: 
     return plotting.to_rgb(fig)
 
 
-def view(pos, W: float, H: float, least: float = 12.0):
+def view(pos: np.ndarray, W: float, H: float, least: float = 12.0) -> tuple[tuple[float, float], tuple[float, float]]:
     """``((x0, x1), (y0, y1))``: a square around every unit with a margin of 3 map units, at least ``least``
     map units wide, inside the map (the whole map when the units spread over it)."""
     reach = 3.0
@@ -112,7 +112,7 @@ def view(pos, W: float, H: float, least: float = 12.0):
     return (x0, x0 + span), (y0, y0 + span)
 
 
-def _teams(value, num_allies: int, self_play: bool):
+def _teams(value: Any, num_allies: int, self_play: bool) -> np.ndarray | None:
     """One value per team from per-agent values (allies first; enemies are agents only under self-play)."""
     if value is None:
         return None
@@ -122,7 +122,7 @@ def _teams(value, num_allies: int, self_play: bool):
     return v[[0, min(num_allies, v.size - 1)]] if self_play else v[0]
 
 
-def plotting_rect(x, y, w, h, colour):
+def plotting_rect(x: float, y: float, w: float, h: float, colour: str) -> Any:
     from matplotlib.patches import Rectangle
 
     return Rectangle((x, y), w, h, facecolor=colour, edgecolor="none", zorder=6)

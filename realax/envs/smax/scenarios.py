@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -84,12 +85,12 @@ def unit_type_id(name: str | int) -> int:
                      f"(or ids 0-{len(UNIT_TYPES) - 1}, or letters {', '.join(_ALIASES)})")
 
 
-def _short(v, limit: int = 80) -> str:
+def _short(v: Any, limit: int = 80) -> str:
     text = repr(v)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _types(team: str, units) -> tuple[int, ...]:
+def _types(team: str, units: Mapping[str | int, int] | Sequence[str | int]) -> tuple[int, ...]:
     most = MAX_UNITS_PER_TEAM
     if isinstance(units, Mapping):
         out, total = [], 0
@@ -112,7 +113,8 @@ def _types(team: str, units) -> tuple[int, ...]:
     return types
 
 
-def _positions(team: str, positions, n: int, width: float, height: float):
+def _positions(team: str, positions: Any, n: int, width: float, height: float
+               ) -> tuple[tuple[float, float], ...] | None:
     if positions is None:
         return None
     if isinstance(positions, (str, bytes, Mapping)):
@@ -136,13 +138,13 @@ def check_room(types: tuple[int, ...], team: str, width: float, height: float) -
                          f"gives each team {width / 2 * height:.0f}; use fewer units")
 
 
-def _flag(name: str, v) -> bool:
+def _flag(name: str, v: Any) -> bool:
     if not isinstance(v, (bool, np.bool_)):
         raise RealaxError(f"{name} must be true or false, got {_short(v)}")
     return bool(v)
 
 
-def _map_size(width, height) -> tuple[float, float]:
+def _map_size(width: float, height: float) -> tuple[float, float]:
     for name, v in (("width", width), ("height", height)):
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)) \
                 or not np.isfinite(v) or not 0 < v <= 1e4:
@@ -150,7 +152,8 @@ def _map_size(width, height) -> tuple[float, float]:
     return float(width), float(height)
 
 
-def custom(allies, enemies, ally_positions=None, enemy_positions=None, smacv2_positions: bool = False,
+def custom(allies: Mapping[str | int, int] | Sequence[str | int], enemies: Mapping[str | int, int] | Sequence[str | int],
+           ally_positions: Any = None, enemy_positions: Any = None, smacv2_positions: bool = False,
            width: float = 32.0, height: float = 32.0, name: str = "custom") -> Scenario:
     """A user scenario: ``allies``/``enemies`` map unit type names to counts (or list unit types), 1 to
     ``MAX_UNITS_PER_TEAM`` units each; positions are optional ``(n, 2)`` start points strictly inside the map."""

@@ -171,7 +171,7 @@ def radio_action(action: jax.Array, num_channels: int, shape: tuple[int, ...] = 
     return discrete_action(action, num_channels + 1, 0, shape)
 
 
-def switch_bonus(action: jax.Array, last: jax.Array, penalty: jax.Array) -> jax.Array:
+def switch_bonus(action: jax.Array, last: jax.Array, penalty: jax.Array | float) -> jax.Array:
     """The RFRL paper's dampening: +penalty for transmitting again on the last channel, -penalty for a
     switch, 0 when this step or the last one was silent (``action``/``last`` are channel + 1)."""
     last = last.astype(jnp.int32)

@@ -25,12 +25,14 @@ RFRL Gym's one-frame observation, which makes hoppers non-Markovian); more jamme
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from realax.core import Environment, EnvParams
+from realax.core import Environment, EnvParams, StepResult
 from realax.envs.spectrum import dynamics as dyn
 from realax.envs.spectrum import scenarios
 from realax.errors import RealaxError
@@ -95,17 +97,17 @@ class Spectrum(Environment[SpectrumState, SpectrumParams]):
     def _levels(self) -> int:
         return self.num_entities + 2 if self.classify else 2
 
-    def observation_space(self, params=None) -> Box:
+    def observation_space(self, params: SpectrumParams | None = None) -> Box:
         top = self._levels * (2 if self.own_tx else 1) - 1
         return Box(0, top, (self.history, self.num_channels), jnp.int8)
 
-    def action_space(self, params=None) -> Discrete:
+    def action_space(self, params: SpectrumParams | None = None) -> Discrete:
         return Discrete(1 + self.num_channels)
 
     def _encode(self, frame: jax.Array) -> jax.Array:
         return frame if self.classify else (frame > 0).astype(jnp.int8)
 
-    def reset_env(self, key, params):
+    def reset_env(self, key: jax.Array, params: SpectrumParams) -> tuple[jax.Array, SpectrumState]:
         ent, frame, _ = dyn.start(params.entities, key, self.num_channels)
         H, C = self.history, self.num_channels
         state = SpectrumState(t=jnp.int32(0), ent=ent, frame=frame,
@@ -113,13 +115,14 @@ class Spectrum(Environment[SpectrumState, SpectrumParams]):
                               tx=jnp.zeros(H, jnp.int8))
         return self.get_obs(state, params), state
 
-    def get_obs(self, state, params):
+    def get_obs(self, state: SpectrumState, params: SpectrumParams) -> jax.Array:
         if not self.own_tx:
             return state.waterfall
         mine = state.tx[:, None] == jnp.arange(1, self.num_channels + 1, dtype=jnp.int8)[None, :]
         return state.waterfall + jnp.int8(self._levels) * mine.astype(jnp.int8)
 
-    def step_env(self, key, state, action, params):
+    def step_env(self, key: jax.Array, state: SpectrumState, action: jax.Array, params: SpectrumParams
+                 ) -> StepResult[SpectrumState]:
         C = self.num_channels
         a, invalid = dyn.radio_action(action, C)
         t = state.t + 1
@@ -135,7 +138,8 @@ class Spectrum(Environment[SpectrumState, SpectrumParams]):
         info = {"invalid_action": invalid}
         return self.get_obs(state, params), state, reward.astype(jnp.float32), jnp.bool_(False), t >= params.max_steps, info
 
-    def render(self, state, params=None, *, reward=None, episode_return=None) -> np.ndarray:
+    def render(self, state: SpectrumState, params: SpectrumParams | None = None,
+               *, reward: Any = None, episode_return: Any = None) -> np.ndarray:
         """``uint8 [540, 960, 3]``: the observed waterfall (channels x the last ``history`` steps) with the
         radio's transmissions, a legend, and the step, last reward and episode return when given
         (``realax.envs.spectrum.render``)."""

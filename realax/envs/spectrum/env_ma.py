@@ -16,12 +16,14 @@ collisions. Entities react to the radios' transmissions of the previous step.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from realax.core import EnvParams, MultiAgentEnv, check_int
+from realax.core import EnvParams, MultiAgentEnv, StepResult, check_int
 from realax.envs.spectrum import dynamics as dyn
 from realax.envs.spectrum import scenario as sc
 from realax.envs.spectrum import scenarios
@@ -84,23 +86,23 @@ class SpectrumMA(MultiAgentEnv[SpectrumMAState, SpectrumMAParams]):
     def _collision(self) -> int:
         return self.num_entities + self.num_agents + 1
 
-    def observation_space(self, params=None) -> Box:
+    def observation_space(self, params: SpectrumMAParams | None = None) -> Box:
         return Box(0, self._collision, (self.history, self.num_channels), jnp.int8)
 
-    def action_space(self, params=None) -> Discrete:
+    def action_space(self, params: SpectrumMAParams | None = None) -> Discrete:
         return Discrete(1 + self.num_channels)
 
-    def global_state_space(self, params=None) -> Box:
+    def global_state_space(self, params: SpectrumMAParams | None = None) -> Box:
         return Box(0, max(self._collision, self.num_channels), (self.history * (self.num_channels + self.num_agents),), jnp.int8)
 
-    def global_state(self, state, params=None):
+    def global_state(self, state: SpectrumMAState, params: SpectrumMAParams | None = None) -> jax.Array:
         return jnp.concatenate([state.waterfall.reshape(-1), state.tx.reshape(-1)])
 
-    def get_obs(self, state, params):
+    def get_obs(self, state: SpectrumMAState, params: SpectrumMAParams) -> jax.Array:
         wf = state.waterfall[None]
         return jnp.where(params.classify[:, None, None], wf, (wf > 0).astype(jnp.int8))
 
-    def _view(self, frame, ent_counts, chans):
+    def _view(self, frame: jax.Array, ent_counts: jax.Array, chans: jax.Array) -> tuple[jax.Array, jax.Array]:
         """Full occupancy codes: entities, radios (E+1+j), collisions."""
         E, C = self.num_entities, self.num_channels
         radio, radio_counts = dyn.occupancy(chans, C, self._collision, offset=E)
@@ -108,7 +110,7 @@ class SpectrumMA(MultiAgentEnv[SpectrumMAState, SpectrumMAParams]):
         view = jnp.where(total > 1, self._collision, jnp.where(ent_counts > 0, frame, radio))
         return view.astype(jnp.int8), radio_counts
 
-    def reset_env(self, key, params):
+    def reset_env(self, key: jax.Array, params: SpectrumMAParams) -> tuple[jax.Array, SpectrumMAState]:
         H, C, A = self.history, self.num_channels, self.num_agents
         ent, frame, counts = dyn.start(params.entities, key, C)
         view, _ = self._view(frame, counts, jnp.full((A,), -1))
@@ -116,7 +118,8 @@ class SpectrumMA(MultiAgentEnv[SpectrumMAState, SpectrumMAParams]):
                                 waterfall=jnp.zeros((H, C), jnp.int8).at[-1].set(view), tx=jnp.zeros((H, A), jnp.int8))
         return self.get_obs(state, params), state
 
-    def step_env(self, key, state, action, params):
+    def step_env(self, key: jax.Array, state: SpectrumMAState, action: jax.Array, params: SpectrumMAParams
+                 ) -> StepResult[SpectrumMAState]:
         C = self.num_channels
         a, invalid = dyn.radio_action(action, C, (self.num_agents,))
         t = state.t + 1
@@ -136,7 +139,8 @@ class SpectrumMA(MultiAgentEnv[SpectrumMAState, SpectrumMAParams]):
         return (self.get_obs(state, params), state, reward.astype(jnp.float32), jnp.bool_(False),
                 t >= params.max_steps, info)
 
-    def render(self, state, params=None, *, reward=None, episode_return=None) -> np.ndarray:
+    def render(self, state: SpectrumMAState, params: SpectrumMAParams | None = None,
+               *, reward: Any = None, episode_return: Any = None) -> np.ndarray:
         """``uint8 [540, 960, 3]``: the full waterfall (entities, radios alone on a channel, collisions) with
         each radio's transmissions outlined, a legend, and the step, last rewards and episode returns (one per
         radio) when given (``realax.envs.spectrum.render``)."""

@@ -103,8 +103,8 @@ def draw(codes: np.ndarray, tx: np.ndarray, t: int, max_steps: int, *, kinds: Se
     ax.set_ylabel("time step (newest at the bottom)", fontsize=9)
     ax.set_title(title or "spectrum waterfall", fontsize=11)
 
-    handles = [Patch(facecolor=FREE, edgecolor="#555", label="free channel")]
-    edge = dict(edgecolor="#555", linewidth=0.5)
+    handles: list[Any] = [Patch(facecolor=FREE, edgecolor="#555", label="free channel")]
+    edge: dict[str, Any] = dict(edgecolor="#555", linewidth=0.5)
     if classify:
         named = [Patch(facecolor=colours[1 + i], label=_entity_label(i, k)) for i, k in enumerate(kinds)
                  if int(k) != sc.NONE]

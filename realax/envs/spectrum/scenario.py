@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Any
+from collections.abc import Collection
+from typing import Any, NoReturn
 
 import numpy as np
 
@@ -91,7 +92,7 @@ class Scenario:
     multi_agent_file: bool = False
 
 
-def _fail(path: str, msg: str):
+def _fail(path: str, msg: str) -> NoReturn:
     raise ScenarioError(f"scenario field {path}: {msg}")
 
 
@@ -115,7 +116,7 @@ def _float(v: Any, path: str, lo: float, hi: float) -> float:
     return float(v)
 
 
-def _choice(v: Any, path: str, allowed) -> Any:
+def _choice(v: Any, path: str, allowed: Collection[Any]) -> Any:
     if not isinstance(v, (str, type(None))) or v not in allowed:
         _fail(path, f"{_short(v)} is not one of {list(allowed)}")
     return v
@@ -158,7 +159,7 @@ def _entity(label: str, d: Any, num_channels: int, rng: np.random.Generator) -> 
         chans = list(rng.permutation(chans))  # RFRL shuffles the hop order once, at construction
     if d["type"] == "SweepJammer":
         chans = sorted(chans)
-    weights = ()
+    weights: tuple[float, ...] = ()
     if "channel_weights" in d and d["channel_weights"] != []:
         w = d["channel_weights"]
         if not isinstance(w, list) or len(w) != len(chans):

@@ -153,7 +153,7 @@ def resolve(scenario: str, seed: int = 0) -> sc.Scenario:
                            f"of {sorted(BUILTIN)}")
 
 
-def constructor_options(owner: str, history, seed, max_steps) -> tuple[int, int, int | None]:
+def constructor_options(owner: str, history: int, seed: int, max_steps: int | None) -> tuple[int, int, int | None]:
     """``(history, seed, max_steps)`` checked for both spectrum envs before anything is built: ``history``
     1..``MAX_HISTORY`` frames, ``seed`` 0..2**32-1, ``max_steps`` None (the scenario's) or 1..``MAX_STEPS``
     (a ``RealaxError`` names the field, the value and the range)."""
