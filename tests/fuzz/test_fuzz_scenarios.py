@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from realax.envs.smax import SMAX
 from realax.envs.smax import scenarios as smax_sc
 from realax.envs.spectrum import Spectrum, SpectrumMA
-from realax.envs.spectrum import scenario as spec_sc
+from realax.envs.spectrum import schema as spec_sc
 from realax.envs.spectrum.scenarios import BUILTIN
 from realax.errors import RealaxError
 

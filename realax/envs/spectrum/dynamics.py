@@ -17,7 +17,7 @@ from flax import struct
 
 from realax.core import MAX_STEPS, discrete_action
 from realax.envs.sampling import choice, uniforms
-from realax.envs.spectrum import scenario as sc
+from realax.envs.spectrum import schema as sc
 
 
 @struct.dataclass

@@ -25,8 +25,8 @@ from flax import struct
 
 from realax.core import EnvParams, MultiAgentEnv, StepResult, check_int
 from realax.envs.spectrum import dynamics as dyn
-from realax.envs.spectrum import scenario as sc
 from realax.envs.spectrum import scenarios
+from realax.envs.spectrum import schema as sc
 from realax.spaces import Box, Discrete
 
 

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from realax.envs import plotting
-from realax.envs.spectrum import scenario as sc
+from realax.envs.spectrum import schema as sc
 
 FREE, BUSY, COLLISION = "#14142a", "#9a9aa6", "#e8262b"
 #: entity colours: matplotlib's tab10 without its red (red means a collision)

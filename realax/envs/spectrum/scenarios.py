@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 
 from realax.core import MAX_SEED, MAX_STEPS, check_int
-from realax.envs.spectrum import scenario as sc
+from realax.envs.spectrum import schema as sc
 from realax.envs.spectrum.dynamics import EntityParams, entity_params
 
 

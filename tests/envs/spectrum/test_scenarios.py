@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import realax
-from realax.envs.spectrum import scenario as sc
+from realax.envs.spectrum import schema as sc
 from realax.envs.spectrum.scenarios import BUILTIN
 
 # RFRL Gym's real scenario files (MIT) live beside the project, never inside it (shared/data/rfrl_scenarios)
