@@ -15,8 +15,6 @@ import numpy as np
 
 from realax._extras import require
 
-require("matplotlib", extra="render", what="rendering")  # every picture is drawn with it
-
 DPI = 100
 #: pixel size of every frame (width >= 640, issue 10 item 8)
 WIDTH, HEIGHT = 960, 540
@@ -24,8 +22,15 @@ WIDTH, HEIGHT = 960, 540
 PANEL_BG, TEXT = "#e9e9f0", "#1a1a1a"
 
 
+def need_matplotlib() -> None:
+    """Every picture is drawn with matplotlib (the ``[render]`` extra): without it, say which extra to install.
+    Called first by each family's ``draw``, whatever was imported before."""
+    require("matplotlib", extra="render", what="rendering")
+
+
 def figure(width: int = WIDTH, height: int = HEIGHT) -> Any:
     """A blank matplotlib ``Figure`` of ``width x height`` pixels on its own Agg canvas."""
+    need_matplotlib()
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

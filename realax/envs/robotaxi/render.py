@@ -27,6 +27,7 @@ LABELLED_REGIONS = 40
 
 def draw(state: Any, params: Any, *, reward: Any = None, episode_return: Any = None, title: str = "") -> np.ndarray:
     """``uint8 [540, 960, 3]``."""
+    plotting.need_matplotlib()
     from matplotlib.lines import Line2D
     from matplotlib.patches import FancyArrowPatch
 

@@ -30,6 +30,7 @@ def draw(state: Any, params: Any, num_allies: int, *, reward: Any = None, episod
          self_play: bool = False) -> np.ndarray:
     """``uint8 [540, 960, 3]``. ``reward``/``episode_return``: ``[A]`` per agent (or a scalar); every ally is
     paid the same, so one value per team is shown (the enemy team's too under ``self_play``)."""
+    plotting.need_matplotlib()
     from matplotlib.lines import Line2D
     from matplotlib.patches import Circle, Patch
 

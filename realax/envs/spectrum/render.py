@@ -54,6 +54,7 @@ def draw(codes: np.ndarray, tx: np.ndarray, t: int, max_steps: int, *, kinds: Se
     only: ``radio_cells=True``), ``E+R+1`` collision; in detect mode (``classify=False``) 0 free, 1 occupied.
     ``tx int [H, R]``: each radio's channel + 1 per row (0 silent). Row ``H-1`` is step ``t``.
     """
+    plotting.need_matplotlib()
     from matplotlib.colors import ListedColormap
     from matplotlib.patches import Patch, Rectangle
 
