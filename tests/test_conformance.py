@@ -68,9 +68,14 @@ def test_ids_are_versioned_and_unknown_ids_list_the_valid_ones():
 
 def test_shapes_dtypes_and_observations_in_space(made):
     _, env, params = made
+    check_shapes_dtypes_and_episodes(env, params, *jax.jit(lambda k: _rollout(env, params, k, 2 * params.max_steps + 5))(
+        jax.random.key(0)))
+
+
+def check_shapes_dtypes_and_episodes(env, params, obs0, outs):
+    """The checks of a ``_rollout`` of ``2 * max_steps + 5`` steps (shared with the SMAX every-scenario test)."""
     obs_space = env.observation_space(params)
-    obs0, (obs, _, reward, term, trunc, info) = jax.jit(lambda k: _rollout(env, params, k, 2 * params.max_steps + 5))(
-        jax.random.key(0))
+    obs, _, reward, term, trunc, info = outs
     obs, reward = np.asarray(obs), np.asarray(reward)
     lead = (env.num_agents,) if isinstance(env, MultiAgentEnv) else ()
     assert obs.shape[1:] == lead + obs_space.shape and obs.dtype == np.dtype(obs_space.dtype)

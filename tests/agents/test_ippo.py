@@ -33,7 +33,7 @@ def train_seeds(make_train, config, env, params, seeds: int = 3):
     trainer = make_train(config, env, params)
     keys = jax.random.split(jax.random.key(0), seeds)
     carry, metrics = jax.jit(jax.vmap(trainer.train))(keys)
-    team = jax.vmap(lambda c, k: evaluate(env, params, trainer.policy(c), k, 8).sum(-1).mean())(
+    team = jax.jit(jax.vmap(lambda c, k: evaluate(env, params, trainer.policy(c), k, 8).sum(-1).mean()))(
         carry, jax.random.split(jax.random.key(1), seeds))
     return np.asarray(team), np.asarray(metrics["return"][:, -1])
 
@@ -96,7 +96,7 @@ def test_ippo_smax_smoke():
     env, params = realax.make("realax/SMAX-v0", scenario="3m")
     cfg = ippo.IPPOConfig(num_envs=8, num_steps=16, total_timesteps=8 * 16 * 2, updates_per_chunk=2, hidden=32)
     trainer = ippo.make_train(cfg, env, params)
-    carry, metrics = jax.jit(trainer.step)(trainer.init(jax.random.key(0)))
+    carry, metrics = jax.jit(trainer.step)(jax.jit(trainer.init)(jax.random.key(0)))
     for k in ("loss", "entropy", "value_loss", "env_steps"):
         assert np.all(np.isfinite(np.asarray(metrics[k]))), k
     assert "win_rate" in metrics

@@ -64,13 +64,13 @@ def test_ppo_learns_constant_vmapped_over_seeds():
     env, params = realax.make("realax/Spectrum-v0", scenario="constant")
     config = PPOConfig(num_envs=16, num_steps=64, total_timesteps=30_000, updates_per_chunk=10, num_seeds=2)
     trainer = make_train(config, env, params)
-    carry = jax.vmap(trainer.init)(jax.random.split(jax.random.key(0), config.num_seeds))
+    carry = jax.jit(jax.vmap(trainer.init))(jax.random.split(jax.random.key(0), config.num_seeds))
     step = jax.jit(jax.vmap(trainer.step))
     for _ in range(trainer.num_chunks):
         carry, metrics = step(carry)
     assert metrics["return"].shape == (config.num_seeds, config.updates_per_chunk)
     assert int(metrics["env_steps"][0, -1]) == trainer.num_chunks * config.updates_per_chunk * 16 * 64
-    returns = jax.vmap(lambda c, k: evaluate(env, params, trainer.policy(c), k, 4))(
+    returns = jax.jit(jax.vmap(lambda c, k: evaluate(env, params, trainer.policy(c), k, 4)))(
         carry, jax.random.split(jax.random.key(1), config.num_seeds))
     assert returns.shape == (config.num_seeds, 4)
     assert float(returns.mean(axis=1).min()) >= 90.0, returns
@@ -83,9 +83,10 @@ def test_train_matches_chunked_steps():
     trainer = make_train(config, env, params)
     carry, metrics = trainer.train(jax.random.key(3))
     assert metrics["return"].shape == (trainer.num_chunks * 2,)
-    c = trainer.init(jax.random.key(3))
+    c = jax.jit(trainer.init)(jax.random.key(3))
+    step = jax.jit(trainer.step)  # jitted like ``train``'s scan body (unjitted, each op compiles on its own)
     for _ in range(trainer.num_chunks):
-        c, _ = trainer.step(c)
+        c, _ = step(c)
     leaves = jax.tree.leaves(jax.tree.map(lambda a, b: jnp.allclose(a, b, atol=1e-5),
                                           carry.train_state.params, c.train_state.params))
     assert all(bool(x) for x in leaves)

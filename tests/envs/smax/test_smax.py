@@ -246,25 +246,37 @@ def test_registered_render_and_determinism():
     ally = (np.abs(board - [60, 110, 255]).sum(-1) < 30).sum()
     enemy = (np.abs(board - [235, 60, 50]).sum(-1) < 30).sum()
     assert ally > 100 and enemy > 100
-    a = jax.jit(env.step)(jax.random.key(5), state, jnp.zeros(5, jnp.int32), params)
-    b = jax.jit(env.step)(jax.random.key(5), state, jnp.zeros(5, jnp.int32), params)
+    step = jax.jit(env.step)  # one compile, run twice
+    a = step(jax.random.key(5), state, jnp.zeros(5, jnp.int32), params)
+    b = step(jax.random.key(5), state, jnp.zeros(5, jnp.int32), params)
     jax.tree.map(np.testing.assert_array_equal, a, b)
+
+
+# the PettingZoo API test compiles the wrapper's own reset/step/mask per scenario (~15-30 s each on 2 cores), so it
+# runs on a representative subset: homogeneous, uneven heterogeneous teams, random smacv2 types and positions
+PETTINGZOO = ("3m", "3s5z_vs_3s6z", "smacv2_5_units")
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_every_scenario_passes_the_conformance_and_pettingzoo_checks(scenario):
     """Issue 3: every named scenario, not only the registered default (which gets the whole conformance
     suite), through its scenario-dependent checks (shapes, observations in the space, termination vs
-    truncation over two episodes) and PettingZoo's API test."""
+    truncation over two episodes, the world state of every state in its space) under one jit, and PettingZoo's
+    API test on ``PETTINGZOO``."""
     from pettingzoo.test import parallel_api_test
 
     from tests import test_conformance as conf
 
     env, params = realax.make("realax/SMAX-v0", scenario=scenario)
-    conf.test_shapes_dtypes_and_observations_in_space(("realax/SMAX-v0", env, params))
+
+    def run(k):
+        obs0, outs = conf._rollout(env, params, k, 2 * params.max_steps + 5)
+        return obs0, outs, jax.vmap(lambda s: env.global_state(s, params))(outs[1])
+
+    obs0, outs, gs = jax.jit(run)(jax.random.key(0))
+    conf.check_shapes_dtypes_and_episodes(env, params, obs0, outs)
     # the world state of every state of a random-valid-action rollout (dead units, walls, cooldowns) in its space
-    states = jax.jit(lambda k: conf._rollout(env, params, k, 60)[1][1])(jax.random.key(0))
     space = env.global_state_space(params)
-    gs = np.asarray(jax.jit(jax.vmap(lambda s: env.global_state(s, params)))(states))
-    assert all(space.contains(g) for g in gs)
-    parallel_api_test(realax.parallel_env("realax/SMAX-v0", scenario=scenario), num_cycles=50)
+    assert all(space.contains(g) for g in np.asarray(gs))
+    if scenario in PETTINGZOO:
+        parallel_api_test(realax.parallel_env("realax/SMAX-v0", scenario=scenario), num_cycles=50)
