@@ -174,7 +174,8 @@ def eval_cmd(
     from realax import experiment as tr
 
     env, params, fn = _env_and_policy(env_id, policy, env_kwargs(env_id, scenario, env_arg))
-    out = jax.device_get(tr.evaluate_policy(env, params, fn, jax.random.key(seed), episodes))
+    run = jax.jit(lambda key: tr.evaluate_policy(env, params, fn, key, episodes))  # one compiled program
+    out = jax.device_get(run(jax.random.key(seed)))
     returns = np.asarray(out["return"])
     res = {"mean": float(returns.mean()), "std": float(returns.std()), "episodes": episodes}
     if "won" in out:
