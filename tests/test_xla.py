@@ -10,10 +10,10 @@ SCRIPT = """
 from realax import _xla
 _xla.configure()
 import jax, realax
-from realax import experiment as ex
+from realax.agents import algorithms
 env, p = realax.make("realax/Spectrum-v0", scenario="jammer_reactive", own_tx=True)
-cfg = ex.make_config("ppo", {"num_seeds": 3, "total_timesteps": 20000, "updates_per_chunk": 2})
-tr = ex.ALGOS["ppo"][1](cfg, env, p)
+cfg = algorithms.make_config("ppo", {"num_seeds": 3, "total_timesteps": 20000, "updates_per_chunk": 2})
+tr = algorithms.make_trainer("ppo", cfg, env, p)
 carry = jax.jit(jax.vmap(tr.init))(jax.random.split(jax.random.key(0), 3))
 carry, m = jax.jit(jax.vmap(tr.step))(carry)
 print("done", jax.device_get(m["env_steps"]).shape)
