@@ -20,7 +20,7 @@ def test_stable_baselines3_trains_on_the_gymnasium_env():
     env = gymnasium.make("realax/Spectrum-v0", scenario="constant", history=1)
     sb3_check(env.unwrapped)
     model = sb3.PPO("MlpPolicy", env, n_steps=256, batch_size=64, learning_rate=3e-3, seed=0, verbose=0)
-    model.learn(6000)
+    model.learn(3000)  # 100 of 100 after 3,072 steps; -100 with learning_rate=0
     mean, _ = evaluate_policy(model, env, n_eval_episodes=3, deterministic=True)
     assert mean >= 90  # optimum 100: jam the constant emitter every step; random play scores about -80
 
