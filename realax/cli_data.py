@@ -229,6 +229,7 @@ def train_cmd(
         return
     typer.echo(f"{algo} on {path} ({res['env_id']}): {res['num_updates']} updates × {res['seeds']} seeds in "
                f"{res['train_seconds']:.0f} s")
+    typer.echo(f"  run folder {folder_path} (logs: tensorboard --logdir {folder_path / 'tb'})")
     per_seed = ", ".join(f"{r:.3f}" for r in res["return_per_seed"])
     if res["score_mean"] is None:
         _say([res["warning"]], "warning")
