@@ -28,7 +28,7 @@ _xla.configure()
 from realax import experiment  # noqa: E402
 from realax.agents.algorithms import applicable  # noqa: E402
 from realax.agents.offline_nets import action_kind  # noqa: E402
-from realax.cli_common import dumps  # noqa: E402
+from realax.files import dumps  # noqa: E402
 from realax.offline.dataset import generate_dataset  # noqa: E402
 from realax.offline.generate import DataSpec, build  # noqa: E402
 from realax.wrappers.realism import RealismConfig  # noqa: E402

@@ -4,8 +4,6 @@ message with exit code 2 (never a traceback)."""
 from __future__ import annotations
 
 import functools
-import json
-import math
 from typing import Any, Callable
 
 import typer
@@ -59,19 +57,3 @@ def env_kwargs(env_id: str, scenario: str | None, env_arg: list[str] | None) -> 
         raw["scenario"] = scenario
     hints, _ = options.env_hints(realax.spec(env_id).load())
     return options.coerce_all(raw, hints, env_id)
-
-
-def json_safe(value: Any) -> Any:
-    """``value`` with every non-finite float replaced by None, so ``json.dumps`` writes standard JSON."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value
-
-
-def dumps(value: Any, **kwargs) -> str:
-    """Standard JSON (no ``NaN``/``Infinity`` tokens: non-finite numbers become null)."""
-    return json.dumps(json_safe(value), allow_nan=False, **kwargs)

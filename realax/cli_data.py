@@ -3,7 +3,7 @@
 Bad input ends a command with ``Error: <message>`` and exit code 2 (``cli_common.handles_bad_input``): counts
 and shares are bounded here, ``-e``/``--set`` are typed by ``realax.options``, a dataset is checked against its
 manifest before it is measured, trained on or exported (``--no-verify`` skips that knowingly), and JSON output
-is standard JSON (``cli_common.dumps``: no ``NaN``/``Infinity``).
+is standard JSON (``files.dumps``: no ``NaN``/``Infinity``).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from typing import Annotated
 
 import typer
 
-from realax.cli_common import EnvArgOpt, ScenarioOpt, dumps, env_kwargs, handles_bad_input
+from realax.cli_common import EnvArgOpt, ScenarioOpt, env_kwargs, handles_bad_input
+from realax.files import dumps
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Offline datasets: generate (vectorised JAX rollouts, Minari format), verify, measure, export.")

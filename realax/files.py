@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -89,3 +90,19 @@ def read_json(path, what: str, error: type[RealaxError] = RealaxError) -> Any:
         raise error(f"{what} {path} is nested too deeply") from None
     except OSError as e:
         raise error(f"cannot read {what} {path}: {e.strerror}") from None
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with every non-finite float replaced by None, so ``json.dumps`` writes standard JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def dumps(value: Any, **kwargs) -> str:
+    """Standard JSON (no ``NaN``/``Infinity`` tokens: non-finite numbers become null)."""
+    return json.dumps(json_safe(value), allow_nan=False, **kwargs)

@@ -7,7 +7,6 @@ status), ``checkpoint.msgpack`` (the whole vmapped training state after the last
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
 import shutil
@@ -82,7 +81,7 @@ class _Logs:
         """One chunk: ``line`` to ``metrics.jsonl``; each ``series[k]`` (one value per update, mean over seeds)
         at ``steps`` to TensorBoard (and W&B)."""
         with open(self.jsonl, "a") as f:
-            f.write(json.dumps(_finite(line)) + "\n")
+            f.write(files.dumps(line) + "\n")
         for k, values in series.items():
             for s, v in zip(steps, values, strict=True):
                 if math.isfinite(v):
@@ -113,10 +112,6 @@ def _seed_mean(v: np.ndarray) -> np.ndarray:
     ok = np.isfinite(v)
     n = ok.sum(0)
     return np.where(n > 0, np.where(ok, v, 0.0).sum(0) / np.maximum(n, 1), np.nan)
-
-
-def _finite(d: dict) -> dict:
-    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in d.items()}
 
 
 class RunFolder:
@@ -150,7 +145,7 @@ class RunFolder:
         return cls(Path(path), {**meta, "status": RUNNING}, wandb or bool(meta.get("wandb_id")))
 
     def write_meta(self) -> None:
-        text = json.dumps(_plain(self.meta), indent=2, default=str)
+        text = files.dumps(self.meta, indent=2, default=str)  # paths as text
         files.write_atomic(self.path / META, lambda p: Path(p).write_text(text))
 
     # -- while training ---------------------------------------------------------------------------------
@@ -182,7 +177,7 @@ class RunFolder:
 
     def finish(self, best_carry: Any, summary: dict, seed_index: int, plot) -> None:
         checkpoint.save(self.path / checkpoint.AGENT_FILE, best_carry)
-        files.write_atomic(self.path / "metrics.json", lambda p: Path(p).write_text(json.dumps(summary, indent=2)))
+        files.write_atomic(self.path / "metrics.json", lambda p: Path(p).write_text(files.dumps(summary, indent=2)))
         if plot is not None:
             plot(self.path / "curve.png")
         self.logs.scalars({f"eval/{k}": v for k, v in summary.items() if isinstance(v, (int, float))},
@@ -197,16 +192,3 @@ def _version() -> str:
     import realax
 
     return realax.__version__
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready: paths as strings, tuples as lists, dataclasses as dicts."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _plain(dataclasses.asdict(value))
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
