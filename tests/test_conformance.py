@@ -164,9 +164,12 @@ def test_out_of_range_actions_inside_jit_are_replaced_and_counted(made):
     _, state = env.reset(jax.random.key(0), params)
     space = env.action_space(params)
     lead = (env.num_agents,) if isinstance(env, MultiAgentEnv) else ()
-    if hasattr(space, "n"):
-        bads = [jnp.full(lead, space.n + 3, jnp.int32), jnp.full(lead, -1, jnp.int32)]
-        bads += [jnp.full(lead, v, jnp.float32) for v in (1.5, jnp.nan, jnp.inf, -jnp.inf, float(space.n), 2.0**40)]
+    discrete = hasattr(space, "n") or hasattr(space, "nvec")  # Discrete, or MultiDiscrete (a choice per entry)
+    if discrete:
+        n = space.n if hasattr(space, "n") else int(np.max(space.nvec))
+        lead = lead + (() if hasattr(space, "n") else tuple(space.shape))
+        bads = [jnp.full(lead, n + 3, jnp.int32), jnp.full(lead, -1, jnp.int32)]
+        bads += [jnp.full(lead, v, jnp.float32) for v in (1.5, jnp.nan, jnp.inf, -jnp.inf, float(n), 2.0**40)]
     else:  # continuous actions: NaN everywhere
         bads = [jnp.full(lead + space.shape, jnp.nan, space.dtype)]
     noop = jnp.full(bads[0].shape, env.noop_action, bads[0].dtype)
@@ -178,7 +181,7 @@ def test_out_of_range_actions_inside_jit_are_replaced_and_counted(made):
         assert np.all(np.asarray(out_bad[5]["invalid_action"]) == 1), f"{bad} was not counted"
         np.testing.assert_array_equal(np.asarray(out_bad[0]), np.asarray(out_ok[0]))
         jax.tree.map(np.testing.assert_array_equal, out_bad[1], out_ok[1])
-    if hasattr(space, "n"):  # a whole float is a valid action, the same as the integer
+    if discrete:  # a whole float is a valid action, the same as the integer
         as_float = step(jax.random.key(1), state, noop.astype(jnp.float32), params)
         assert np.all(np.asarray(as_float[5]["invalid_action"]) == 0)
         jax.tree.map(np.testing.assert_array_equal, as_float[1], out_ok[1])
@@ -229,12 +232,14 @@ def test_gymnasium_check_env(env_id):
     assert env.observation_space.contains(obs)
     space = env.action_space
     discrete = isinstance(space, gymnasium.spaces.Discrete)
+    outside = {gymnasium.spaces.Discrete: lambda: space.n + 1, gymnasium.spaces.MultiDiscrete: lambda: space.nvec,
+               gymnasium.spaces.Box: lambda: space.low - 1}[type(space)]()
     with pytest.raises(ValueError, match="outside the action space"):
-        env.step(space.n + 1 if discrete else space.low - 1)
+        env.step(outside)
     with pytest.raises(ValueError, match="shape"):
         env.step(np.array([1, 2]))
     with pytest.raises(ValueError, match="NaN"):
-        env.step(float("nan") if discrete else np.full(space.shape, np.nan, space.dtype))
+        env.step(float("nan") if discrete else np.full(space.shape, np.nan, np.float32))
     for bad in ("a", None, object(), [0] * 3):  # issue 9 case 7: a string action was a raw numpy TypeError
         space_repr = re.escape(repr(env.unwrapped.env.action_space(env.unwrapped.params)))
         with pytest.raises(RealaxError, match=f"action .*{space_repr}"):

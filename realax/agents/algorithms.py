@@ -30,8 +30,8 @@ class Algorithm:
     """Its frozen config dataclass."""
     make_train: Callable[..., Trainer]
     """``make_train(config, env, params, data) -> Trainer``; ``data`` is ``Transitions`` or None."""
-    multi_agent: bool = False
-    """Trains ``MultiAgentEnv`` (stacked agents) instead of single-agent envs."""
+    multi_agent: bool | None = False
+    """Trains ``MultiAgentEnv`` (stacked agents) instead of single-agent envs; None: both kinds."""
     offline: bool = False
     """Trains on a dataset only (``data`` required); online learners step the env."""
     action_kinds: tuple[str, ...] = _ANY
@@ -48,7 +48,10 @@ def _dataset(make):
 
 ALGOS: dict[str, Algorithm] = {
     "ppo": Algorithm(ppo.PPOConfig, _online(ppo.make_train)),
-    "qlearning": Algorithm(qlearning.QConfig, _online(qlearning.make_train), action_kinds=("discrete",)),
+    "qlearning": Algorithm(qlearning.QConfig, _online(qlearning.make_train), multi_agent=None,
+                           action_kinds=("discrete",)),
+    "sarsa": Algorithm(qlearning.SarsaConfig, lambda c, env, p, data=None: qlearning.make_train(c, env, p, "sarsa"),
+                       multi_agent=None, action_kinds=("discrete",)),
     "dqn": Algorithm(dqn.DQNConfig, lambda c, env, p, data=None: dqn.make_train(c, env, p, offline=data),
                      action_kinds=("discrete",)),
     "ippo": Algorithm(ippo.IPPOConfig, _online(ippo.make_train), multi_agent=True),
@@ -71,7 +74,7 @@ def get(algo: str) -> Algorithm:
 def names(*, offline: bool | None = None, multi_agent: bool | None = None) -> list[str]:
     """Algorithm names, sorted, filtered by the flags given."""
     return sorted(n for n, a in ALGOS.items() if (offline is None or a.offline == offline)
-                  and (multi_agent is None or a.multi_agent == multi_agent))
+                  and (multi_agent is None or a.multi_agent in (None, multi_agent)))
 
 
 def applicable(kind: str) -> list[str]:
@@ -98,7 +101,7 @@ def check_env(algo: str, env: Any, params: Any = None) -> None:
     entry = get(algo)
     multi_env = is_multi_agent(env)
     name = type(env.unwrapped).__name__
-    if not entry.offline and multi_env != entry.multi_agent:
+    if not entry.offline and entry.multi_agent is not None and multi_env != entry.multi_agent:
         kind = "multi-agent" if entry.multi_agent else "single-agent"
         other = "multi-agent" if multi_env else "single-agent"
         raise RealaxError(f"{algo} trains {kind} environments; {name} is {other} "

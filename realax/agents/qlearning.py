@@ -1,15 +1,24 @@
-"""Tabular Q-learning with epsilon-greedy exploration: the RFRL Gym comparison agent.
+"""Tabular Q-learning and SARSA with epsilon-greedy exploration, for one agent or one table per agent.
 
-Algorithm: Watkins & Dayan, "Q-learning", Machine Learning 8 (1992):
-``Q(s, a) += alpha (r + gamma max_a' Q(s', a') - Q(s, a))``. RFRL Gym (Rosen et al., ICMLA 2023) compares
-against tabular Q-learning on its one-frame observation; its defaults (``alpha=0.1``, ``gamma=0.9``,
-epsilon decaying to a floor) are kept here. Env-agnostic for ``Discrete`` actions and integer-valued
+Algorithms: Q-learning (Watkins & Dayan, "Q-learning", Machine Learning 8, 1992):
+``Q(s, a) += alpha (r + gamma max_a' Q(s', a') - Q(s, a))``; SARSA (Rummery & Niranjan 1994; Sutton & Barto,
+*Reinforcement Learning*, 2nd ed., §6.4): the on-policy target ``r + gamma Q(s', a')`` with ``a'`` the
+epsilon-greedy action actually taken next. RFRL Gym (Rosen et al., ICMLA 2023) compares against tabular
+Q-learning on its one-frame observation; its defaults (``alpha=0.1``, ``gamma=0.9``, epsilon decaying to a
+floor) are kept here. Mondal et al. (IEEE TAES 2025) train **distributed** SARSA on multi-UAV offloading:
+every UAV an independent learner with its own table over its own grid cell. On a ``MultiAgentEnv`` both rules
+do that: agent ``i`` keeps table ``i``, sees its own observation and learns from its own reward (a team reward
+when the env gives every agent the same). Env-agnostic for ``Discrete`` actions and integer-valued
 observations (an integer-dtype ``Box``, ``MultiDiscrete`` or ``Discrete``).
 
 Observations become table rows by ``make_indexer``: an exact mixed-radix index when the space has at most
 ``table_size`` distinct observations, otherwise a fixed hash. ``num_envs`` copies of the environment step
-together; their updates are applied at once, and several envs updating the same ``(s, a)`` in one step
-move it by ``alpha`` times their mean TD error (so a batch of identical envs is one ordinary update).
+together; their updates are applied at once, and several envs updating the same ``(agent, s, a)`` in one
+step move it by ``alpha`` times their mean TD error (so a batch of identical envs is one ordinary update).
+The TD target of a finished episode bootstraps from its last observation (``info["final_obs"]``) unless it
+terminated; for SARSA the bootstrap action there is drawn epsilon-greedily with the same random numbers
+as the next action, so it equals that action whenever the episode goes on.
+``metrics["return"]`` is the episode return summed over agents (the team return).
 """
 
 from __future__ import annotations
@@ -23,6 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from realax.agents.trainer import RunningReturns, Trainer, make_trainer
+from realax.core import is_multi_agent
 from realax.errors import RealaxError
 from realax.options import SIZE_LIMITS, require
 from realax.spaces import Box, Discrete, MultiDiscrete, Space
@@ -33,7 +43,7 @@ HASH_SEED = 0x5EED
 
 @dataclasses.dataclass(frozen=True)
 class QConfig:
-    """Tabular Q-learning settings."""
+    """Tabular Q-learning settings (SARSA's are the same, ``SarsaConfig``)."""
 
     num_envs: int = 16
     """Environments stepped in parallel; one update is one step of all of them."""
@@ -106,54 +116,91 @@ def make_indexer(space: Space, table_size: int) -> tuple[Callable[[jax.Array], j
     return index, table_size
 
 
+@dataclasses.dataclass(frozen=True)
+class SarsaConfig(QConfig):
+    """Tabular SARSA settings (the fields of ``QConfig``)."""
+
+
 class QCarry(NamedTuple):
     """Everything a run carries between updates (a pytree; vmap it over seeds)."""
 
-    q: jax.Array  # float32 [rows, n_actions]
+    q: jax.Array  # float32 [A, rows, n_actions]: one table per agent (A = 1 for a single-agent env)
     env_state: Any
     obs: Any
+    action: jax.Array  # int32 [num_envs, A]: the action chosen at ``obs`` (SARSA's a'; Q-learning redraws)
     stats: RunningReturns
     key: jax.Array
     update: jax.Array  # int32 []: updates done so far
 
 
-def make_train(config: QConfig, env, params) -> Trainer:
-    """A ``Trainer`` (see ``realax.agents.trainer.Trainer``) running tabular Q-learning on ``env``."""
+RULES = ("qlearning", "sarsa")
+
+
+def make_train(config: QConfig, env, params, rule: str = "qlearning") -> Trainer:
+    """A ``Trainer`` (see ``realax.agents.trainer.Trainer``) running tabular ``rule`` (``qlearning`` or
+    ``sarsa``) on ``env``, one table per agent on a ``MultiAgentEnv``."""
+    if rule not in RULES:
+        raise RealaxError(f"unknown tabular rule {rule!r}; one of {list(RULES)}")
     c = config
     action_space = env.action_space(params)
     if not isinstance(action_space, Discrete):
-        raise RealaxError(f"tabular Q-learning needs a Discrete action space, got {action_space}")
+        raise RealaxError(f"tabular {rule} needs a Discrete action space, got {action_space}")
     n_actions = action_space.n
+    multi = is_multi_agent(env)
+    A = env.num_agents if multi else 1
     index, rows = make_indexer(env.observation_space(params), c.table_size)
-    v_index = jax.vmap(index)
+    rows_of = jax.vmap(jax.vmap(index))  # [N, A, ...] -> [N, A]
     v_step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
     decay_updates = max(1.0, c.eps_fraction * c.num_updates)
+    agents = jnp.arange(A)
+    # one agent axis everywhere inside; a single-agent env's arrays get (and lose) it at the boundary
+    split = (lambda x: x) if multi else (lambda x: jax.tree.map(lambda y: y[:, None], x))
+    join = (lambda a: a) if multi else (lambda a: a[:, 0])
+
+    def greedy(q, s, k_eps, k_rand, eps):
+        """epsilon-greedy ``[N, A]`` actions at rows ``s [N, A]``."""
+        explore = jax.random.uniform(k_eps, s.shape) < eps
+        return jnp.where(explore, jax.random.randint(k_rand, s.shape, 0, n_actions),
+                         jnp.argmax(q[agents[None, :], s], -1)).astype(jnp.int32)
+
+    def epsilon(update):
+        return c.eps_start + jnp.minimum(update / decay_updates, 1.0) * (c.eps_end - c.eps_start)
 
     def init(key):
-        key, k_env = jax.random.split(key)
+        key, k_env, k_eps, k_rand = jax.random.split(key, 4)
         obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_env, c.num_envs), params)
-        q = jnp.zeros((rows, n_actions), jnp.float32)
-        return QCarry(q, env_state, obs, RunningReturns.zeros(c.num_envs), key, jnp.int32(0))
+        q = jnp.zeros((A, rows, n_actions), jnp.float32)
+        action = greedy(q, rows_of(split(obs)), k_eps, k_rand, c.eps_start)
+        return QCarry(q, env_state, obs, action, RunningReturns.zeros(c.num_envs), key, jnp.int32(0))
 
     def update(carry: QCarry, _):
         key, k_eps, k_rand, k_env = jax.random.split(carry.key, 4)
-        eps = c.eps_start + jnp.minimum(carry.update / decay_updates, 1.0) * (c.eps_end - c.eps_start)
-        s = v_index(carry.obs)
-        explore = jax.random.uniform(k_eps, (c.num_envs,)) < eps
-        a = jnp.where(explore, jax.random.randint(k_rand, (c.num_envs,), 0, n_actions),
-                      jnp.argmax(carry.q[s], -1))
+        s, a = rows_of(split(carry.obs)), carry.action
         obs, env_state, reward, term, trunc, info = v_step(jax.random.split(k_env, c.num_envs), carry.env_state,
-                                                           a, params)
-        target = reward + c.gamma * (1.0 - term) * carry.q[v_index(info["final_obs"])].max(-1)
-        td = target - carry.q[s, a]
-        cell = s * n_actions + a
+                                                           join(a), params)
+        eps = epsilon(carry.update + 1)
+        s_next, s_final = rows_of(split(obs)), rows_of(split(info["final_obs"]))
+        q_final = carry.q[agents[None, :], s_final]  # [N, A, n_actions]
+        if rule == "sarsa":  # a' is drawn from the table before this update (Sutton & Barto's SARSA box)
+            a_next = greedy(carry.q, s_next, k_eps, k_rand, eps)
+            a_final = greedy(carry.q, s_final, k_eps, k_rand, eps)  # == a_next where the episode goes on
+            boot = jnp.take_along_axis(q_final, a_final[..., None], -1)[..., 0]
+        else:
+            boot = q_final.max(-1)
+        r = reward if multi else reward[:, None]
+        target = r + c.gamma * (1.0 - term.astype(jnp.float32))[:, None] * boot
+        td = target - carry.q[agents[None, :], s, a]  # [N, A]
+        cell = ((agents[None, :] * rows + s) * n_actions + a).reshape(-1)
         same = (cell[:, None] == cell[None, :]).astype(jnp.float32)  # average duplicates within the batch
-        mean_td = (same @ td) / same.sum(1)
-        q = carry.q.at[s, a].set(carry.q[s, a] + c.lr * mean_td)
+        mean_td = ((same @ td.reshape(-1)) / same.sum(1)).reshape(td.shape)
+        ag = jnp.broadcast_to(agents[None, :], s.shape)
+        q = carry.q.at[ag, s, a].set(carry.q[ag, s, a] + c.lr * mean_td)
+        if rule == "qlearning":  # the behaviour policy acts on the newest table
+            a_next = greedy(q, s_next, k_eps, k_rand, eps)
         done = term | trunc
-        stats, ep_ret, ep_len = carry.stats.record(reward, done)
+        stats, ep_ret, ep_len = carry.stats.record(r.sum(-1), done)
         stats = stats.summarise(done, ep_ret, ep_len)
-        carry = QCarry(q, env_state, obs, stats, key, carry.update + 1)
+        carry = QCarry(q, env_state, obs, a_next, stats, key, carry.update + 1)
         return carry, {"return": stats.last_return, "length": stats.last_length, "epsilon": eps,
                        "td_error": jnp.abs(td).mean(), "env_steps": carry.update * c.num_envs}
 
@@ -162,6 +209,8 @@ def make_train(config: QConfig, env, params) -> Trainer:
 
     def policy(carry: QCarry):
         q = carry.q
-        return lambda key, obs: jnp.argmax(q[index(obs)], -1)
+        if multi:
+            return lambda key, obs: jnp.argmax(q[agents, jax.vmap(index)(obs)], -1)
+        return lambda key, obs: jnp.argmax(q[0, index(obs)], -1)
 
     return make_trainer(init, step, c.num_chunks, policy)
