@@ -44,6 +44,7 @@ import numpy as np
 from flax import struct
 
 from realax.core import EnvParams, MultiAgentEnv, StepResult, check_int, discrete_action
+from realax.envs.sampling import uniforms
 from realax.envs.uav import association, channel
 from realax.envs.uav.scenarios import Scenario, ScenarioError, resolve
 from realax.errors import RealaxError
@@ -125,6 +126,12 @@ def params_of(s: Scenario, max_steps: int | None = None) -> UAVParams:
         sinr_threshold_db=f32(s.sinr_threshold_db), bs_sinr_threshold_db=f32(s.bs_sinr_threshold_db),
         collision_penalty=f32(s.collision_penalty), boundary_penalty=f32(s.boundary_penalty),
         min_separation_m=f32(s.min_separation_m), team_reward=jnp.bool_(s.team_reward))
+
+
+def box_muller(u1: jax.Array, u2: jax.Array) -> jax.Array:
+    """``[..., 2]`` two independent standard normals from two uniforms in [0, 1) (Box and Muller, 1958)."""
+    r = jnp.sqrt(-2.0 * jnp.log1p(-u1))
+    return jnp.stack([r * jnp.cos(2 * jnp.pi * u2), r * jnp.sin(2 * jnp.pi * u2)], axis=-1)
 
 
 class UAVOffload(MultiAgentEnv[UAVState, UAVParams]):
@@ -215,19 +222,19 @@ class UAVOffload(MultiAgentEnv[UAVState, UAVParams]):
         return jnp.concatenate([(state.uav / self.area).reshape(-1), step, self._maps(state)]).astype(jnp.float32)
 
     # -- dynamics -------------------------------------------------------------------------------------
-    def _drop(self, key: jax.Array, params: UAVParams) -> jax.Array:
-        """``[U, 2]`` user positions: fixed ones, or a drop (uniform with probability ``uniform_fraction``,
-        else around a hotspot chosen by weight, Gaussian, clipped to the area)."""
-        k_u, k_h, k_n, k_which = jax.random.split(key, 4)
-        U = self.num_users
-        uniform = jax.random.uniform(k_u, (U, 2), maxval=self.area)
+    def _drop(self, u: jax.Array, params: UAVParams) -> jax.Array:
+        """``[U, 2]`` user positions from uniforms ``u [U, 6]``: fixed ones, or a drop (uniform over the area
+        with probability ``uniform_fraction``, else around a hotspot chosen by weight, Gaussian, clipped to
+        the area). One draw of cheap uniforms (``realax.envs.sampling.uniforms``) feeds everything: inverse
+        CDF for the hotspot, Box-Muller for the Gaussian."""
+        uniform = u[:, :2] * self.area
         if params.hotspots.shape[0]:
             h = params.hotspots
             weights = jnp.maximum(h[:, 3], 0.0)
-            idx = jax.random.choice(k_h, h.shape[0], (U,), p=weights / jnp.maximum(weights.sum(), 1e-12))
-            near = h[idx, :2] + h[idx, 2:3] * jax.random.normal(k_n, (U, 2))
-            use_uniform = jax.random.uniform(k_which, (U, 1)) < params.uniform_fraction
-            dropped = jnp.where(use_uniform, uniform, jnp.clip(near, 0.0, self.area))
+            cdf = jnp.cumsum(weights) / jnp.maximum(weights.sum(), 1e-12)
+            idx = jnp.minimum((u[:, 2:3] >= cdf[None, :]).sum(axis=1), h.shape[0] - 1)
+            near = h[idx, :2] + h[idx, 2:3] * box_muller(u[:, 3], u[:, 4])
+            dropped = jnp.where(u[:, 5:6] < params.uniform_fraction, uniform, jnp.clip(near, 0.0, self.area))
         else:
             dropped = uniform
         return jnp.where(params.fixed_users, params.user_xy, dropped)
@@ -256,12 +263,13 @@ class UAVOffload(MultiAgentEnv[UAVState, UAVParams]):
                                      params.uav_capacity, params.bs_capacity)
 
     def reset_env(self, key: jax.Array, params: UAVParams) -> tuple[jax.Array, UAVState]:
-        k_drop, k_way, k_shadow = jax.random.split(key, 3)
-        user = self._drop(k_drop, params)
-        shadow = params.shadowing_db * jax.random.normal(k_shadow, (self.num_users, params.bs_xy.shape[0]))
+        U, B = self.num_users, params.bs_xy.shape[0]
+        u = uniforms(key, (U, 8 + 2 * ((B + 1) // 2)))  # drop (6), waypoint (2), shadowing pairs
+        user = self._drop(u[:, :6], params)
+        pairs = u[:, 8:].reshape(U, -1, 2)
+        shadow = params.shadowing_db * box_muller(pairs[..., 0], pairs[..., 1]).reshape(U, -1)[:, :B]
         uav = self._start(params)
-        state = UAVState(t=jnp.int32(0), uav=uav, user=user,
-                         waypoint=jax.random.uniform(k_way, (self.num_users, 2), maxval=self.area), shadow=shadow,
+        state = UAVState(t=jnp.int32(0), uav=uav, user=user, waypoint=u[:, 6:8] * self.area, shadow=shadow,
                          serving=self._associate(uav, user, shadow, params),
                          trail=jnp.broadcast_to(uav, (TRAIL, *uav.shape)))
         return self.get_obs(state, params), state
@@ -293,7 +301,7 @@ class UAVOffload(MultiAgentEnv[UAVState, UAVParams]):
         dist = jnp.linalg.norm(gap, axis=-1, keepdims=True)
         arrive = dist <= speed
         moved = jnp.where(arrive, waypoint, user + gap / jnp.maximum(dist, 1e-9) * speed)
-        fresh = jax.random.uniform(key, waypoint.shape, maxval=self.area)
+        fresh = uniforms(key, waypoint.shape) * self.area
         return moved, jnp.where(arrive & (speed > 0), fresh, waypoint)
 
     def step_env(self, key: jax.Array, state: UAVState, action: Any, params: UAVParams) -> StepResult[UAVState]:
