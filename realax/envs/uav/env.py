@@ -21,7 +21,9 @@ One step, in order:
    the share of users it serves; minus ``collision_penalty`` for each UAV closer than ``min_separation_m``
    to another (grid mode: in the same cell).
 
-Episodes never terminate; they are truncated at ``max_steps``.
+Episodes never terminate; they are truncated at ``max_steps``. At reset nobody is associated yet
+(``serving`` all -1): association happens in each step, after the moves. (Every ``step`` also computes a
+reset for same-step autoreset, and association is most of a step's cost, so reset does without it.)
 
 - ``obs="cell"`` (default, what the paper's tabular SARSA sees): ``int32 [K]``, each UAV's own cell
   ``row * G + col`` (``Discrete(G*G)`` per agent).
@@ -270,7 +272,7 @@ class UAVOffload(MultiAgentEnv[UAVState, UAVParams]):
         shadow = params.shadowing_db * box_muller(pairs[..., 0], pairs[..., 1]).reshape(U, -1)[:, :B]
         uav = self._start(params)
         state = UAVState(t=jnp.int32(0), uav=uav, user=user, waypoint=u[:, 6:8] * self.area, shadow=shadow,
-                         serving=self._associate(uav, user, shadow, params),
+                         serving=jnp.full((U,), association.UNSERVED, jnp.int32),
                          trail=jnp.broadcast_to(uav, (TRAIL, *uav.shape)))
         return self.get_obs(state, params), state
 
