@@ -2,9 +2,7 @@
 
 Users are dots: one colour per UAV for the users it serves, grey for those on a ground base station, red for
 those nobody serves. Base stations are black triangles; UAVs are stars in their colour with a line through
-their last positions (the trail) and a dashed circle where a lone UAV would meet the QoS threshold at its
-altitude (the noise-limited coverage radius, drawn for scale: interference from other UAVs shrinks it).
-The grid lines are the cells of grid mode. The side panel has the legend, the step, the last rewards and
+their last positions (the trail). The grid lines are the cells of grid mode. The side panel has the legend, the step, the last rewards and
 returns, and the association counts.
 """
 
@@ -20,25 +18,10 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#1
 GREY, RED, BLACK = "#9a9aa6", "#d22828", "#1a1a1a"
 
 
-def coverage_radius(env: Any, params: Any) -> float:
-    """The horizontal distance at which a lone UAV's SNR falls to the QoS threshold (no interference), m;
-    found on a 1 m grid up to the area's diagonal."""
-    import jax.numpy as jnp
-
-    from realax.envs.uav import channel
-
-    r = np.arange(0.0, env.area * 1.5, 1.0)
-    snr = (np.asarray(params.uav_power_dbm) - np.asarray(channel.air_to_ground_db(
-        jnp.asarray(r), params.altitude_m, params.freq_hz, params.a2g)) - np.asarray(params.noise_dbm))
-    ok = np.nonzero(snr >= float(params.sinr_threshold_db))[0]
-    return float(r[ok[-1]]) if ok.size else 0.0
-
-
 def draw(env: Any, state: Any, params: Any, *, reward: Any = None, episode_return: Any = None) -> np.ndarray:
     """``uint8 [540, 960, 3]``."""
     plotting.need_matplotlib()
     from matplotlib.lines import Line2D
-    from matplotlib.patches import Circle
 
     K, area = env.num_agents, env.area
     colours = [PALETTE[k % len(PALETTE)] for k in range(K)]
@@ -61,10 +44,8 @@ def draw(env: Any, state: Any, params: Any, *, reward: Any = None, episode_retur
     ax.scatter(user[:, 0], user[:, 1], s=14, c=list(user_colour), zorder=3, linewidths=0)
     if bs.size:
         ax.scatter(bs[:, 0], bs[:, 1], s=140, marker="^", c=BLACK, zorder=4)
-    radius = coverage_radius(env, params)
     for k in range(K):
         ax.plot(trail[:, k, 0], trail[:, k, 1], color=colours[k], linewidth=1.5, alpha=0.6, zorder=4)
-        ax.add_patch(Circle(tuple(uav[k]), radius, fill=False, linestyle="--", edgecolor=colours[k], alpha=0.5, zorder=2))
         ax.scatter([uav[k, 0]], [uav[k, 1]], s=260, marker="*", c=colours[k], edgecolors="white", linewidths=1.0, zorder=5)
         ax.annotate(str(k), tuple(uav[k]), xytext=(8, 6), textcoords="offset points", fontsize=8, weight="bold",
                     color=colours[k], zorder=6)
@@ -82,7 +63,7 @@ def draw(env: Any, state: Any, params: Any, *, reward: Any = None, episode_retur
         Line2D([], [], marker="o", markersize=5, color=RED, linestyle="none",
                label=f"user served by nobody ({int((serving < 0).sum())})"),
         Line2D([], [], marker="^", markersize=9, color=BLACK, linestyle="none", label="ground base station"),
-        Line2D([], [], color=GREY, linestyle="--", label=f"lone-UAV QoS radius ({radius:.0f} m)"),
+        Line2D([], [], color=GREY, linewidth=1.5, label=f"UAV trail (last {trail.shape[0]} positions)"),
     ]
     lines = plotting.status_lines(state.t, params.max_steps, reward, episode_return, names=list(env.agents))
     lines += ["", f"association rate: {sum(on_uav) / env.num_users:.2f}",
