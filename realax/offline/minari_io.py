@@ -44,22 +44,22 @@ from realax.offline.write_guard import FORMAT, MANIFEST, stale_partials  # noqa:
 def gym_spaces(env, params, multi_agent: bool):
     """Gymnasium ``(observation_space, action_space)`` of one step; the agent axis leads for
     multi-agent envs (``Box [A, ...]``, ``MultiDiscrete([n] * A)``)."""
-    import gymnasium
-
     obs, act = env.observation_space(params).to_gymnasium(), env.action_space(params).to_gymnasium()
     if not multi_agent:
         return obs, act
-    a = env.num_agents
-    obs = gymnasium.spaces.Box(np.broadcast_to(obs.low, (a,) + obs.shape), np.broadcast_to(obs.high, (a,) + obs.shape),
-                               (a,) + obs.shape, obs.dtype)
-    if isinstance(act, gymnasium.spaces.Discrete):
-        act = gymnasium.spaces.MultiDiscrete(np.full(a, act.n), dtype=act.dtype)
-    elif isinstance(act, gymnasium.spaces.MultiDiscrete):
-        act = gymnasium.spaces.MultiDiscrete(np.broadcast_to(act.nvec, (a,) + act.nvec.shape), dtype=act.dtype)
-    else:
-        act = gymnasium.spaces.Box(np.broadcast_to(act.low, (a,) + act.shape),
-                                   np.broadcast_to(act.high, (a,) + act.shape), (a,) + act.shape, act.dtype)
-    return obs, act
+    return _stacked(obs, env.num_agents), _stacked(act, env.num_agents)
+
+
+def _stacked(space, a: int):
+    """One agent's Gymnasium space with a leading agent axis of ``a``."""
+    import gymnasium
+
+    if isinstance(space, gymnasium.spaces.Discrete):
+        return gymnasium.spaces.MultiDiscrete(np.full(a, space.n), dtype=space.dtype)
+    if isinstance(space, gymnasium.spaces.MultiDiscrete):
+        return gymnasium.spaces.MultiDiscrete(np.broadcast_to(space.nvec, (a,) + space.nvec.shape), dtype=space.dtype)
+    return gymnasium.spaces.Box(np.broadcast_to(space.low, (a,) + space.shape),
+                                np.broadcast_to(space.high, (a,) + space.shape), (a,) + space.shape, space.dtype)
 
 
 def dataset_id_for(path: Path) -> str:

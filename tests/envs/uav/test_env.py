@@ -233,3 +233,29 @@ def test_render_draws_the_area():
     _, s = env.reset(jax.random.key(0), params)
     img = env.render(s, params, reward=jnp.ones(4), episode_return=jnp.ones(4) * 3)
     assert img.shape == (540, 960, 3) and img.dtype == np.uint8 and img.std() > 10
+
+
+def test_dataset_spaces_stack_the_agent_axis_of_a_discrete_observation():
+    """``realax data generate`` stores one step's spaces with the agent axis first; the cell observation is
+    ``Discrete`` per UAV, so the stored observation space is ``MultiDiscrete([G*G] * K)``."""
+    import gymnasium
+
+    from realax.offline.minari_io import gym_spaces
+
+    env, params = realax.make("realax/UAVOffload-v0")
+    obs, act = gym_spaces(env, params, multi_agent=True)
+    assert obs == gymnasium.spaces.MultiDiscrete([100] * 4) and act == gymnasium.spaces.MultiDiscrete([5] * 4)
+    obs, act = gym_spaces(*realax.make("realax/UAVOffload-v0", obs="vector", mode="velocity"), multi_agent=True)
+    assert obs.shape == (4, 59) and act.shape == (4, 2)
+
+
+def test_jaxmarl_dict_interface_steps_the_uav_env():
+    from realax.wrappers.jaxmarl import JaxMARLEnv
+
+    env = JaxMARLEnv("realax/UAVOffload-v0")
+    obs, state = jax.jit(env.reset)(jax.random.key(0))
+    assert sorted(obs) == [f"uav_{k}" for k in range(4)]
+    actions = {a: jnp.int32(2) for a in env.agents}
+    obs, state, rewards, dones, infos = jax.jit(env.step)(jax.random.key(1), state, actions)
+    assert set(rewards) == set(env.agents) and not bool(dones["__all__"])
+    assert float(infos["association_rate"]) >= 0.0
