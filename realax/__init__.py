@@ -14,7 +14,8 @@ __version__ = "0.2.0"
 
 # max_episode_steps: the horizon under default options (``params.max_steps`` of ``make(id)``; a test checks each):
 # Spectrum: the built-in "hopper" / "marl_mixed" scenarios' max_steps; SMAX: JaxMARL's default 100 steps;
-# RoboTaxi: RL4AMOD's max_steps 20; UAVOffload: the mondal2025 preset's 50. Options can change it; the Gymnasium adapters report the built env's own.
+# RoboTaxi: RL4AMOD's max_steps 20; UAVOffload: the mondal2025 preset's 50. Options can change it; the Gymnasium
+# adapters report the built env's own.
 register("realax/Spectrum-v0", "realax.envs.spectrum:Spectrum", max_episode_steps=100,
          baselines="realax.baselines.spectrum")
 register("realax/SpectrumMA-v0", "realax.envs.spectrum:SpectrumMA", multi_agent=True, max_episode_steps=100,

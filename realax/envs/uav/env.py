@@ -37,7 +37,6 @@ reset for same-step autoreset, and association is most of a step's cost, so rese
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import jax
@@ -124,7 +123,7 @@ def params_of(s: Scenario, max_steps: int | None = None) -> UAVParams:
         shadowing_db=f32(s.shadowing_db), hotspots=f32(hotspots), uniform_fraction=f32(s.uniform_fraction),
         user_xy=f32(users), fixed_users=jnp.bool_(bool(s.users)), user_speed_m=f32(s.user_speed_mps * s.slot_s),
         a2g=f32(channel.ENVIRONMENTS[s.environment]), freq_hz=f32(s.freq_hz),
-        noise_dbm=f32(s.noise_dbm_hz + 10 * math.log10(s.bandwidth_hz) + s.noise_figure_db),
+        noise_dbm=channel.noise_dbm(f32(s.bandwidth_hz), f32(s.noise_dbm_hz), f32(s.noise_figure_db)),
         sinr_threshold_db=f32(s.sinr_threshold_db), bs_sinr_threshold_db=f32(s.bs_sinr_threshold_db),
         collision_penalty=f32(s.collision_penalty), boundary_penalty=f32(s.boundary_penalty),
         min_separation_m=f32(s.min_separation_m), team_reward=jnp.bool_(s.team_reward))
@@ -259,7 +258,7 @@ class UAVOffload(MultiAgentEnv[UAVState, UAVParams]):
         rx_bs = params.bs_power_dbm - channel.ground_db(dist) + shadow
         return uav_sinr, channel.sinr_db(rx_bs, jnp.ones((B, B), bool), params.noise_dbm)
 
-    def _associate(self, uav, user, shadow, params):
+    def _associate(self, uav: jax.Array, user: jax.Array, shadow: jax.Array, params: UAVParams) -> jax.Array:
         uav_sinr, bs_sinr = self.links(uav, user, shadow, params)
         return association.associate(uav_sinr, bs_sinr, params.sinr_threshold_db, params.bs_sinr_threshold_db,
                                      params.uav_capacity, params.bs_capacity)
@@ -296,7 +295,8 @@ class UAVOffload(MultiAgentEnv[UAVState, UAVParams]):
         out = jnp.any((target < 0) | (target > self.area), axis=-1)
         return jnp.clip(target, 0.0, self.area), out, (~ok).astype(jnp.int32)
 
-    def _walk(self, key: jax.Array, user: jax.Array, waypoint: jax.Array, speed: jax.Array):
+    def _walk(self, key: jax.Array, user: jax.Array, waypoint: jax.Array, speed: jax.Array
+              ) -> tuple[jax.Array, jax.Array]:
         """Random waypoint: each user walks ``speed`` metres towards its waypoint and draws a new one, uniform
         over the area, on arrival."""
         gap = waypoint - user

@@ -2,8 +2,8 @@
 
 Users are dots: one colour per UAV for the users it serves, grey for those on a ground base station, red for
 those nobody serves. Base stations are black triangles; UAVs are stars in their colour with a line through
-their last positions (the trail). The grid lines are the cells of grid mode. The side panel has the legend, the step, the last rewards and
-returns, and the association counts.
+their last positions (the trail). The grid lines are the cells of grid mode. The side panel has the legend,
+the step, the last rewards and returns, and the association counts.
 """
 
 from __future__ import annotations
