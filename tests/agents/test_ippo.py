@@ -102,11 +102,12 @@ def test_ippo_smax_smoke():
     for k in ("loss", "entropy", "value_loss", "env_steps"):
         assert np.all(np.isfinite(np.asarray(metrics[k]))), k
     assert "win_rate" in metrics
-    act = trainer.policy(carry)
-    obs, state = env.reset(jax.random.key(1), params)
-    a = act(jax.random.key(2), obs, mask=env.action_mask(state, params))
+    # the policy's one step, jitted (op by op, each of its ops would compile on its own)
+    obs, state = jax.jit(env.reset)(jax.random.key(1), params)
+    mask = jax.jit(env.action_mask)(state, params)
+    a = jax.jit(lambda c, k, o, m: trainer.policy(c)(k, o, mask=m))(carry, jax.random.key(2), obs, mask)
     assert a.shape == (env.num_agents,)
-    assert bool(jnp.all(env.action_mask(state, params)[jnp.arange(env.num_agents), a]))
+    assert bool(jnp.all(mask[jnp.arange(env.num_agents), a]))
 
 
 def test_experiment_refuses_mismatched_envs():
