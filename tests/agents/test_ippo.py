@@ -73,13 +73,15 @@ def test_dead_agent_transitions_get_zero_loss_weight():
         pg, vl, ent, _ = weighted_ppo_loss(lg, v, action, lp, value, ad, tg, alive, 0.2)
         return pg + 0.5 * vl - 0.01 * ent
 
-    base = total(logits, value, action, old_lp, adv, targets)
+    # jitted: one compilation each instead of ~100 op-by-op ones (the same maths)
+    loss, grad = jax.jit(total), jax.jit(jax.grad(total, argnums=(0, 1)))
+    base = loss(logits, value, action, old_lp, adv, targets)
     dead = ~alive
     junk = lambda x, s: jnp.where(dead.reshape(-1, *([1] * (x.ndim - 1))), x * 0 + s, x)
-    changed = total(junk(logits, 30.0), junk(value, -50.0), action, junk(old_lp, 3.0), junk(adv, 1e3),
-                    junk(targets, 1e3))
+    changed = loss(junk(logits, 30.0), junk(value, -50.0), action, junk(old_lp, 3.0), junk(adv, 1e3),
+                   junk(targets, 1e3))
     np.testing.assert_allclose(changed, base, rtol=1e-5)
-    g = jax.grad(total, argnums=(0, 1))(logits, value, action, old_lp, adv, targets)
+    g = grad(logits, value, action, old_lp, adv, targets)
     assert bool(jnp.all(g[0][dead] == 0)) and bool(jnp.all(g[1][dead] == 0))
     assert bool(jnp.any(g[0][alive] != 0))
 
@@ -100,11 +102,12 @@ def test_ippo_smax_smoke():
     for k in ("loss", "entropy", "value_loss", "env_steps"):
         assert np.all(np.isfinite(np.asarray(metrics[k]))), k
     assert "win_rate" in metrics
-    act = trainer.policy(carry)
-    obs, state = env.reset(jax.random.key(1), params)
-    a = act(jax.random.key(2), obs, mask=env.action_mask(state, params))
+    # the policy's one step, jitted (op by op, each of its ops would compile on its own)
+    obs, state = jax.jit(env.reset)(jax.random.key(1), params)
+    mask = jax.jit(env.action_mask)(state, params)
+    a = jax.jit(lambda c, k, o, m: trainer.policy(c)(k, o, mask=m))(carry, jax.random.key(2), obs, mask)
     assert a.shape == (env.num_agents,)
-    assert bool(jnp.all(env.action_mask(state, params)[jnp.arange(env.num_agents), a]))
+    assert bool(jnp.all(mask[jnp.arange(env.num_agents), a]))
 
 
 def test_experiment_refuses_mismatched_envs():

@@ -27,7 +27,7 @@ def test_mappo_smax_smoke_and_experiment():
     assert np.all(np.isfinite(r.curve_steps)) and r.curve_steps[-1] == 256
     assert np.all(np.isfinite(r.agent_returns)) and "random" in r.baseline_returns
     carry = jax.tree.map(lambda x: x[0], r.carry)
-    obs, state = env.reset(jax.random.key(1), params)
-    mask = env.action_mask(state, params)
-    a = r.trainer.policy(carry)(jax.random.key(2), obs, mask=mask)
+    obs, state = jax.jit(env.reset)(jax.random.key(1), params)  # jitted: not op by op
+    mask = jax.jit(env.action_mask)(state, params)
+    a = jax.jit(lambda c, k, o, m: r.trainer.policy(c)(k, o, mask=m))(carry, jax.random.key(2), obs, mask)
     assert bool(jnp.all(mask[jnp.arange(env.num_agents), a]))

@@ -63,8 +63,8 @@ def test_recurrent_policy_carries_memory_and_refuses_the_memoryless_path(hopper,
     policy = trainer.policy(jax.tree.map(lambda x: x[0], carry))
     assert isinstance(policy, RecurrentPolicy) and policy.initial.shape == (env.num_agents, LEARN["hidden"])
     memory0, act = stateful_actor(env, params, policy)
-    obs, state = env.reset(jax.random.key(0), params)
-    a, memory = act(jax.random.key(1), obs, state, memory0)
+    obs, state = jax.jit(env.reset)(jax.random.key(0), params)
+    a, memory = jax.jit(act)(jax.random.key(1), obs, state, memory0)  # jitted: one compilation, not ~200 op-by-op
     assert a.shape == (env.num_agents,) and not np.allclose(np.asarray(memory), 0.0)
     with pytest.raises(TypeError, match="recurrent"):
         actor(env, params, policy)

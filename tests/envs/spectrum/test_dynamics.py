@@ -138,9 +138,11 @@ def test_multi_agent_radios_collide_with_each_other(tmp_path):
 
 def test_random_scenarios_vmap_over_params():
     env, params = realax.make("realax/Spectrum-v0", scenario="random")
-    batch = jax.vmap(env.sample_params)(jax.random.split(jax.random.key(0), 16))
-    obs, state = jax.vmap(env.reset)(jax.random.split(jax.random.key(1), 16), batch)
-    obs, state, r, *_ = jax.vmap(env.step)(jax.random.split(jax.random.key(2), 16), state, jnp.ones(16, jnp.int32), batch)
+    # jitted as training runs them (unjitted, every op of the vmapped functions compiles on its own)
+    batch = jax.jit(jax.vmap(env.sample_params))(jax.random.split(jax.random.key(0), 16))
+    obs, state = jax.jit(jax.vmap(env.reset))(jax.random.split(jax.random.key(1), 16), batch)
+    obs, state, r, *_ = jax.jit(jax.vmap(env.step))(jax.random.split(jax.random.key(2), 16), state,
+                                                     jnp.ones(16, jnp.int32), batch)
     assert obs.shape == (16, 8, 10) and len({tuple(k) for k in np.asarray(batch.entities.kind)}) > 8
 
 
