@@ -100,7 +100,7 @@ def make_indexer(space: Space, table_size: int) -> tuple[Callable[[jax.Array], j
         low = space.low.reshape(-1).astype(np.int64)
         radix = space.high.reshape(-1).astype(np.int64) - low + 1
     else:
-        raise RealaxError(f"tabular Q-learning needs integer observations, got {space}")
+        raise RealaxError(f"tabular learning (Q-learning, SARSA) needs integer observations, got {space}")
     count = math.prod(int(r) for r in radix)
     low_j = jnp.asarray(low, jnp.int32)
     if count <= table_size:
@@ -133,18 +133,18 @@ class QCarry(NamedTuple):
     update: jax.Array  # int32 []: updates done so far
 
 
-RULES = ("qlearning", "sarsa")
+RULES = {"qlearning": "Q-learning", "sarsa": "SARSA"}
 
 
 def make_train(config: QConfig, env, params, rule: str = "qlearning") -> Trainer:
     """A ``Trainer`` (see ``realax.agents.trainer.Trainer``) running tabular ``rule`` (``qlearning`` or
     ``sarsa``) on ``env``, one table per agent on a ``MultiAgentEnv``."""
     if rule not in RULES:
-        raise RealaxError(f"unknown tabular rule {rule!r}; one of {list(RULES)}")
+        raise RealaxError(f"unknown tabular rule {rule!r}; one of {sorted(RULES)}")
     c = config
     action_space = env.action_space(params)
     if not isinstance(action_space, Discrete):
-        raise RealaxError(f"tabular {rule} needs a Discrete action space, got {action_space}")
+        raise RealaxError(f"tabular {RULES[rule]} needs a Discrete action space, got {action_space}")
     n_actions = action_space.n
     multi = is_multi_agent(env)
     A = env.num_agents if multi else 1
