@@ -50,7 +50,7 @@ def test_eval_baseline_json_and_bench():
 def test_bad_input_is_refused_with_a_message():
     r = runner.invoke(app, ["eval", "realax/Spectrum-v0", "--scenario", "nope"])
     assert r.exit_code != 0 and "unknown spectrum scenario" in r.output
-    r = runner.invoke(app, ["train", "sarsa", "realax/Spectrum-v0"])
+    r = runner.invoke(app, ["train", "nope", "realax/Spectrum-v0"])
     assert r.exit_code != 0 and "unknown algorithm" in r.output
     r = runner.invoke(app, ["train", "ppo", "realax/Spectrum-v0", "--set", "nope=1"])
     assert r.exit_code != 0 and "no field 'nope'" in r.output
