@@ -157,11 +157,14 @@ def make_train(config: QConfig, env, params, rule: str = "qlearning") -> Trainer
     split = (lambda x: x) if multi else (lambda x: jax.tree.map(lambda y: y[:, None], x))
     join = (lambda a: a) if multi else (lambda a: a[:, 0])
 
-    def greedy(q, s, k_eps, k_rand, eps):
-        """epsilon-greedy ``[N, A]`` actions at rows ``s [N, A]``."""
-        explore = jax.random.uniform(k_eps, s.shape) < eps
-        return jnp.where(explore, jax.random.randint(k_rand, s.shape, 0, n_actions),
-                         jnp.argmax(q[agents[None, :], s], -1)).astype(jnp.int32)
+    def draws(k_eps, k_rand, eps):
+        """The random part of epsilon-greedy for ``[N, A]`` choices: ``(explore, random action)``."""
+        shape = (c.num_envs, A)
+        return jax.random.uniform(k_eps, shape) < eps, jax.random.randint(k_rand, shape, 0, n_actions)
+
+    def greedy(q, s, explore, random_action):
+        """epsilon-greedy ``[N, A]`` actions at rows ``s [N, A]`` with the given ``draws``."""
+        return jnp.where(explore, random_action, jnp.argmax(q[agents[None, :], s], -1)).astype(jnp.int32)
 
     def epsilon(update):
         return c.eps_start + jnp.minimum(update / decay_updates, 1.0) * (c.eps_end - c.eps_start)
@@ -170,7 +173,7 @@ def make_train(config: QConfig, env, params, rule: str = "qlearning") -> Trainer
         key, k_env, k_eps, k_rand = jax.random.split(key, 4)
         obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_env, c.num_envs), params)
         q = jnp.zeros((A, rows, n_actions), jnp.float32)
-        action = greedy(q, rows_of(split(obs)), k_eps, k_rand, c.eps_start)
+        action = greedy(q, rows_of(split(obs)), *draws(k_eps, k_rand, c.eps_start))
         return QCarry(q, env_state, obs, action, RunningReturns.zeros(c.num_envs), key, jnp.int32(0))
 
     def update(carry: QCarry, _):
@@ -179,24 +182,26 @@ def make_train(config: QConfig, env, params, rule: str = "qlearning") -> Trainer
         obs, env_state, reward, term, trunc, info = v_step(jax.random.split(k_env, c.num_envs), carry.env_state,
                                                            join(a), params)
         eps = epsilon(carry.update + 1)
+        drawn = draws(k_eps, k_rand, eps)
         s_next, s_final = rows_of(split(obs)), rows_of(split(info["final_obs"]))
         q_final = carry.q[agents[None, :], s_final]  # [N, A, n_actions]
         if rule == "sarsa":  # a' is drawn from the table before this update (Sutton & Barto's SARSA box)
-            a_next = greedy(carry.q, s_next, k_eps, k_rand, eps)
-            a_final = greedy(carry.q, s_final, k_eps, k_rand, eps)  # == a_next where the episode goes on
+            a_next = greedy(carry.q, s_next, *drawn)
+            a_final = greedy(carry.q, s_final, *drawn)  # == a_next where the episode goes on
             boot = jnp.take_along_axis(q_final, a_final[..., None], -1)[..., 0]
         else:
             boot = q_final.max(-1)
         r = reward if multi else reward[:, None]
         target = r + c.gamma * (1.0 - term.astype(jnp.float32))[:, None] * boot
-        td = target - carry.q[agents[None, :], s, a]  # [N, A]
-        cell = ((agents[None, :] * rows + s) * n_actions + a).reshape(-1)
+        ag = jnp.broadcast_to(agents[None, :], s.shape)
+        q_sa = carry.q[ag, s, a]  # [N, A]
+        td = target - q_sa
+        cell = ((ag * rows + s) * n_actions + a).reshape(-1)
         same = (cell[:, None] == cell[None, :]).astype(jnp.float32)  # average duplicates within the batch
         mean_td = ((same @ td.reshape(-1)) / same.sum(1)).reshape(td.shape)
-        ag = jnp.broadcast_to(agents[None, :], s.shape)
-        q = carry.q.at[ag, s, a].set(carry.q[ag, s, a] + c.lr * mean_td)
+        q = carry.q.at[ag, s, a].set(q_sa + c.lr * mean_td)
         if rule == "qlearning":  # the behaviour policy acts on the newest table
-            a_next = greedy(q, s_next, k_eps, k_rand, eps)
+            a_next = greedy(q, s_next, *drawn)
         done = term | trunc
         stats, ep_ret, ep_len = carry.stats.record(r.sum(-1), done)
         stats = stats.summarise(done, ep_ret, ep_len)

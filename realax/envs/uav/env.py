@@ -155,7 +155,7 @@ class UAVOffload(MultiAgentEnv[UAVState, UAVParams]):
         if max_steps is not None:
             max_steps = check_int("max_steps", max_steps, 1, 2**30, "UAVOffload")
         self.area, self.cell, self.grid = float(s.area_m), float(s.cell_m), s.grid
-        self.num_users, self.num_bs = s.num_users, len(s.base_stations)
+        self.num_users = s.num_users
         self._agents = tuple(f"uav_{k}" for k in range(s.num_uavs))
         self._params = params_of(s, max_steps)
         self.noop_action = 0 if mode == "grid" else 0.0
@@ -330,7 +330,7 @@ class UAVOffload(MultiAgentEnv[UAVState, UAVParams]):
     def render(self, state: UAVState, params: UAVParams | None = None, *, reward: Any = None,
                episode_return: Any = None) -> np.ndarray:
         """``uint8 [540, 960, 3]``: the area with base stations, users coloured by who serves them, UAVs with
-        their trails and coverage, and the association counts (``realax.envs.uav.render``)."""
+        their trails, and the association counts (``realax.envs.uav.render``)."""
         from realax.envs.uav import render
 
         return render.draw(self, state, self._params if params is None else params, reward=reward,
