@@ -4,6 +4,12 @@ JAX's persistent compilation cache is on for the test session (and the subproces
 compile the same programs (the same small agent on the same env, the same evaluation), and a program compiled
 once is then read back instead of compiled again. JAX keys each entry on the program, the backend, the flags
 and its own version, so a hit is the same executable; the suite's results do not depend on it.
+
+``jax_threefry_partitionable`` is off for the tests: with it on (JAX's default since 0.5), every
+multi-dimensional ``jax.random`` draw -- Flax's weight initialisers, categorical action sampling over
+``[envs, actions]`` -- compiles several times slower on CPU (``jax.random.uniform(key, (100, 10))``: 2.5-3 s
+against 0.5 s, jax 0.10.2 here), and compilation is most of the suite's time. It changes which random bits a
+key gives, not the code under test; the library itself leaves the setting to the user.
 """
 
 import os
@@ -15,3 +21,4 @@ _xla.configure()
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).resolve().parents[1] / ".jax_cache"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
+os.environ.setdefault("JAX_THREEFRY_PARTITIONABLE", "0")

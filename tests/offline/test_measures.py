@@ -66,12 +66,16 @@ def test_saco_hand_counts_and_growth_with_noise(chain_id):
     assert measures.unique_pairs(refs["replay"].observations, refs["replay"].actions) == 8
     assert measures.measure_episodes(refs["expert"], refs)["saco"] == 4 / 8
     assert measures.measure_episodes(refs["random"], refs)["saco"] == 8 / 8
-    # few episodes, so coverage has not saturated: more noise (lower level), more pairs
-    small = [measures.measure_episodes(_dataset(chain_id, EXPERT, level=lv, episodes=4)[1], refs)
-             for lv in (1.0, 0.9, 0.6, 0.3)]
-    counts = [m["unique_pairs"] for m in small]
-    assert counts[0] == 4 and counts == sorted(counts) and counts[-1] > counts[0], counts
-    assert [m["saco"] for m in small] == [c / 8 for c in counts]
+    # few episodes, so coverage has not saturated: more noise (lower level), more pairs -- on average over
+    # datasets drawn with different seeds (one 4-episode draw is too noisy to order 0.6 against 0.3)
+    levels, seeds = (1.0, 0.9, 0.6, 0.3), range(6)
+    small = [[measures.measure_episodes(_dataset(chain_id, EXPERT, level=lv, episodes=4, seed=s)[1], refs)
+              for s in seeds] for lv in levels]
+    counts = np.array([[m["unique_pairs"] for m in row] for row in small])
+    assert (counts[0] == 4).all(), counts  # the expert alone: its 4 pairs, whatever the seed
+    mean = counts.mean(1)
+    assert (np.diff(mean) >= 0).all() and mean[-1] > mean[1] > mean[0], mean
+    assert all(m["saco"] == m["unique_pairs"] / 8 for row in small for m in row)
 
 
 def test_replay_proxy_levels_rise_over_streams(chain_id):
