@@ -13,7 +13,8 @@ from realax.errors import RealaxError
 SINGLE = realax.list_envs(multi_agent=False)
 #: the horizon of each id under default options, as registered in realax/__init__.py
 HORIZONS = {"realax/Spectrum-v0": 100, "realax/SpectrumMA-v0": 100, "realax/SMAX-v0": 100, "realax/RoboTaxi-v0": 20,
-            "realax/UAVOffload-v0": 50, "realax/UAVOffloadCentral-v0": 50}
+            "realax/UAVOffload-v0": 50, "realax/UAVOffloadCentral-v0": 50, "realax/AGV-v0": 400,
+            "realax/MultiAGV-v0": 400}
 
 
 @pytest.mark.parametrize("env_id", realax.list_envs())
