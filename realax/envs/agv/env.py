@@ -110,6 +110,7 @@ class AGVState:
     theta: jax.Array  # float32 []
     vel: jax.Array  # float32 [2]: v, w
     goal: jax.Array  # float32 [2]
+    goal_feat: jax.Array  # float32 [3]: ``goal_features`` of pos, theta, goal (``sync`` after editing those)
     shelf_on: jax.Array  # bool [R]
     phase: jax.Array  # float32 [O] in [0, 2)
     trail: jax.Array  # float32 [TRAIL, 2], oldest first
@@ -211,19 +212,28 @@ def command(action: Any, mode: str, params: AGVParams, lead: tuple[int, ...]) ->
     return jnp.where(ok[..., None], c, 0.0) * scale, (~ok).astype(jnp.int32), clipped
 
 
-def observe(pos: jax.Array, theta: jax.Array, vel: jax.Array, goal: jax.Array, rects: jax.Array, discs: jax.Array,
-            cos_a: jax.Array, sin_a: jax.Array, params: AGVParams) -> jax.Array:
+def goal_features(pos: jax.Array, theta: jax.Array, goal: jax.Array, params: AGVParams) -> jax.Array:
+    """``float32 [..., 3]``: goal distance / floor diagonal (at most 1), sine and cosine of the goal bearing
+    relative to the heading. Kept in the state (``goal_feat``) and computed where the state changes, not in
+    ``get_obs``: inside jit XLA fuses these products and sums into fused multiply-adds, so recomputing them in
+    an eager ``get_obs`` (``reset_to``) could differ in the last bit from ``step``'s observation."""
+    g = goal - pos
+    dist = jnp.sqrt(g[..., 0] * g[..., 0] + g[..., 1] * g[..., 1])
+    ct, st = jnp.cos(theta), jnp.sin(theta)
+    fwd, left = ct * g[..., 0] + st * g[..., 1], ct * g[..., 1] - st * g[..., 0]
+    safe = jnp.maximum(dist, 1e-6)
+    far = dist > 1e-6
+    feat = [jnp.minimum(dist / jnp.linalg.norm(params.size), 1.0), jnp.where(far, left / safe, 0.0),
+            jnp.where(far, fwd / safe, 1.0)]
+    return jnp.clip(jnp.stack(feat, axis=-1), -1.0, 1.0).astype(jnp.float32)
+
+
+def observe(pos: jax.Array, theta: jax.Array, vel: jax.Array, goal_feat: jax.Array, rects: jax.Array,
+            discs: jax.Array, cos_a: jax.Array, sin_a: jax.Array, params: AGVParams) -> jax.Array:
     """``float32 [B + 5]`` one AGV's observation (see the module docstring)."""
     ranges = lidar.scan(pos, theta, cos_a, sin_a, rects, discs, params.lidar_range, params.lidar_resolution)
-    g = goal - pos
-    dist = jnp.sqrt(jnp.sum(g * g))
-    ct, st = jnp.cos(theta), jnp.sin(theta)
-    fwd, left = ct * g[0] + st * g[1], -st * g[0] + ct * g[1]
-    inv = 1.0 / jnp.maximum(dist, 1e-6)
-    bearing = jnp.where(dist > 1e-6, jnp.stack([left * inv, fwd * inv]), jnp.array([0.0, 1.0]))
-    tail = jnp.concatenate([jnp.minimum(dist / jnp.linalg.norm(params.size), 1.0)[None], bearing,
-                            (vel / jnp.stack([params.v_max, params.w_max]))])
-    return jnp.clip(jnp.concatenate([ranges / params.lidar_range, tail]), -1.0, 1.0).astype(jnp.float32)
+    vel_n = jnp.clip(vel / jnp.stack([params.v_max, params.w_max]), -1.0, 1.0)
+    return jnp.concatenate([ranges / params.lidar_range, goal_feat, vel_n]).astype(jnp.float32)
 
 
 def obs_bounds(num_beams: int, extra: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -280,8 +290,13 @@ class AGV(Environment[AGVState, AGVParams]):
         return Box(np.array([0.0, -1.0], np.float32), np.array([1.0, 1.0], np.float32), (2,), jnp.float32)
 
     def get_obs(self, state: AGVState, params: AGVParams) -> jax.Array:
-        return observe(state.pos, state.theta, state.vel, state.goal, rects_of(state.shelf_on, params),
+        return observe(state.pos, state.theta, state.vel, state.goal_feat, rects_of(state.shelf_on, params),
                        obstacles_at(state.phase, params), jnp.asarray(self._cos), jnp.asarray(self._sin), params)
+
+    def sync(self, state: AGVState, params: AGVParams | None = None) -> AGVState:
+        """``state`` with ``goal_feat`` recomputed: call it after editing ``pos``, ``theta`` or ``goal`` by hand."""
+        params = self._params if params is None else params
+        return state.replace(goal_feat=goal_features(state.pos, state.theta, state.goal, params))
 
     def lidar_ranges(self, state: AGVState, params: AGVParams | None = None) -> jax.Array:
         """``float32 [B]`` the lidar ranges in metres (what the observation holds / range)."""
@@ -294,8 +309,9 @@ class AGV(Environment[AGVState, AGVParams]):
         P = params.pairs.shape[0]
         pair = params.pairs[jnp.minimum((u[0] * P).astype(jnp.int32), P - 1)]
         start, goal = params.starts[pair[0]], params.goals[pair[1]]
-        state = AGVState(t=jnp.int32(0), pos=start, theta=(2.0 * u[1] - 1.0) * jnp.pi, vel=jnp.zeros(2, jnp.float32),
-                         goal=goal, shelf_on=u[2:2 + R] >= params.gap_prob,
+        theta = (2.0 * u[1] - 1.0) * jnp.pi
+        state = AGVState(t=jnp.int32(0), pos=start, theta=theta, vel=jnp.zeros(2, jnp.float32), goal=goal,
+                         goal_feat=goal_features(start, theta, goal, params), shelf_on=u[2:2 + R] >= params.gap_prob,
                          phase=initial_phase(u[2 + R:], start[None], params),
                          trail=jnp.broadcast_to(start, (TRAIL, 2)))
         return self.get_obs(state, params), state
@@ -324,6 +340,7 @@ class AGV(Environment[AGVState, AGVParams]):
                   + params.collision_reward * collision + params.step_reward + params.proximity_reward * near)
         t = state.t + 1
         state = state.replace(t=t, pos=pos, theta=theta, vel=vel, phase=phase,
+                              goal_feat=goal_features(pos, theta, state.goal, params),
                               trail=jnp.concatenate([state.trail[1:], pos[None]]))
         terminated = success | collision
         info = {"success": success, "collision": collision, "time_to_goal": jnp.where(success, t, -1),
@@ -341,4 +358,4 @@ class AGV(Environment[AGVState, AGVParams]):
                            episode_return=episode_return)
 
 
-__all__ = ["AGV", "AGVParams", "AGVState", "DISCRETE", "params_of", "split_table"]
+__all__ = ["AGV", "AGVParams", "AGVState", "DISCRETE", "params_of", "split_table", "goal_features"]

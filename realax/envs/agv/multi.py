@@ -40,8 +40,8 @@ from flax import struct
 from realax.core import MultiAgentEnv, StepResult, check_int
 from realax.envs.agv import kinematics as kin
 from realax.envs.agv import lidar
-from realax.envs.agv.env import (DISCRETE, TRAIL, AGVParams, advance_phase, check_options, command, initial_phase,
-                                 obs_bounds, obstacles_at, observe, params_of, rects_of)
+from realax.envs.agv.env import (DISCRETE, TRAIL, AGVParams, advance_phase, check_options, command, goal_features,
+                                 initial_phase, obs_bounds, obstacles_at, observe, params_of, rects_of)
 from realax.envs.agv.scenarios import Scenario, resolve
 from realax.envs.sampling import choice, uniforms
 from realax.errors import RealaxError
@@ -57,6 +57,7 @@ class MultiAGVState:
     theta: jax.Array  # float32 [A]
     vel: jax.Array  # float32 [A, 2]
     goal: jax.Array  # float32 [A, 2]: the current target
+    goal_feat: jax.Array  # float32 [A, 3]: ``env.goal_features`` of pos, theta, goal (``sync`` after editing those)
     home: jax.Array  # float32 [A, 2]: the start cell (the delivery depot in ``deliver``)
     alive: jax.Array  # bool [A]
     carrying: jax.Array  # bool [A]
@@ -141,8 +142,13 @@ class MultiAGV(MultiAgentEnv[MultiAGVState, AGVParams]):
         rects = rects_of(state.shelf_on, params)
         cos_a, sin_a = jnp.asarray(self._cos), jnp.asarray(self._sin)
         obs = jax.vmap(lambda p, th, v, g, d: observe(p, th, v, g, rects, d, cos_a, sin_a, params))(
-            state.pos, state.theta, state.vel, state.goal, self._discs(state.pos, state.phase, params))
+            state.pos, state.theta, state.vel, state.goal_feat, self._discs(state.pos, state.phase, params))
         return jnp.concatenate([obs, state.carrying[:, None].astype(jnp.float32)], axis=1)
+
+    def sync(self, state: MultiAGVState, params: AGVParams | None = None) -> MultiAGVState:
+        """``state`` with ``goal_feat`` recomputed: call it after editing ``pos``, ``theta`` or ``goal`` by hand."""
+        params = self._params if params is None else params
+        return state.replace(goal_feat=goal_features(state.pos, state.theta, state.goal, params))
 
     def lidar_ranges(self, state: MultiAGVState, params: AGVParams | None = None) -> jax.Array:
         """``float32 [A, B]`` every AGV's lidar ranges in metres."""
@@ -183,9 +189,10 @@ class MultiAGV(MultiAgentEnv[MultiAGVState, AGVParams]):
         home = params.starts[s_idx]
         requests = jnp.minimum((u[2 * A + R + O:] * K).astype(jnp.int32), K - 1)
         goal = params.goals[g_idx] if self.task == "navigate" else params.picks[requests[:A]]
+        theta = (2.0 * u[A:2 * A] - 1.0) * jnp.pi
         state = MultiAGVState(
-            t=jnp.int32(0), pos=home, theta=(2.0 * u[A:2 * A] - 1.0) * jnp.pi, vel=jnp.zeros((A, 2), jnp.float32),
-            goal=goal, home=home, alive=jnp.ones(A, bool), carrying=jnp.zeros(A, bool), queue=requests[A:],
+            t=jnp.int32(0), pos=home, theta=theta, vel=jnp.zeros((A, 2), jnp.float32), goal=goal,
+            goal_feat=goal_features(home, theta, goal, params), home=home, alive=jnp.ones(A, bool), carrying=jnp.zeros(A, bool), queue=requests[A:],
             deliveries=jnp.int32(0), shelf_on=u[2 * A:2 * A + R] >= params.gap_prob,
             phase=initial_phase(u[2 * A + R:2 * A + R + O], home, params), trail=jnp.broadcast_to(home, (TRAIL, A, 2)))
         return self.get_obs(state, params), state
@@ -245,7 +252,8 @@ class MultiAGV(MultiAgentEnv[MultiAGVState, AGVParams]):
         reward = (progress + params.collision_reward * collision + params.step_reward
                   + params.proximity_reward * near) * state.alive
         t = state.t + 1
-        state = state.replace(t=t, pos=pos, theta=jnp.where(state.alive, theta, state.theta), vel=vel, goal=goal,
+        theta = jnp.where(state.alive, theta, state.theta)
+        state = state.replace(t=t, pos=pos, theta=theta, vel=vel, goal=goal, goal_feat=goal_features(pos, theta, goal, params),
                               alive=alive, carrying=carrying, queue=queue,
                               deliveries=state.deliveries + jnp.sum(delivered).astype(jnp.int32), phase=phase,
                               trail=jnp.concatenate([state.trail[1:], pos[None]]))
