@@ -232,8 +232,9 @@ def observe(pos: jax.Array, theta: jax.Array, vel: jax.Array, goal_feat: jax.Arr
             discs: jax.Array, cos_a: jax.Array, sin_a: jax.Array, params: AGVParams) -> jax.Array:
     """``float32 [B + 5]`` one AGV's observation (see the module docstring)."""
     ranges = lidar.scan(pos, theta, cos_a, sin_a, rects, discs, params.lidar_range, params.lidar_resolution)
-    vel_n = jnp.clip(vel / jnp.stack([params.v_max, params.w_max]), -1.0, 1.0)
-    return jnp.concatenate([ranges / params.lidar_range, goal_feat, vel_n]).astype(jnp.float32)
+    # products with reciprocals, not divisions (see ``lidar.scan``): the same rounding in and out of jit
+    vel_n = jnp.clip(vel * (1.0 / jnp.stack([params.v_max, params.w_max])), -1.0, 1.0)
+    return jnp.concatenate([jnp.minimum(ranges * (1.0 / params.lidar_range), 1.0), goal_feat, vel_n]).astype(jnp.float32)
 
 
 def obs_bounds(num_beams: int, extra: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -304,8 +305,8 @@ class AGV(Environment[AGVState, AGVParams]):
         return self.get_obs(state, params)[: self.num_beams] * params.lidar_range
 
     def reset_env(self, key: jax.Array, params: AGVParams) -> tuple[jax.Array, AGVState]:
-        R, O = params.shelves.shape[0], params.obstacle_path.shape[0]
-        u = uniforms(key, (2 + R + O,))
+        R, n_obs = params.shelves.shape[0], params.obstacle_path.shape[0]
+        u = uniforms(key, (2 + R + n_obs,))
         P = params.pairs.shape[0]
         pair = params.pairs[jnp.minimum((u[0] * P).astype(jnp.int32), P - 1)]
         start, goal = params.starts[pair[0]], params.goals[pair[1]]

@@ -74,5 +74,7 @@ def scan(pos: jax.Array, theta: jax.Array, cos_a: jax.Array, sin_a: jax.Array, r
     dx, dy = ct * cos_a - st * sin_a, st * cos_a + ct * sin_a
     d = jnp.minimum(ray_rects(pos[0], pos[1], dx, dy, rects), ray_discs(pos[0], pos[1], dx, dy, discs))
     d = jnp.minimum(d, max_range)
-    q = jnp.where(resolution > 0, jnp.floor(d / jnp.maximum(resolution, 1e-12) + 1e-4) * resolution, d)
+    # a product with the reciprocal, not a division: inside jit XLA turns a division by a constant into that
+    # product, so the two spellings would round differently between a jitted and an eager call
+    q = jnp.where(resolution > 0, jnp.floor(d * (1.0 / jnp.maximum(resolution, 1e-12)) + 1e-4) * resolution, d)
     return jnp.minimum(q, max_range).astype(jnp.float32)

@@ -40,8 +40,21 @@ from flax import struct
 from realax.core import MultiAgentEnv, StepResult, check_int
 from realax.envs.agv import kinematics as kin
 from realax.envs.agv import lidar
-from realax.envs.agv.env import (DISCRETE, TRAIL, AGVParams, advance_phase, check_options, command, goal_features,
-                                 initial_phase, obs_bounds, obstacles_at, observe, params_of, rects_of)
+from realax.envs.agv.env import (
+    DISCRETE,
+    TRAIL,
+    AGVParams,
+    advance_phase,
+    check_options,
+    command,
+    goal_features,
+    initial_phase,
+    obs_bounds,
+    observe,
+    obstacles_at,
+    params_of,
+    rects_of,
+)
 from realax.envs.agv.scenarios import Scenario, resolve
 from realax.envs.sampling import choice, uniforms
 from realax.errors import RealaxError
@@ -183,18 +196,19 @@ class MultiAGV(MultiAgentEnv[MultiAGVState, AGVParams]):
 
     def reset_env(self, key: jax.Array, params: AGVParams) -> tuple[jax.Array, MultiAGVState]:
         A, Q = self.num_agents, self.queue_length
-        R, O, K = params.shelves.shape[0], params.obstacle_path.shape[0], params.picks.shape[0]
-        u = uniforms(key, (2 * A + R + O + A + Q,))
+        R, n_obs, K = params.shelves.shape[0], params.obstacle_path.shape[0], params.picks.shape[0]
+        u = uniforms(key, (2 * A + R + n_obs + A + Q,))
         s_idx, g_idx = self._placements(u[:A], params)
         home = params.starts[s_idx]
-        requests = jnp.minimum((u[2 * A + R + O:] * K).astype(jnp.int32), K - 1)
+        requests = jnp.minimum((u[2 * A + R + n_obs:] * K).astype(jnp.int32), K - 1)
         goal = params.goals[g_idx] if self.task == "navigate" else params.picks[requests[:A]]
         theta = (2.0 * u[A:2 * A] - 1.0) * jnp.pi
         state = MultiAGVState(
             t=jnp.int32(0), pos=home, theta=theta, vel=jnp.zeros((A, 2), jnp.float32), goal=goal,
-            goal_feat=goal_features(home, theta, goal, params), home=home, alive=jnp.ones(A, bool), carrying=jnp.zeros(A, bool), queue=requests[A:],
+            goal_feat=goal_features(home, theta, goal, params), home=home, alive=jnp.ones(A, bool),
+            carrying=jnp.zeros(A, bool), queue=requests[A:],
             deliveries=jnp.int32(0), shelf_on=u[2 * A:2 * A + R] >= params.gap_prob,
-            phase=initial_phase(u[2 * A + R:2 * A + R + O], home, params), trail=jnp.broadcast_to(home, (TRAIL, A, 2)))
+            phase=initial_phase(u[2 * A + R:2 * A + R + n_obs], home, params), trail=jnp.broadcast_to(home, (TRAIL, A, 2)))
         return self.get_obs(state, params), state
 
     def _collide(self, state: MultiAGVState, delta: jax.Array, params: AGVParams) -> tuple[jax.Array, jax.Array, jax.Array]:
@@ -253,7 +267,8 @@ class MultiAGV(MultiAgentEnv[MultiAGVState, AGVParams]):
                   + params.proximity_reward * near) * state.alive
         t = state.t + 1
         theta = jnp.where(state.alive, theta, state.theta)
-        state = state.replace(t=t, pos=pos, theta=theta, vel=vel, goal=goal, goal_feat=goal_features(pos, theta, goal, params),
+        state = state.replace(t=t, pos=pos, theta=theta, vel=vel, goal=goal,
+                              goal_feat=goal_features(pos, theta, goal, params),
                               alive=alive, carrying=carrying, queue=queue,
                               deliveries=state.deliveries + jnp.sum(delivered).astype(jnp.int32), phase=phase,
                               trail=jnp.concatenate([state.trail[1:], pos[None]]))

@@ -121,10 +121,11 @@ def test_layout_start_or_goal_inside_a_shelf_is_refused_naming_the_cell():
     with pytest.raises(lay.LayoutError, match=r"starts\[1\] = cell \(3, 2\) centred at \(3\.5, 2\.5\) m lies inside "
                                               r"shelves\[0\]"):
         lay.build(_floor(starts=[[0, 0], [3, 2]]), radius=0.3)
-    with pytest.raises(lay.LayoutError, match=r"goals\[0\] = cell \(4, 2\) centred at \(4\.5, 2\.5\) m is 0\.50 m from \(closer than the AGV radius 0\.6 m\) shelves\[0\]"):
+    with pytest.raises(lay.LayoutError, match=r"goals\[0\] = cell \(4, 2\) centred at \(4\.5, 2\.5\) m is 0\.50 m from "
+                                              r"\(closer than the AGV radius 0\.6 m\) shelves\[0\]"):
         lay.build(_floor(depots=[[1, 1]], goals=[[4, 2]]), radius=0.6)
-    with pytest.raises(lay.LayoutError, match=r"pick_stations\[0\] = cell \(9, 6\) .* map edge"):
-        lay.build(_floor(depots=[[1, 1]], pick_stations=[[9, 6]]), radius=0.6)
+    with pytest.raises(lay.LayoutError, match=r"depots\[0\] = cell \(9, 6\) .* map edge"):
+        lay.build(_floor(starts=[[1, 1]], depots=[[9, 6]]), radius=0.6)
 
 
 @pytest.mark.parametrize("fields, message", [
@@ -169,7 +170,9 @@ def test_generated_layouts_and_the_occupancy_grid():
     assert grid.sum() == 4 * 4
     inflated = lay.occupancy_grid(simple, inflate_m=0.3)  # aisle cell centres are 0.5 m from a shelf: still free
     np.testing.assert_array_equal(inflated, grid)
-    assert lay.occupancy_grid(simple, inflate_m=0.6)[3].all()  # the aisle row next to the racks is now too close
+    wide = lay.occupancy_grid(simple, inflate_m=0.6)  # cells beside a rack (0.5 m) are now too close; diagonal
+    assert wide[3, 2:6].all() and wide[1, 2:6].all() and not wide[3, 6:8].any() and wide[3, 0]  # (0.71 m) not
+
     fine = lay.occupancy_grid(simple, cell_m=0.5)
     assert fine.shape == (16, 28) and fine.sum() == 4 * 4 * 4
     gaps = lay.occupancy_grid(simple, shelf_on=np.array([False, True, True, True]))
