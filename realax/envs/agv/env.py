@@ -41,6 +41,7 @@ and every episode of one split comes from the same compiled function. ``gap_prob
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import jax
@@ -297,7 +298,7 @@ class AGV(Environment[AGVState, AGVParams]):
     def sync(self, state: AGVState, params: AGVParams | None = None) -> AGVState:
         """``state`` with ``goal_feat`` recomputed: call it after editing ``pos``, ``theta`` or ``goal`` by hand."""
         params = self._params if params is None else params
-        return state.replace(goal_feat=goal_features(state.pos, state.theta, state.goal, params))
+        return dataclasses.replace(state, goal_feat=goal_features(state.pos, state.theta, state.goal, params))
 
     def lidar_ranges(self, state: AGVState, params: AGVParams | None = None) -> jax.Array:
         """``float32 [B]`` the lidar ranges in metres (what the observation holds / range)."""
@@ -340,7 +341,7 @@ class AGV(Environment[AGVState, AGVParams]):
         reward = (jnp.where(success, params.goal_reward, params.progress_weight * (d_old - d_new))
                   + params.collision_reward * collision + params.step_reward + params.proximity_reward * near)
         t = state.t + 1
-        state = state.replace(t=t, pos=pos, theta=theta, vel=vel, phase=phase,
+        state = dataclasses.replace(state, t=t, pos=pos, theta=theta, vel=vel, phase=phase,
                               goal_feat=goal_features(pos, theta, state.goal, params),
                               trail=jnp.concatenate([state.trail[1:], pos[None]]))
         terminated = success | collision

@@ -30,6 +30,7 @@ size, alive and carrying flags, the step / max_steps, and the obstacles' positio
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import jax
@@ -161,7 +162,7 @@ class MultiAGV(MultiAgentEnv[MultiAGVState, AGVParams]):
     def sync(self, state: MultiAGVState, params: AGVParams | None = None) -> MultiAGVState:
         """``state`` with ``goal_feat`` recomputed: call it after editing ``pos``, ``theta`` or ``goal`` by hand."""
         params = self._params if params is None else params
-        return state.replace(goal_feat=goal_features(state.pos, state.theta, state.goal, params))
+        return dataclasses.replace(state, goal_feat=goal_features(state.pos, state.theta, state.goal, params))
 
     def lidar_ranges(self, state: MultiAGVState, params: AGVParams | None = None) -> jax.Array:
         """``float32 [A, B]`` every AGV's lidar ranges in metres."""
@@ -267,7 +268,7 @@ class MultiAGV(MultiAgentEnv[MultiAGVState, AGVParams]):
                   + params.proximity_reward * near) * state.alive
         t = state.t + 1
         theta = jnp.where(state.alive, theta, state.theta)
-        state = state.replace(t=t, pos=pos, theta=theta, vel=vel, goal=goal,
+        state = dataclasses.replace(state, t=t, pos=pos, theta=theta, vel=vel, goal=goal,
                               goal_feat=goal_features(pos, theta, goal, params),
                               alive=alive, carrying=carrying, queue=queue,
                               deliveries=state.deliveries + jnp.sum(delivered).astype(jnp.int32), phase=phase,
