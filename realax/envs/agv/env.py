@@ -277,6 +277,7 @@ class AGV(Environment[AGVState, AGVParams]):
         self.beam_angles = angles = lidar.beam_angles(self.num_beams)
         self._cos, self._sin = np.cos(angles), np.sin(angles)
         self.noop_action = 0 if action_mode == "discrete" else 0.0
+        self._obs_fn: Any = None
 
     @property
     def default_params(self) -> AGVParams:
@@ -303,7 +304,9 @@ class AGV(Environment[AGVState, AGVParams]):
     def lidar_ranges(self, state: AGVState, params: AGVParams | None = None) -> jax.Array:
         """``float32 [B]`` the lidar ranges in metres (what the observation holds / range)."""
         params = self._params if params is None else params
-        return self.get_obs(state, params)[: self.num_beams] * params.lidar_range
+        if self._obs_fn is None:  # compiled once, on the first picture (op by op it took most of a render)
+            self._obs_fn = jax.jit(self.get_obs)
+        return self._obs_fn(state, params)[: self.num_beams] * params.lidar_range
 
     def reset_env(self, key: jax.Array, params: AGVParams) -> tuple[jax.Array, AGVState]:
         R, n_obs = params.shelves.shape[0], params.obstacle_path.shape[0]

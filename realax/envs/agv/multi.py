@@ -112,6 +112,7 @@ class MultiAGV(MultiAgentEnv[MultiAGVState, AGVParams]):
         self.beam_angles = angles = lidar.beam_angles(self.num_beams)
         self._cos, self._sin = np.cos(angles), np.sin(angles)
         self.noop_action = 0 if action_mode == "discrete" else 0.0
+        self._obs_fn: Any = None
 
     @property
     def agents(self) -> tuple[str, ...]:
@@ -167,7 +168,9 @@ class MultiAGV(MultiAgentEnv[MultiAGVState, AGVParams]):
     def lidar_ranges(self, state: MultiAGVState, params: AGVParams | None = None) -> jax.Array:
         """``float32 [A, B]`` every AGV's lidar ranges in metres."""
         params = self._params if params is None else params
-        return self.get_obs(state, params)[:, : self.num_beams] * params.lidar_range
+        if self._obs_fn is None:  # compiled once, on the first picture (op by op it took most of a render)
+            self._obs_fn = jax.jit(self.get_obs)
+        return self._obs_fn(state, params)[:, : self.num_beams] * params.lidar_range
 
     def global_state(self, state: MultiAGVState, params: AGVParams) -> jax.Array:
         size = params.size

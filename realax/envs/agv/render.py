@@ -25,6 +25,7 @@ MAX_RAYS = 64
 def draw(env: Any, state: Any, params: Any, *, reward: Any = None, episode_return: Any = None) -> np.ndarray:
     """``uint8 [540, 960, 3]``."""
     plotting.need_matplotlib()
+    from matplotlib.collections import LineCollection
     from matplotlib.lines import Line2D
     from matplotlib.patches import Circle, Rectangle
 
@@ -71,8 +72,8 @@ def draw(env: Any, state: Any, params: Any, *, reward: Any = None, episode_retur
         c = colours[k]
         ang = theta[k] + beams[idx]
         ends = pos[k] + ranges[k, idx, None] * np.stack([np.cos(ang), np.sin(ang)], axis=1)
-        for e in ends:
-            ax.plot([pos[k, 0], e[0]], [pos[k, 1], e[1]], color=c, linewidth=0.4, alpha=0.45, zorder=3)
+        segments = np.stack([np.broadcast_to(pos[k], ends.shape), ends], axis=1)
+        ax.add_collection(LineCollection(segments, colors=c, linewidths=0.4, alpha=0.45, zorder=3))
         ax.plot(trail[:, k, 0], trail[:, k, 1], color=c, linewidth=1.6, alpha=0.7, zorder=4)
         ax.add_patch(Circle(tuple(goal[k]), goal_r, fill=False, edgecolor=c, linewidth=1.6, zorder=4))
         ax.scatter([goal[k, 0]], [goal[k, 1]], marker="*", s=90, c=c, zorder=4)
