@@ -73,7 +73,7 @@ def draw(env: Any, state: Any, params: Any, *, reward: Any = None, episode_retur
         ang = theta[k] + beams[idx]
         ends = pos[k] + ranges[k, idx, None] * np.stack([np.cos(ang), np.sin(ang)], axis=1)
         segments = np.stack([np.broadcast_to(pos[k], ends.shape), ends], axis=1)
-        ax.add_collection(LineCollection(segments, colors=c, linewidths=0.4, alpha=0.45, zorder=3))
+        ax.add_collection(LineCollection(list(segments), colors=c, linewidths=0.4, alpha=0.45, zorder=3))
         ax.plot(trail[:, k, 0], trail[:, k, 1], color=c, linewidth=1.6, alpha=0.7, zorder=4)
         ax.add_patch(Circle(tuple(goal[k]), goal_r, fill=False, edgecolor=c, linewidth=1.6, zorder=4))
         ax.scatter([goal[k, 0]], [goal[k, 1]], marker="*", s=90, c=c, zorder=4)
