@@ -28,8 +28,9 @@ register("realax/UAVOffload-v0", "realax.envs.uav:UAVOffload", multi_agent=True,
          baselines="realax.baselines.uav")
 register("realax/UAVOffloadCentral-v0", "realax.envs.uav:UAVOffloadCentral", max_episode_steps=50,
          baselines="realax.baselines.uav")
-register("realax/AGV-v0", "realax.envs.agv:AGV", max_episode_steps=400)
-register("realax/MultiAGV-v0", "realax.envs.agv:MultiAGV", multi_agent=True, max_episode_steps=400)
+register("realax/AGV-v0", "realax.envs.agv:AGV", max_episode_steps=400, baselines="realax.baselines.agv")
+register("realax/MultiAGV-v0", "realax.envs.agv:MultiAGV", multi_agent=True, max_episode_steps=400,
+         baselines="realax.baselines.agv")
 
 
 if TYPE_CHECKING:
