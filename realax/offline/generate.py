@@ -306,7 +306,8 @@ def generate(spec: DataSpec, progress: bool = True, max_envs: int = 1024,
     if eps.costs is not None:
         ec = eps.episode_costs()
         meta["episode_cost_mean"] = float(ec.mean())
-        meta["over_budget_fraction"] = float(np.mean(ec > spec.realism.cost_budget))
+        if spec.realism.cost_budget is not None:  # an env's own info["cost"] is recorded without a budget too
+            meta["over_budget_fraction"] = float(np.mean(ec > spec.realism.cost_budget))
     if references:
         key = jax.random.key(spec.seed + 1_000_003)
         rand = behaviour_of(setup, spec, "random", plain=True)
