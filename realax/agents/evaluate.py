@@ -60,8 +60,10 @@ def evaluate_episodes(env, params, policy_fn: Callable[[jax.Array, Any], jax.Arr
 
 
 def _noop(env, params):
-    shape = (env.num_agents,) if is_multi_agent(env) else ()
-    return jnp.full(shape, env.noop_action, jnp.int32)
+    """The env's no-op as an action of its space (every agent's, stacked, on multi-agent envs)."""
+    space = env.action_space(params)
+    lead = (env.num_agents,) if is_multi_agent(env) else ()
+    return jnp.full(lead + tuple(space.shape), env.noop_action, space.dtype)
 
 
 class RecurrentPolicy(NamedTuple):
