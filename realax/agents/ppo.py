@@ -89,7 +89,7 @@ class PPOConfig:
                 nonnegative=("lr", "clip_eps", "ent_coef", "vf_coef", "max_grad_norm"), unit=("gamma", "gae_lambda"),
                 at_most=SIZE_LIMITS)
         if self.batch_size % self.num_minibatches:
-            raise RealaxError(f"PPOConfig: num_envs * num_steps = {self.batch_size} must be divisible by "
+            raise RealaxError(f"{type(self).__name__}: num_envs * num_steps = {self.batch_size} must be divisible by "
                               f"num_minibatches = {self.num_minibatches}")
 
     @property
@@ -135,6 +135,56 @@ def gae(rewards, values, next_values, terminated, dones, gamma: float, lam: floa
     return adv, adv + xs[1]
 
 
+def optimizer(c: PPOConfig) -> optax.GradientTransformation:
+    """Global-norm clipping then Adam (``eps=1e-5``), its rate annealed linearly to 0 over ``c.num_updates``
+    when ``c.anneal_lr`` (purejaxrl's ``linear_schedule``, held at 0 past the last update)."""
+    steps_per_update = c.num_minibatches * c.update_epochs
+
+    def lr_schedule(count):
+        return c.lr * jnp.maximum(1.0 - (count // steps_per_update) / c.num_updates, 0.0)
+
+    return optax.chain(optax.clip_by_global_norm(c.max_grad_norm),
+                       optax.adam(lr_schedule if c.anneal_lr else c.lr, eps=1e-5))
+
+
+def policy_loss(log_prob, old_log_prob, adv, clip_eps: float):
+    """PPO's clipped surrogate on a minibatch, the advantages normalised within it: ``(loss, approx_kl)``,
+    the KL by Schulman's k3 estimator ``(ratio - 1) - log ratio``."""
+    log_ratio = log_prob - old_log_prob
+    ratio = jnp.exp(log_ratio)
+    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+    loss = -jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - clip_eps, 1 + clip_eps) * adv).mean()
+    return loss, ((ratio - 1) - log_ratio).mean()
+
+
+def value_loss(value, old_value, targets, clip_eps: float):
+    """Clipped value loss ``0.5 max((V - G)^2, (V_clip - G)^2)``, ``V_clip`` within ``clip_eps`` of the
+    rollout's value (purejaxrl)."""
+    v_clipped = old_value + jnp.clip(value - old_value, -clip_eps, clip_eps)
+    return 0.5 * jnp.maximum((value - targets) ** 2, (v_clipped - targets) ** 2).mean()
+
+
+def sgd_epochs(ts: TrainState, batch, key: jax.Array, loss_fn, c: PPOConfig):
+    """``c.update_epochs`` passes over ``batch`` (a pytree of ``[batch_size, ...]`` arrays), each shuffled into
+    ``c.num_minibatches`` minibatches with one gradient step each; ``loss_fn(params, *minibatch) -> (loss,
+    aux)``. Returns ``(ts, aux)``, ``aux`` stacked ``[epochs, minibatches]``."""
+
+    def sgd_step(ts: TrainState, mb):
+        grads, aux = jax.grad(loss_fn, has_aux=True)(ts.params, *mb)
+        return ts.apply_gradients(grads=grads), aux
+
+    def epoch(carry, _):
+        ts, key = carry
+        key, k_perm = jax.random.split(key)
+        perm = jax.random.permutation(k_perm, c.batch_size)
+        mbs = jax.tree.map(lambda x: x[perm].reshape(c.num_minibatches, c.minibatch_size, *x.shape[1:]), batch)
+        ts, aux = jax.lax.scan(sgd_step, ts, mbs)
+        return (ts, key), aux
+
+    (ts, _), aux = jax.lax.scan(epoch, (ts, key), None, c.update_epochs)
+    return ts, aux
+
+
 class Transition(NamedTuple):
     obs: Any
     action: jax.Array
@@ -165,13 +215,7 @@ def make_train(config: PPOConfig, env, params) -> Trainer:
     net = actor_critic_for(env, params, c.hidden, graph=c.graph)
     space = env.action_space(params)
     dist = lambda head: distributions.make(space, head)
-    steps_per_update = c.num_minibatches * c.update_epochs
-
-    def lr_schedule(count):  # purejaxrl's linear_schedule, held at 0 past num_updates
-        return c.lr * jnp.maximum(1.0 - (count // steps_per_update) / c.num_updates, 0.0)
-
-    tx = optax.chain(optax.clip_by_global_norm(c.max_grad_norm),
-                     optax.adam(lr_schedule if c.anneal_lr else c.lr, eps=1e-5))
+    tx = optimizer(c)
     v_step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
 
     def init(key):
@@ -198,30 +242,12 @@ def make_train(config: PPOConfig, env, params) -> Trainer:
     def loss_fn(net_params, mb: Transition, adv, targets):
         head, value = net.apply(net_params, mb.obs)
         pi = dist(head)
-        log_prob = pi.log_prob(mb.action)
-        log_ratio = log_prob - mb.log_prob
-        ratio = jnp.exp(log_ratio)
-        adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-        pg_loss = -jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - c.clip_eps, 1 + c.clip_eps) * adv).mean()
-        v_clipped = mb.value + jnp.clip(value - mb.value, -c.clip_eps, c.clip_eps)
-        v_loss = 0.5 * jnp.maximum((value - targets) ** 2, (v_clipped - targets) ** 2).mean()
+        pg_loss, approx_kl = policy_loss(pi.log_prob(mb.action), mb.log_prob, adv, c.clip_eps)
+        v_loss = value_loss(value, mb.value, targets, c.clip_eps)
         entropy = pi.entropy().mean()
-        approx_kl = ((ratio - 1) - log_ratio).mean()  # Schulman's k3 estimator
         total = pg_loss + c.vf_coef * v_loss - c.ent_coef * entropy
         return total, {"loss": total, "policy_loss": pg_loss, "value_loss": v_loss, "entropy": entropy,
                        "approx_kl": approx_kl}
-
-    def sgd_step(ts: TrainState, batch):
-        grads, aux = jax.grad(loss_fn, has_aux=True)(ts.params, *batch)
-        return ts.apply_gradients(grads=grads), aux
-
-    def epoch(carry, _):
-        ts, key, batch = carry
-        key, k_perm = jax.random.split(key)
-        perm = jax.random.permutation(k_perm, c.batch_size)
-        mbs = jax.tree.map(lambda x: x[perm].reshape(c.num_minibatches, c.minibatch_size, *x.shape[1:]), batch)
-        ts, aux = jax.lax.scan(sgd_step, ts, mbs)
-        return (ts, key, batch), aux
 
     def update(carry: PPOCarry, _):
         carry, traj = jax.lax.scan(env_step, carry, None, c.num_steps)
@@ -229,7 +255,7 @@ def make_train(config: PPOConfig, env, params) -> Trainer:
         adv, targets = gae(traj.reward, traj.value, next_values, traj.terminated, traj.done, c.gamma, c.gae_lambda)
         flat = jax.tree.map(lambda x: x.reshape(c.batch_size, *x.shape[2:]), (traj, adv, targets))
         key, k_epochs = jax.random.split(carry.key)
-        (ts, _, _), aux = jax.lax.scan(epoch, (carry.train_state, k_epochs, flat), None, c.update_epochs)
+        ts, aux = sgd_epochs(carry.train_state, flat, k_epochs, loss_fn, c)
         stats = carry.stats.summarise(traj.done, traj.ep_return, traj.ep_length)
         carry = carry._replace(train_state=ts, stats=stats, key=key, update=carry.update + 1)
         metrics = {k: v.mean() for k, v in aux.items()}
