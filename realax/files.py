@@ -92,6 +92,25 @@ def read_json(path, what: str, error: type[RealaxError] = RealaxError) -> Any:
         raise error(f"cannot read {what} {path}: {e.strerror}") from None
 
 
+def preset_or_file(scenario: Any, presets: dict[str, Any], kind: type, family: str,
+                   build: Callable[..., Any], error: type[RealaxError]) -> Any:
+    """A family's scenario: ``scenario`` itself if it is already a ``kind``, a preset by name, or the JSON file at
+    that path passed to ``build(fields, where=...)`` (its ``name`` defaults to the file's stem); anything else is
+    ``error`` listing the presets."""
+    if isinstance(scenario, kind):
+        return scenario
+    if not isinstance(scenario, (str, os.PathLike)):
+        raise error(f"scenario must be a preset name {sorted(presets)} or a JSON file path, got {scenario!r}")
+    if str(scenario) in presets:
+        return presets[str(scenario)]
+    if str(scenario).endswith(".json") or os.path.exists(scenario):
+        data = read_json(scenario, f"{family} scenario file", error)
+        if isinstance(data, dict):
+            data = {"name": os.path.splitext(os.path.basename(str(scenario)))[0], **data}
+        return build(data, where=f"{family} scenario {scenario}")
+    raise error(f"unknown {family} scenario {scenario!r}; presets: {sorted(presets)}, or a path to a .json file")
+
+
 def json_safe(value: Any) -> Any:
     """``value`` with every non-finite float replaced by None, so ``json.dumps`` writes standard JSON."""
     if isinstance(value, float):

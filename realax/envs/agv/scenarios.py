@@ -29,13 +29,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from typing import Any
 
 from realax.core import MAX_STEPS
 from realax.envs.agv import layout as lay
 from realax.envs.agv.layout import Layout, LayoutError
-from realax.files import read_json
+from realax.files import preset_or_file
 
 #: most scripted obstacles a scenario may list
 MAX_OBSTACLES = 64
@@ -170,15 +169,4 @@ def build(fields: dict[str, Any], where: str = "scenario") -> Scenario:
 
 def resolve(scenario: str | Scenario) -> Scenario:
     """A preset by name, or a JSON file by path; anything else is a ``ScenarioError`` listing the presets."""
-    if isinstance(scenario, Scenario):
-        return scenario
-    if not isinstance(scenario, (str, os.PathLike)):
-        raise ScenarioError(f"scenario must be a preset name {sorted(PRESETS)} or a JSON file path, got {scenario!r}")
-    if str(scenario) in PRESETS:
-        return PRESETS[str(scenario)]
-    if str(scenario).endswith(".json") or os.path.exists(scenario):
-        data = read_json(scenario, "AGV scenario file", ScenarioError)
-        if isinstance(data, dict):
-            data = {"name": os.path.splitext(os.path.basename(str(scenario)))[0], **data}
-        return build(data, where=f"AGV scenario {scenario}")
-    raise ScenarioError(f"unknown AGV scenario {scenario!r}; presets: {sorted(PRESETS)}, or a path to a .json file")
+    return preset_or_file(scenario, PRESETS, Scenario, "AGV", build, ScenarioError)

@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
 from typing import Any
 
 from realax.core import MAX_STEPS
 from realax.envs.uav.channel import ENVIRONMENTS
 from realax.errors import RealaxError
-from realax.files import read_json
+from realax.files import preset_or_file
 
 #: bounds on sizes, checked before arrays are built (pairwise user arrays are [U, U] in the association)
 MAX_USERS = 4096
@@ -245,15 +244,4 @@ def build(fields: dict[str, Any], where: str = "scenario") -> Scenario:
 
 def resolve(scenario: str | Scenario) -> Scenario:
     """A preset by name, or a JSON file by path; anything else is a ``ScenarioError`` listing the presets."""
-    if isinstance(scenario, Scenario):
-        return scenario
-    if not isinstance(scenario, (str, os.PathLike)):
-        raise ScenarioError(f"scenario must be a preset name {sorted(PRESETS)} or a JSON file path, got {scenario!r}")
-    if str(scenario) in PRESETS:
-        return PRESETS[str(scenario)]
-    if str(scenario).endswith(".json") or os.path.exists(scenario):
-        data = read_json(scenario, "UAV scenario file", ScenarioError)
-        if isinstance(data, dict):
-            data = {"name": os.path.splitext(os.path.basename(str(scenario)))[0], **data}
-        return build(data, where=f"UAV scenario {scenario}")
-    raise ScenarioError(f"unknown UAV scenario {scenario!r}; presets: {sorted(PRESETS)}, or a path to a .json file")
+    return preset_or_file(scenario, PRESETS, Scenario, "UAV", build, ScenarioError)
