@@ -82,7 +82,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenes", nargs="+", default=list(SCENES))
     ap.add_argument("--rewards", nargs="+", default=["sparse", "dense"])
-    ap.add_argument("--algos", nargs="+", default=list(ALGOS))
+    ap.add_argument("--algos", nargs="*", default=list(ALGOS))
     ap.add_argument("--steps", type=int, default=1_000_000)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--episodes", type=int, default=64)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from realax.envs import plotting
+from realax.envs.agv import kinematics as kin
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22")
 SHELF, WALL, DEPOT, PICK, OBSTACLE = "#b07a45", "#4a4a55", "#3b6fb6", "#2e9e4f", "#ff8c1a"
@@ -60,10 +61,9 @@ def draw(env: Any, state: Any, params: Any, *, reward: Any = None, episode_retur
     ax.scatter(pick[:, 0], pick[:, 1], marker="^", s=50, c=PICK, alpha=0.5, zorder=1)
     path = np.asarray(params.obstacle_path).reshape(-1, 4)
     if path.shape[0]:
-        from realax.envs.agv.env import obstacles_at
-
-        obst = np.asarray(obstacles_at(state.phase, params))
-        for (x0, y0, x1, y1), (ox, oy, orad) in zip(path, obst, strict=True):
+        obst = np.asarray(kin.obstacle_positions(params.obstacle_path, state.phase))
+        radii = np.asarray(params.obstacle_radius).reshape(-1)
+        for (x0, y0, x1, y1), (ox, oy), orad in zip(path, obst, radii, strict=True):
             ax.plot([x0, x1], [y0, y1], linestyle=":", color=OBSTACLE, linewidth=1.0, zorder=1)
             ax.add_patch(Circle((ox, oy), orad, facecolor=OBSTACLE, edgecolor="black", linewidth=0.6, zorder=5))
     beams = np.asarray(env.beam_angles if hasattr(env, "beam_angles") else [], np.float64)
