@@ -258,7 +258,33 @@ def check_options(owner: str, action_mode: str, reward_mode: str, split: str, nu
     return beams, seed, max_steps
 
 
-class AGV(Environment[AGVState, AGVParams]):
+class Accessors:
+    """What ``AGV`` and ``MultiAGV`` share beyond the step: the default params, ``sync`` and the lidar in metres
+    (the leading axes of the state's ``pos`` are kept: ``[B]`` for one AGV, ``[A, B]`` for several)."""
+
+    _params: AGVParams
+    _obs_fn: Any = None
+    num_beams: int
+    get_obs: Any
+
+    @property
+    def default_params(self) -> AGVParams:
+        return self._params
+
+    def sync(self, state: Any, params: AGVParams | None = None) -> Any:
+        """``state`` with ``goal_feat`` recomputed: call it after editing ``pos``, ``theta`` or ``goal`` by hand."""
+        params = self._params if params is None else params
+        return dataclasses.replace(state, goal_feat=goal_features(state.pos, state.theta, state.goal, params))
+
+    def lidar_ranges(self, state: Any, params: AGVParams | None = None) -> jax.Array:
+        """``float32 [..., B]`` the lidar ranges in metres (what the observation holds / range)."""
+        params = self._params if params is None else params
+        if self._obs_fn is None:  # compiled once, on the first picture (op by op it took most of a render)
+            self._obs_fn = jax.jit(self.get_obs)
+        return self._obs_fn(state, params)[..., : self.num_beams] * params.lidar_range
+
+
+class AGV(Accessors, Environment[AGVState, AGVParams]):
     description = "one AGV through a warehouse to a pick station by lidar (Yin et al. 2024 RND-PPO scenes; JaxNav robot)"
 
     def __init__(self, scenario: str | Scenario = "simple_static", action_mode: str = "continuous",
@@ -277,11 +303,6 @@ class AGV(Environment[AGVState, AGVParams]):
         self.beam_angles = angles = lidar.beam_angles(self.num_beams)
         self._cos, self._sin = np.cos(angles), np.sin(angles)
         self.noop_action = 0 if action_mode == "discrete" else 0.0
-        self._obs_fn: Any = None
-
-    @property
-    def default_params(self) -> AGVParams:
-        return self._params
 
     def observation_space(self, params: AGVParams | None = None) -> Box:
         low, high = obs_bounds(self.num_beams)
@@ -295,18 +316,6 @@ class AGV(Environment[AGVState, AGVParams]):
     def get_obs(self, state: AGVState, params: AGVParams) -> jax.Array:
         return observe(state.pos, state.theta, state.vel, state.goal_feat, rects_of(state.shelf_on, params),
                        obstacles_at(state.phase, params), jnp.asarray(self._cos), jnp.asarray(self._sin), params)
-
-    def sync(self, state: AGVState, params: AGVParams | None = None) -> AGVState:
-        """``state`` with ``goal_feat`` recomputed: call it after editing ``pos``, ``theta`` or ``goal`` by hand."""
-        params = self._params if params is None else params
-        return dataclasses.replace(state, goal_feat=goal_features(state.pos, state.theta, state.goal, params))
-
-    def lidar_ranges(self, state: AGVState, params: AGVParams | None = None) -> jax.Array:
-        """``float32 [B]`` the lidar ranges in metres (what the observation holds / range)."""
-        params = self._params if params is None else params
-        if self._obs_fn is None:  # compiled once, on the first picture (op by op it took most of a render)
-            self._obs_fn = jax.jit(self.get_obs)
-        return self._obs_fn(state, params)[: self.num_beams] * params.lidar_range
 
     def reset_env(self, key: jax.Array, params: AGVParams) -> tuple[jax.Array, AGVState]:
         R, n_obs = params.shelves.shape[0], params.obstacle_path.shape[0]
@@ -363,4 +372,4 @@ class AGV(Environment[AGVState, AGVParams]):
                            episode_return=episode_return)
 
 
-__all__ = ["AGV", "AGVParams", "AGVState", "DISCRETE", "params_of", "split_table", "goal_features"]
+__all__ = ["AGV", "Accessors", "AGVParams", "AGVState", "DISCRETE", "params_of", "split_table", "goal_features"]

@@ -44,6 +44,7 @@ from realax.envs.agv import lidar
 from realax.envs.agv.env import (
     DISCRETE,
     TRAIL,
+    Accessors,
     AGVParams,
     advance_phase,
     check_options,
@@ -82,7 +83,7 @@ class MultiAGVState:
     trail: jax.Array  # float32 [TRAIL, A, 2]
 
 
-class MultiAGV(MultiAgentEnv[MultiAGVState, AGVParams]):
+class MultiAGV(Accessors, MultiAgentEnv[MultiAGVState, AGVParams]):
     description = "several AGVs sharing warehouse aisles: lidar navigation or RWARE-style pick-and-deliver requests"
 
     def __init__(self, scenario: str | Scenario = "simple_static", num_agvs: int = 3, task: str = "navigate",
@@ -112,15 +113,10 @@ class MultiAGV(MultiAgentEnv[MultiAGVState, AGVParams]):
         self.beam_angles = angles = lidar.beam_angles(self.num_beams)
         self._cos, self._sin = np.cos(angles), np.sin(angles)
         self.noop_action = 0 if action_mode == "discrete" else 0.0
-        self._obs_fn: Any = None
 
     @property
     def agents(self) -> tuple[str, ...]:
         return self._agents
-
-    @property
-    def default_params(self) -> AGVParams:
-        return self._params
 
     def observation_space(self, params: AGVParams | None = None) -> Box:
         low, high = obs_bounds(self.num_beams, extra=1)
@@ -159,18 +155,6 @@ class MultiAGV(MultiAgentEnv[MultiAGVState, AGVParams]):
         obs = jax.vmap(lambda p, th, v, g, d: observe(p, th, v, g, rects, d, cos_a, sin_a, params))(
             state.pos, state.theta, state.vel, state.goal_feat, self._discs(state.pos, state.phase, params))
         return jnp.concatenate([obs, state.carrying[:, None].astype(jnp.float32)], axis=1)
-
-    def sync(self, state: MultiAGVState, params: AGVParams | None = None) -> MultiAGVState:
-        """``state`` with ``goal_feat`` recomputed: call it after editing ``pos``, ``theta`` or ``goal`` by hand."""
-        params = self._params if params is None else params
-        return dataclasses.replace(state, goal_feat=goal_features(state.pos, state.theta, state.goal, params))
-
-    def lidar_ranges(self, state: MultiAGVState, params: AGVParams | None = None) -> jax.Array:
-        """``float32 [A, B]`` every AGV's lidar ranges in metres."""
-        params = self._params if params is None else params
-        if self._obs_fn is None:  # compiled once, on the first picture (op by op it took most of a render)
-            self._obs_fn = jax.jit(self.get_obs)
-        return self._obs_fn(state, params)[:, : self.num_beams] * params.lidar_range
 
     def global_state(self, state: MultiAGVState, params: AGVParams) -> jax.Array:
         size = params.size
