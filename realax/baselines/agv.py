@@ -93,8 +93,10 @@ class Planner:
             grid[cell] = True  # a target cell next to a shelf may sit inside the inflation; it is the goal anyway
             fields.append(cost_to_go(grid, cell))
         self.targets = jnp.asarray(targets, jnp.float32)
-        # unreachable cells get a large finite cost so that argmin stays defined
-        self.fields = jnp.asarray(np.where(np.isfinite(fields), fields, 1e6), jnp.float32)
+        # unreachable cells get a large finite cost so that argmin stays defined; a border of 1e7 around every
+        # field (padded here once, not per step) keeps the descent's neighbour look-ups inside the array
+        finite = np.where(np.isfinite(fields), fields, 1e6)
+        self.fields = jnp.asarray(np.pad(finite, ((0, 0), (1, 1), (1, 1)), constant_values=1e7), jnp.float32)
 
     def _cell_np(self, x: float, y: float) -> tuple[int, int]:
         rows, cols = self.shape
@@ -104,8 +106,7 @@ class Planner:
         """``[2]``: the point ``LOOKAHEAD_CELLS`` moves down the cost-to-go of ``goal`` from ``pos`` (the goal
         itself once it is that close)."""
         rows, cols = self.shape
-        field = self.fields[jnp.argmin(jnp.sum((self.targets - goal) ** 2, axis=1))]
-        padded = jnp.pad(field, 1, constant_values=1e7)
+        padded = self.fields[jnp.argmin(jnp.sum((self.targets - goal) ** 2, axis=1))]
         moves = jnp.asarray(_MOVES, jnp.int32)
         cell = jnp.clip(jnp.floor(pos[::-1] / PLAN_CELL_M).astype(jnp.int32), 0, jnp.array([rows - 1, cols - 1]))
 

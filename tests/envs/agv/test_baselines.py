@@ -11,6 +11,7 @@ import numpy as np
 import realax
 from realax.baselines import agv as B
 from realax.baselines import get, names
+from realax.core import is_multi_agent
 
 
 def test_cost_to_go_by_hand_no_corner_cutting():
@@ -38,7 +39,7 @@ def _first_episodes(env, params, policy, n):
             obs, state, _, term, trunc, info = env.step_env(k, state, policy(k, obs, state), params)
             return (obs, state, done | term | trunc, succ | (~done & info["success"]), coll | (~done & info["collision"])), None
 
-        none = jnp.zeros(jnp.shape(env.step_env(k, state, policy(k, obs, state), params)[5]["success"]), bool)
+        none = jnp.zeros((env.num_agents,) if is_multi_agent(env) else (), bool)
         c0 = (obs, state, jnp.bool_(False), none, none)
         (_, _, _, s, c), _ = jax.lax.scan(body, c0, jax.random.split(k, int(params.max_steps)))
         return s, c
