@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import gymnasium
@@ -54,10 +55,43 @@ def _episode_lengths(term, trunc):
     return ends
 
 
-@pytest.fixture(params=ALL)
+class Compiled:
+    """One id's env and the jitted functions its tests share. Compilation is most of this suite's time, and
+    un-jitted calls run op by op (each op compiled on first use), so every check goes through these few
+    programs; the tests of one id run in one worker (``xdist_group``) and reuse them."""
+
+    def __init__(self, env_id: str):
+        self.env, self.params = env, params = realax.make(env_id)
+        self.traces = 0
+
+        def counted_step(key, state, action, params):
+            self.traces += 1
+            return env.step(key, state, action, params)
+
+        self.reset = jax.jit(env.reset)
+        self.step = jax.jit(counted_step)
+        self.reset_to = jax.jit(env.reset_to)
+        self.rollout = jax.jit(lambda k: _rollout(env, params, k, 2 * params.max_steps + 5))
+
+    @functools.cached_property
+    def long_rollout(self):
+        """A rollout of ``2 * max_steps + 5`` random steps from key 0: it holds at least two episode ends."""
+        return self.rollout(jax.random.key(0))
+
+
+@functools.cache
+def compiled(env_id: str) -> Compiled:
+    return Compiled(env_id)
+
+
+def by_id(ids):
+    """Parameters that keep each id's tests in one worker under ``--dist loadgroup`` (pyproject's addopts)."""
+    return [pytest.param(i, marks=pytest.mark.xdist_group(i)) for i in ids]
+
+
+@pytest.fixture(params=by_id(ALL))
 def made(request):
-    env, params = realax.make(request.param)
-    return request.param, env, params
+    return compiled(request.param)
 
 
 def test_ids_are_versioned_and_unknown_ids_list_the_valid_ones():
@@ -67,9 +101,7 @@ def test_ids_are_versioned_and_unknown_ids_list_the_valid_ones():
 
 
 def test_shapes_dtypes_and_observations_in_space(made):
-    _, env, params = made
-    check_shapes_dtypes_and_episodes(env, params, *jax.jit(lambda k: _rollout(env, params, k, 2 * params.max_steps + 5))(
-        jax.random.key(0)))
+    check_shapes_dtypes_and_episodes(made.env, made.params, *made.long_rollout)
 
 
 def check_shapes_dtypes_and_episodes(env, params, obs0, outs):
@@ -95,73 +127,70 @@ def check_shapes_dtypes_and_episodes(env, params, obs0, outs):
 
 
 def test_autoreset_returns_reset_obs_and_keeps_the_final_one(made):
-    _, env, params = made
-    _, (obs, state, _, term, trunc, info) = jax.jit(lambda k: _rollout(env, params, k, params.max_steps))(jax.random.key(1))
+    params = made.params
+    _, (obs, state, _, term, trunc, info) = made.long_rollout
     done = np.asarray(term | trunc)
-    assert done.any(), "an episode must end within the time limit"
+    assert done[:params.max_steps].any(), "an episode must end within the time limit"
     d = int(np.flatnonzero(done)[0])
     assert int(state.t[d]) == 0 and (d == 0 or int(state.t[d - 1]) == d)  # counted up, then a fresh episode
     # before the end, final_obs is the observation itself; at the end it is the old episode's last one
     np.testing.assert_array_equal(np.asarray(info["final_obs"][:d]), np.asarray(obs[:d]))
     last = jax.tree.map(lambda x: x[d], state)
-    fresh, _ = env.reset_to(last, params)
+    fresh, _ = made.reset_to(last, params)
     np.testing.assert_array_equal(np.asarray(fresh), np.asarray(obs[d]))
 
 
 def test_observation_is_a_function_of_the_state(made):
     """``reset_env`` and ``step_env`` return ``get_obs(state)``: ``step`` relies on it to observe once (core.py)."""
-    _, env, params = made
+    env, params = made.env, made.params
 
-    def run(key):
+    @jax.jit
+    def first(key):
         obs, state = env.reset_env(key, params)
-        pairs = [(obs, env.get_obs(state, params))]
-        for _ in range(6):
-            key, ka, ks = jax.random.split(key, 3)
-            obs, state, *_ = env.step_env(ks, state, _random_actions(env, params, ka, state), params)
-            pairs.append((obs, env.get_obs(state, params)))
-        return pairs
+        return obs, env.get_obs(state, params), state
 
-    for returned, observed in jax.jit(run)(jax.random.key(11)):
+    @jax.jit
+    def then(key, state):
+        ka, ks = jax.random.split(key)
+        obs, state, *_ = env.step_env(ks, state, _random_actions(env, params, ka, state), params)
+        return obs, env.get_obs(state, params), state
+
+    returned, observed, state = first(jax.random.key(11))
+    for i in range(7):
         np.testing.assert_allclose(np.asarray(returned, np.float64), np.asarray(observed, np.float64), atol=1e-6)
+        returned, observed, state = then(jax.random.key(i), state)
 
 
 def test_jit_compiles_once_vmaps_and_is_deterministic(made):
-    _, env, params = made
-    traces = []
-
-    def step(key, state, action):
-        traces.append(1)
-        return env.step(key, state, action, params)
-
-    jstep = jax.jit(step)
-    obs, state = env.reset(jax.random.key(0), params)
+    env, params = made.env, made.params
+    obs, state = made.reset(jax.random.key(0), params)
+    before = made.traces  # other tests of this id may have traced the shared step already
     for i in range(5):
         k = jax.random.key(i)
-        obs, state, *_ = jstep(k, state, _random_actions(env, params, k))
-    assert len(traces) == 1
-    a = jax.jit(lambda k: _rollout(env, params, k, 30))(jax.random.key(7))
-    b = jax.jit(lambda k: _rollout(env, params, k, 30))(jax.random.key(7))
+        obs, state, *_ = made.step(k, state, _random_actions(env, params, k), params)
+    assert made.traces - before <= 1, "the jitted step was traced again for the same shapes"
+    a, b = made.rollout(jax.random.key(7)), made.rollout(jax.random.key(7))
     jax.tree.map(np.testing.assert_array_equal, a, b)
-    obs_b, _ = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(jax.random.key(0), 8), params)
+    obs_b, _ = jax.jit(jax.vmap(env.reset, in_axes=(0, None)))(jax.random.split(jax.random.key(0), 8), params)
     assert obs_b.shape[0] == 8
 
 
 def test_reset_to_restarts_from_a_state(made):
-    _, env, params = made
-    _, state = env.reset(jax.random.key(3), params)
-    obs, state, *_ = jax.jit(env.step)(jax.random.key(4), state, _random_actions(env, params, jax.random.key(5)), params)
-    obs2, state2 = env.reset_to(state, params)
+    env, params = made.env, made.params
+    _, state = made.reset(jax.random.key(3), params)
+    obs, state, *_ = made.step(jax.random.key(4), state, _random_actions(env, params, jax.random.key(5)), params)
+    obs2, state2 = made.reset_to(state, params)
     np.testing.assert_array_equal(np.asarray(obs), np.asarray(obs2))
-    a = env.step(jax.random.key(9), state, _random_actions(env, params, jax.random.key(8)), params)
-    b = env.step(jax.random.key(9), state2, _random_actions(env, params, jax.random.key(8)), params)
+    a = made.step(jax.random.key(9), state, _random_actions(env, params, jax.random.key(8)), params)
+    b = made.step(jax.random.key(9), state2, _random_actions(env, params, jax.random.key(8)), params)
     jax.tree.map(np.testing.assert_array_equal, a, b)
 
 
 def test_out_of_range_actions_inside_jit_are_replaced_and_counted(made):
     """Issue 9 case 9: inside jit every discrete family maps a fraction, NaN, infinity or an out-of-range value
     to its no-op and counts it (``realax.core.discrete_action``); continuous actions count NaN."""
-    _, env, params = made
-    _, state = env.reset(jax.random.key(0), params)
+    env, params = made.env, made.params
+    _, state = made.reset(jax.random.key(0), params)
     space = env.action_space(params)
     lead = (env.num_agents,) if isinstance(env, MultiAgentEnv) else ()
     discrete = hasattr(space, "n") or hasattr(space, "nvec")  # Discrete, or MultiDiscrete (a choice per entry)
@@ -173,7 +202,7 @@ def test_out_of_range_actions_inside_jit_are_replaced_and_counted(made):
     else:  # continuous actions: NaN everywhere
         bads = [jnp.full(lead + space.shape, jnp.nan, space.dtype)]
     noop = jnp.full(bads[0].shape, env.noop_action, bads[0].dtype)
-    step = jax.jit(env.step)
+    step = made.step
     out_ok = step(jax.random.key(1), state, noop, params)
     assert np.all(np.asarray(out_ok[5]["invalid_action"]) == 0)
     for bad in bads:
@@ -189,10 +218,10 @@ def test_out_of_range_actions_inside_jit_are_replaced_and_counted(made):
 
 def test_validate_action_refuses_bad_actions_naming_the_space(made):
     """``env.validate_action`` checks numbers, shape, NaN, integrality and range itself (the adapters call it)."""
-    _, env, params = made
+    env, params = made.env, made.params
     space = env.action_space(params)
     lead = (env.num_agents,) if isinstance(env, MultiAgentEnv) else ()
-    good = np.asarray(_random_actions(env, params, jax.random.key(0), env.reset(jax.random.key(0), params)[1]))
+    good = np.asarray(_random_actions(env, params, jax.random.key(0), made.reset(jax.random.key(0), params)[1]))
     out = env.validate_action(good, params)
     assert out.shape == lead + space.shape and out.dtype == np.dtype(space.dtype)
     np.testing.assert_array_equal(out, good)
@@ -218,13 +247,12 @@ def test_validate_action_refuses_bad_actions_naming_the_space(made):
 
 
 def test_render_returns_an_rgb_image(made):
-    _, env, params = made
-    _, state = env.reset(jax.random.key(0), params)
-    img = env.render(state, params)
+    _, state = made.reset(jax.random.key(0), made.params)
+    img = made.env.render(state, made.params)
     assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3 and img.shape[0] > 8 and img.std() > 0
 
 
-@pytest.mark.parametrize("env_id", SINGLE)
+@pytest.mark.parametrize("env_id", by_id(SINGLE))
 def test_gymnasium_check_env(env_id):
     env = gymnasium.make(env_id)
     check_env(env.unwrapped, skip_render_check=True)
@@ -246,7 +274,7 @@ def test_gymnasium_check_env(env_id):
             env.step(bad)
 
 
-@pytest.mark.parametrize("env_id", SINGLE)
+@pytest.mark.parametrize("env_id", by_id(SINGLE))
 def test_gymnasium_vector_env_same_step_autoreset(env_id):
     from gymnasium.vector import AutoresetMode
 
@@ -271,7 +299,7 @@ def test_gymnasium_vector_env_same_step_autoreset(env_id):
             venv.step(bad)
 
 
-@pytest.mark.parametrize("env_id", MULTI)
+@pytest.mark.parametrize("env_id", by_id(MULTI))
 def test_pettingzoo_api_seed_and_state(env_id):
     from pettingzoo.test import parallel_api_test, parallel_seed_test, state_test
     from pettingzoo.utils.conversions import parallel_to_aec
