@@ -18,14 +18,14 @@ class GymSlate(gymnasium.spaces.MultiDiscrete):
     """``k`` distinct candidate indices in ``0 .. n-1``, with ``lead`` leading (batch) axes."""
 
     def __init__(self, n: int, k: int, lead: tuple[int, ...] = (), dtype: Any = np.int64, seed: Any = None):
-        self.n, self.k, self.lead = int(n), int(k), tuple(int(d) for d in lead)
-        super().__init__(np.full(self.lead + (self.k,), self.n), dtype=dtype, seed=seed)
+        self.num_items, self.k, self.lead = int(n), int(k), tuple(int(d) for d in lead)
+        super().__init__(np.full(self.lead + (self.k,), self.num_items), dtype=dtype, seed=seed)
 
     def sample(self, mask: Any = None, probability: Any = None) -> np.ndarray:
         if mask is not None or probability is not None:
             raise NotImplementedError("GymSlate.sample takes no mask or probability: it draws distinct items")
         rows = int(np.prod(self.lead)) if self.lead else 1
-        keys = self.np_random.random((rows, self.n))
+        keys = self.np_random.random((rows, self.num_items))
         slates = np.argsort(-keys, axis=1, kind="stable")[:, : self.k]
         return slates.reshape(self.lead + (self.k,)).astype(self.dtype)
 
@@ -36,14 +36,14 @@ class GymSlate(gymnasium.spaces.MultiDiscrete):
         return bool(np.all(rows[:, 1:] != rows[:, :-1]))
 
     def __repr__(self) -> str:
-        return f"GymSlate({self.k} of {self.n}{', batch ' + str(self.lead) if self.lead else ''})"
+        return f"GymSlate({self.k} of {self.num_items}{', batch ' + str(self.lead) if self.lead else ''})"
 
     def __eq__(self, other: Any) -> bool:
-        return isinstance(other, GymSlate) and (other.n, other.k, other.lead) == (self.n, self.k, self.lead)
+        return isinstance(other, GymSlate) and (other.num_items, other.k, other.lead) == (self.num_items, self.k, self.lead)
 
     __hash__ = None  # type: ignore[assignment]  # mutable like its parent
 
 
 @batch_space.register(GymSlate)
 def _batch_slate(space: GymSlate, n: int = 1) -> GymSlate:
-    return GymSlate(space.n, space.k, (int(n),) + space.lead, dtype=space.dtype, seed=space.np_random)
+    return GymSlate(space.num_items, space.k, (int(n),) + space.lead, dtype=space.dtype, seed=space.np_random)

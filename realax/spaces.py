@@ -128,11 +128,11 @@ class Slate(MultiDiscrete):
         if not 1 <= k <= n:
             raise RealaxError(f"Slate needs 1 <= k <= n (k distinct items of n candidates), got k={k}, n={n}")
         super().__init__(np.full(k, n), dtype)
-        self.n, self.k = n, k
+        self.num_items, self.k = n, k  # no ``n`` attribute: code tells ``Discrete`` apart by it
 
     def sample(self, key: jax.Array) -> jax.Array:
         # the k largest of n independent uniforms sit at a uniformly random ordered k-subset of the places
-        _, idx = jax.lax.top_k(jax.random.uniform(key, (self.n,)), self.k)
+        _, idx = jax.lax.top_k(jax.random.uniform(key, (self.num_items,)), self.k)
         return idx.astype(self.dtype)
 
     def contains(self, x: Any) -> bool:
@@ -148,16 +148,16 @@ class Slate(MultiDiscrete):
                 where = np.flatnonzero(slate == item).tolist()
                 at = f" (row {tuple(int(i) for i in np.unravel_index(row, lead))})" if lead else ""
                 raise RealaxError(f"{what} {_short(x)}{at} repeats item {item} at slate positions {where}; a slate "
-                                  f"holds {self.k} distinct candidate indices in 0..{self.n - 1} ({self})")
+                                  f"holds {self.k} distinct candidate indices in 0..{self.num_items - 1} ({self})")
         return a
 
     def to_gymnasium(self) -> gymnasium.spaces.MultiDiscrete:
         from realax._gym_spaces import GymSlate
 
-        return GymSlate(self.n, self.k, dtype=np.dtype(self.dtype))
+        return GymSlate(self.num_items, self.k, dtype=np.dtype(self.dtype))
 
     def __repr__(self) -> str:
-        return f"Slate({self.k} of {self.n})"
+        return f"Slate({self.k} of {self.num_items})"
 
 
 class Box(Space):
