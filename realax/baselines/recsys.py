@@ -30,6 +30,7 @@ import jax.numpy as jnp
 from realax.envs.recsys import choice as ch
 from realax.envs.recsys import interest_evolution as ie
 from realax.envs.recsys.slate import SlateParams, SlateRec, SlateState
+from realax.envs.sampling import uniforms
 
 
 #: the most ordered slates the oracle compares one by one
@@ -55,8 +56,9 @@ def top(score: jax.Array, k: int) -> jax.Array:
 
 
 def random(env: Any, params: SlateParams) -> Callable:
-    space = _inner(env).action_space(params)
-    return lambda key, obs: space.sample(key)
+    inner = _inner(env)
+    # the k largest of C uniforms are at a uniformly random ordered k-subset (as ``Slate.sample``, cheaper bits)
+    return lambda key, obs: top(uniforms(key, (inner.num_candidates,)), inner.slate_size)
 
 
 def popularity(env: Any, params: SlateParams) -> Callable:
@@ -77,7 +79,7 @@ def greedy(env: Any, params: SlateParams) -> Callable:
 
     def policy(key: jax.Array, obs: jax.Array) -> jax.Array:
         est = topic_click_estimate(inner, obs, params)[candidate_topics(inner, obs)]
-        noise = 1e-4 * jax.random.uniform(key, est.shape)  # ties (unseen topics) broken at random
+        noise = 1e-4 * uniforms(key, est.shape)  # ties (unseen topics) broken at random
         return top(est + noise, inner.slate_size)
 
     return policy
