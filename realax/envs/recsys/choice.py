@@ -90,7 +90,7 @@ def normalize(scores: jax.Array, no_click: jax.Array) -> jax.Array:
     certain no-click."""
     masses = jnp.concatenate([scores, no_click[..., None]], -1)
     total = so.sum_axis(masses, -1)[..., None]
-    none = jnp.zeros_like(masses).at[..., -1].set(1.0)
+    none = jnp.concatenate([jnp.zeros_like(scores), jnp.ones_like(no_click)[..., None]], -1)
     return jnp.where(total > 0, masses / jnp.where(total > 0, total, 1.0), none)
 
 

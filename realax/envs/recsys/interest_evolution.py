@@ -59,10 +59,16 @@ def topic_quality_means(num_topics: int = NUM_TOPICS, min_utility: float = -3.0,
                            np.linspace(0.0, max_utility, num_topics - trashy)]).astype(np.float32)
 
 
-def box_muller(u1: jax.Array, u2: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """Two independent standard normals from two uniforms in [0, 1) (Box and Muller, 1958)."""
+def normals(u: jax.Array, n: int) -> jax.Array:
+    """``n`` independent standard normals from ``2 * ceil(n / 2)`` uniforms ``u`` in [0, 1) (Box and Muller,
+    1958): each pair gives ``r cos(2 pi u2)`` and ``r sin(2 pi u2)``, the sine taken as ``+-sqrt(1 - cos^2)``
+    (positive for ``u2 < 1/2``), so a pair costs one log, one cosine and two square roots."""
+    half = (n + 1) // 2
+    u1, u2 = u[:half], u[half: 2 * half]
     r = jnp.sqrt(-2.0 * jnp.log1p(-u1))
-    return r * jnp.cos(2 * jnp.pi * u2), r * jnp.sin(2 * jnp.pi * u2)
+    c = jnp.cos(2 * jnp.pi * u2)
+    sin = jnp.where(u2 < 0.5, 1.0, -1.0) * jnp.sqrt(jnp.maximum(1.0 - c * c, 0.0))
+    return jnp.concatenate([r * c, r * sin])[:n]
 
 
 def sample_interests(u: jax.Array, low: jax.Array, high: jax.Array) -> jax.Array:
@@ -70,16 +76,26 @@ def sample_interests(u: jax.Array, low: jax.Array, high: jax.Array) -> jax.Array
     return low + (high - low) * u
 
 
+def document_uniforms(num_documents: int) -> int:
+    """How many uniforms ``sample_documents`` takes for ``num_documents`` documents."""
+    return num_documents + 4 * ((num_documents + 1) // 2)
+
+
 def sample_documents(u: jax.Array, quality_mean: jax.Array, quality_std: jax.Array, video_length: jax.Array,
                      video_length_std: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """``(topic int32 [C], quality [C], length [C])`` of ``C`` documents from uniforms ``u [C, 3]``: a topic
-    uniform over the ``T = len(quality_mean)`` topics, quality ``Normal(quality_mean[topic], quality_std)``,
-    length ``Normal(video_length, video_length_std)`` within ``[0, MAX_VIDEO_LENGTH]``."""
+    """``(topic int32 [C], quality [C], length [C])`` of ``C`` documents from ``document_uniforms(C)`` uniforms
+    ``u``: a topic uniform over the ``T = len(quality_mean)`` topics, quality ``Normal(quality_mean[topic],
+    quality_std)``, length ``Normal(video_length, video_length_std)`` within ``[0, MAX_VIDEO_LENGTH]``
+    (exactly ``video_length`` when the standard deviation is 0: the normals are then not drawn)."""
     num_topics = quality_mean.shape[-1]
-    topic = jnp.minimum((u[..., 0] * num_topics).astype(jnp.int32), num_topics - 1)
-    z_quality, z_length = box_muller(u[..., 1], u[..., 2])
-    quality = jnp.take(quality_mean, topic) + quality_std * z_quality
-    length = jnp.clip(video_length + video_length_std * z_length, 0.0, MAX_VIDEO_LENGTH)
+    C = u.shape[0] // 3 if u.shape[0] % 3 == 0 else (u.shape[0] - 2) // 3  # inverse of document_uniforms
+    if document_uniforms(C) != u.shape[0]:
+        raise ValueError(f"sample_documents: {u.shape[0]} uniforms is no document_uniforms(C) for any C")
+    pairs = 2 * ((C + 1) // 2)
+    topic = jnp.minimum((u[:C] * num_topics).astype(jnp.int32), num_topics - 1)
+    quality = jnp.take(quality_mean, topic) + quality_std * normals(u[C: C + pairs], C)
+    spread = jnp.clip(video_length + video_length_std * normals(u[C + pairs:], C), 0.0, MAX_VIDEO_LENGTH)
+    length = jnp.where(video_length_std > 0, spread, jnp.broadcast_to(video_length, (C,)))
     return topic, quality, length
 
 
@@ -123,6 +139,6 @@ def session_over(time_budget: jax.Array) -> jax.Array:
     return time_budget <= 0.0
 
 
-__all__ = ["NUM_TOPICS", "MAX_VIDEO_LENGTH", "topic_quality_means", "box_muller", "sample_interests",
-           "sample_documents", "affinity", "step_size", "update_interests", "watch_time", "update_budget",
+__all__ = ["NUM_TOPICS", "MAX_VIDEO_LENGTH", "topic_quality_means", "normals", "sample_interests",
+           "document_uniforms", "sample_documents", "affinity", "step_size", "update_interests", "watch_time", "update_budget",
            "session_over"]

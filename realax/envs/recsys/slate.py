@@ -270,12 +270,12 @@ class SlateRec(Environment[SlateState, SlateParams]):
 
     # -- dynamics -------------------------------------------------------------------------------------
     def _documents(self, u: jax.Array, params: SlateParams) -> tuple[jax.Array, jax.Array, jax.Array]:
-        return ie.sample_documents(u.reshape(self.num_candidates, 3), params.topic_quality_mean,
+        return ie.sample_documents(u, params.topic_quality_mean,
                                    params.quality_std, params.video_length, params.video_length_std)
 
     def reset_env(self, key: jax.Array, params: SlateParams) -> tuple[jax.Array, SlateState]:
         C, k, T = self.num_candidates, self.slate_size, self.num_topics
-        u = uniforms(key, (T + 3 * C,))
+        u = uniforms(key, (T + ie.document_uniforms(C),))
         topic, quality, length = self._documents(u[T:], params)
         zeros_k = jnp.zeros(k, jnp.float32)
         state = SlateState(t=jnp.int32(0), interests=ie.sample_interests(u[:T], params.interest_low, params.interest_high),
@@ -292,7 +292,7 @@ class SlateRec(Environment[SlateState, SlateParams]):
     def step_env(self, key: jax.Array, state: SlateState, action: Any, params: SlateParams) -> StepResult[SlateState]:
         C, k, T = self.num_candidates, self.slate_size, self.num_topics
         slate, invalid = repair_slate(action, C, k)
-        u = uniforms(key, (2 + 3 * C,))
+        u = uniforms(key, (2 + ie.document_uniforms(C),))
         topic, quality, length = state.doc_topic[slate], state.doc_quality[slate], state.doc_length[slate]
         aff = jnp.take(state.interests, topic)  # interests . one-hot(topic)
         probs = ch.normalize(*self._scores(aff, params))

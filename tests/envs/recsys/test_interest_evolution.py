@@ -67,17 +67,24 @@ def test_watch_time_budget_and_leaving():
     np.testing.assert_array_equal(np.asarray(ie.session_over(jnp.array([0.0, 1e-6, -1.0]))), [True, False, True])
 
 
+def test_normals_are_standard_normal():
+    z = np.asarray(jax.jit(lambda u: ie.normals(u, 40_001))(jax.random.uniform(jax.random.key(5), (40_002,))))
+    assert z.shape == (40_001,)
+    np.testing.assert_allclose([z.mean(), z.std(), np.mean(np.abs(z) < 1.0), np.mean(z > 1.96)],
+                               [0.0, 1.0, 0.6827, 0.025], atol=0.012)
+
+
 def test_documents_topics_quality_and_length():
     means = jnp.asarray(ie.topic_quality_means(20))
-    u = jax.random.uniform(jax.random.key(3), (60_000, 3))
-    topic, quality, length = ie.sample_documents(u, means, 0.1, 4.0, 0.0)
+    u = jax.random.uniform(jax.random.key(3), (ie.document_uniforms(60_000),))
+    topic, quality, length = jax.jit(ie.sample_documents)(u, means, 0.1, 4.0, 0.0)
     topic, quality = np.asarray(topic), np.asarray(quality)
     counts = np.bincount(topic, minlength=20)
     assert counts.min() > 2700 and counts.max() < 3300  # uniform: 3000 each
     np.testing.assert_allclose([quality[topic == t].mean() for t in (0, 13, 19)], [-3.0, 0.0, 3.0], atol=0.01)
     np.testing.assert_allclose(quality[topic == 5].std(), 0.1, rtol=0.05)  # 0.1 is the standard deviation
     assert np.all(np.asarray(length) == 4.0)
-    _, _, length = ie.sample_documents(u, means, 0.1, 4.3, 1.0)  # RecSim's IEvVideoSampler lengths
+    _, _, length = jax.jit(ie.sample_documents)(u, means, 0.1, 4.3, 1.0)  # RecSim's IEvVideoSampler lengths
     length = np.asarray(length)
     np.testing.assert_allclose([length.mean(), length.std()], [4.3, 1.0], atol=0.02)
     assert length.min() >= 0.0 and length.max() <= ie.MAX_VIDEO_LENGTH
