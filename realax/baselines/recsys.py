@@ -27,11 +27,9 @@ from typing import Any, Callable
 import jax
 import jax.numpy as jnp
 
-from realax.envs.recsys import choice as ch
 from realax.envs.recsys import interest_evolution as ie
 from realax.envs.recsys.slate import SlateParams, SlateRec, SlateState
 from realax.envs.sampling import uniforms
-
 
 #: the most ordered slates the oracle compares one by one
 EXHAUSTIVE = 2048

@@ -40,12 +40,11 @@ def test_baselines_rank_as_expected():
     keys = jnp.concatenate([keys] * len(acts))  # the same users for every policy
     out = np.asarray(run(which, keys))  # [policy, users, (return, click rate, ended)]
     assert out[:, :, 2].all(), "every session ends within max_steps"
-    ret = dict(zip(names(env), out[:, :, 0].mean(1)))
-    rate = dict(zip(names(env), out[:, :, 1].mean(1)))
+    ret = dict(zip(names(env), out[:, :, 0].mean(1), strict=True))
+    rate = dict(zip(names(env), out[:, :, 1].mean(1), strict=True))
     # random: ~154 (RecSim's own figure, benchmarks/results/recsys_parity.md); quality-aware slates keep the
     # user far longer: popularity and the oracle ~280
     assert 140 < ret["random"] < 170, ret
     assert ret["popularity"] > ret["random"] + 80 and ret["oracle"] > ret["random"] + 80, ret
     assert ret["oracle"] > ret["popularity"] - 10, ret
     assert rate["greedy"] > rate["random"] + 0.02, rate  # the myopic objective: more clicks per slate
-    print(ret, rate)
