@@ -138,23 +138,20 @@ def test_latent_state_is_not_in_the_observation(made):
 
 
 def test_a_family_of_users_is_one_vmap(made):
-    env, params, step, reset = made
-    family = jax.tree.map(lambda *x: jnp.stack(x), params.replace(time_budget=jnp.float32(20.0)), params)
-
-    def length(p, key):
-        _, s = env.reset(key, p)
-
-        def body(c, k):
-            s, alive, n = c
-            _, s, _, term, _, _ = env.step_env(k, s, env.action_space(p).sample(k), p)
-            return (s, alive & ~term, n + alive), None
-
-        (_, _, n), _ = jax.lax.scan(body, (s, jnp.bool_(True), 0), jax.random.split(key, 300))
-        return n
-
-    keys = jax.random.split(jax.random.key(0), 32)
-    n = np.asarray(jax.jit(jax.vmap(lambda p: jax.vmap(lambda k: length(p, k))(keys)))(family))
-    assert n.shape == (2, 32) and n[0].mean() * 4 < n[1].mean() < 300  # a tenth of the budget, far shorter
+    """Three users with their own budgets and no-click masses, stepped by one vmapped call."""
+    env, params, _, reset = made
+    budgets, masses = jnp.array([0.3, 200.0, 200.0]), jnp.array([1e6, 1e6, -1.0])
+    family = jax.vmap(lambda b, m: params.replace(time_budget=b, no_click_mass=m))(budgets, masses)
+    keys = jax.random.split(jax.random.key(0), 3)
+    _, state = jax.vmap(env.reset)(keys, family)
+    np.testing.assert_array_equal(np.asarray(state.time_budget), np.asarray(budgets))
+    state = state.replace(interests=state.interests.at[:, :].set(0.5))  # every document clickable for user 2
+    out = jax.jit(jax.vmap(env.step_env))(keys, state, jnp.tile(jnp.arange(2), (3, 1)), family)
+    _, new, reward, term, _, info = out
+    np.testing.assert_array_equal(np.asarray(term), [True, False, False])  # 0.3 - 0.5 <= 0
+    np.testing.assert_array_equal(np.asarray(info["clicked"]), [False, False, True])
+    np.testing.assert_allclose(np.asarray(new.time_budget)[:2], [-0.2, 199.5], atol=1e-6)
+    assert float(reward[2]) == 4.0
 
 
 def test_action_mask_refuses_items_chosen_elsewhere(made):
