@@ -74,7 +74,8 @@ def test_sample_choice_follows_the_cumulative_probabilities():
     probs = jnp.array([0.375, 0.125, 0.5])
     u = jnp.array([0.0, 0.374, 0.375, 0.49, 0.5, 0.999])
     np.testing.assert_array_equal(np.asarray(ch.sample_choice(u, jnp.broadcast_to(probs, (6, 3)))), [0, 0, 1, 1, 2, 2])
-    draws = np.asarray(ch.sample_choice(jax.random.uniform(jax.random.key(0), (40_000,)), jnp.broadcast_to(probs, (40_000, 3))))
+    draw = jax.jit(lambda key: ch.sample_choice(jax.random.uniform(key, (40_000,)), jnp.broadcast_to(probs, (40_000, 3))))
+    draws = np.asarray(draw(jax.random.key(0)))
     np.testing.assert_allclose(np.bincount(draws, minlength=3) / draws.size, probs, atol=0.01)
     # unnormalised probabilities are normalised first, as numpy.random.choice does
     assert int(ch.sample_choice(jnp.float32(0.6), probs * 2.0)) == 2

@@ -141,9 +141,10 @@ def test_a_family_of_users_is_one_vmap(made):
     """Three users with their own budgets and no-click masses, stepped by one vmapped call."""
     env, params, _, reset = made
     budgets, masses = jnp.array([0.3, 200.0, 200.0]), jnp.array([1e6, 1e6, -1.0])
-    family = jax.vmap(lambda b, m: params.replace(time_budget=b, no_click_mass=m))(budgets, masses)
+    family = jax.tree.map(lambda x: jnp.broadcast_to(x, (3, *jnp.shape(x))), params)
+    family = family.replace(time_budget=budgets, no_click_mass=masses)
     keys = jax.random.split(jax.random.key(0), 3)
-    _, state = jax.vmap(env.reset)(keys, family)
+    _, state = jax.jit(jax.vmap(env.reset))(keys, family)
     np.testing.assert_array_equal(np.asarray(state.time_budget), np.asarray(budgets))
     state = state.replace(interests=state.interests.at[:, :].set(0.5))  # every document clickable for user 2
     out = jax.jit(jax.vmap(env.step_env))(keys, state, jnp.tile(jnp.arange(2), (3, 1)), family)
