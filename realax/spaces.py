@@ -113,6 +113,53 @@ class MultiDiscrete(Space):
         return f"MultiDiscrete({self.nvec.tolist()})"
 
 
+class Slate(MultiDiscrete):
+    """``k`` distinct integers in ``0 .. n-1``: a slate of ``k`` items picked from ``n`` candidates, in order.
+
+    A ``MultiDiscrete([n] * k)`` whose elements hold no repeated entry: ``sample`` draws an ordered slate
+    uniformly without replacement, ``contains`` and ``check`` refuse repeats (``check`` names the repeated
+    item and its positions). Learners that treat it as ``MultiDiscrete`` still work; the environment masks
+    repeats inside ``jit``. Gymnasium sees a ``MultiDiscrete`` subclass with the same sampling and check
+    (``realax._gym_spaces.GymSlate``), which ``batch_space`` keeps for vector envs.
+    """
+
+    def __init__(self, n: int, k: int, dtype: DTypeLike = jnp.int32):
+        n, k = int(n), int(k)
+        if not 1 <= k <= n:
+            raise RealaxError(f"Slate needs 1 <= k <= n (k distinct items of n candidates), got k={k}, n={n}")
+        super().__init__(np.full(k, n), dtype)
+        self.num_items, self.k = n, k  # no ``n`` attribute: code tells ``Discrete`` apart by it
+
+    def sample(self, key: jax.Array) -> jax.Array:
+        # the k largest of n independent uniforms sit at a uniformly random ordered k-subset of the places
+        _, idx = jax.lax.top_k(jax.random.uniform(key, (self.num_items,)), self.k)
+        return idx.astype(self.dtype)
+
+    def contains(self, x: Any) -> bool:
+        return super().contains(x) and len(np.unique(np.asarray(x))) == self.k
+
+    def check(self, x: Any, lead: tuple[int, ...] = (), what: str = "action") -> np.ndarray:
+        a = check_in_space(self, x, tuple(lead), what)
+        flat = a.reshape(-1, self.k)
+        for row, slate in enumerate(flat):
+            values, counts = np.unique(slate, return_counts=True)
+            if np.any(counts > 1):
+                item = int(values[np.argmax(counts > 1)])
+                where = np.flatnonzero(slate == item).tolist()
+                at = f" (row {tuple(int(i) for i in np.unravel_index(row, lead))})" if lead else ""
+                raise RealaxError(f"{what} {_short(x)}{at} repeats item {item} at slate positions {where}; a slate "
+                                  f"holds {self.k} distinct candidate indices in 0..{self.num_items - 1} ({self})")
+        return a
+
+    def to_gymnasium(self) -> gymnasium.spaces.MultiDiscrete:
+        from realax._gym_spaces import GymSlate
+
+        return GymSlate(self.num_items, self.k, dtype=np.dtype(self.dtype))
+
+    def __repr__(self) -> str:
+        return f"Slate({self.k} of {self.num_items})"
+
+
 class Box(Space):
     """A box ``low <= x <= high`` of a given shape; integer dtypes mean integer-valued cells."""
 

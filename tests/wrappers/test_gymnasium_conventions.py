@@ -14,7 +14,10 @@ SINGLE = realax.list_envs(multi_agent=False)
 #: the horizon of each id under default options, as registered in realax/__init__.py
 HORIZONS = {"realax/Spectrum-v0": 100, "realax/SpectrumMA-v0": 100, "realax/SMAX-v0": 100, "realax/RoboTaxi-v0": 20,
             "realax/UAVOffload-v0": 50, "realax/UAVOffloadCentral-v0": 50, "realax/AGV-v0": 400,
-            "realax/MultiAGV-v0": 400}
+            "realax/MultiAGV-v0": 400, "realax/SlateRec-v0": 1000}
+#: options under which some play reaches the horizon, for ids whose every episode otherwise ends earlier
+#: (a SlateRec user always spends the time budget long before step 1000)
+REACH_HORIZON = {"realax/SlateRec-v0": {"time_budget": 1e9}}
 
 
 @pytest.mark.parametrize("env_id", realax.list_envs())
@@ -25,7 +28,7 @@ def test_registered_horizon_is_the_default_params_horizon(env_id):
 
 @pytest.mark.parametrize("env_id", SINGLE)
 def test_make_spec_reports_the_horizon_and_the_env_truncates_there_once(env_id):
-    env = gymnasium.make(env_id)
+    env = gymnasium.make(env_id, **REACH_HORIZON.get(env_id, {}))
     assert env.spec.max_episode_steps == HORIZONS[env_id]
     assert gymnasium.spec(env_id).max_episode_steps is None  # no TimeLimit of a default horizon (see __init__)
     steps = _episode_length(env, seed=0)
