@@ -14,7 +14,7 @@ SINGLE = realax.list_envs(multi_agent=False)
 #: the horizon of each id under default options, as registered in realax/__init__.py
 HORIZONS = {"realax/Spectrum-v0": 100, "realax/SpectrumMA-v0": 100, "realax/SMAX-v0": 100, "realax/RoboTaxi-v0": 20,
             "realax/UAVOffload-v0": 50, "realax/UAVOffloadCentral-v0": 50, "realax/AGV-v0": 400,
-            "realax/MultiAGV-v0": 400}
+            "realax/MultiAGV-v0": 400, "realax/Sim2Rec-v0": 140, "realax/ShortVideo-v0": 200}
 
 
 @pytest.mark.parametrize("env_id", realax.list_envs())

@@ -64,6 +64,11 @@ profile) 0.032 / 0.072 / 0.013 / 0.020 / 0.008, 256; ``oracle`` (true expected w
 signal probabilities 0.070 / 0.145 / 0.023 / 0.041 / 0.002, 372, present 66 %. The default thresholds lie
 between the last two.
 
+``info``: ``cost``, ``cost_margin`` (above); ``watch_time_s``, ``watch_fraction``, ``present``, ``left`` (the session
+ended this step), ``return_days`` (the gap drawn when it did, else 0), ``leave_prob``, ``return_prob``,
+``signal_probs [5]``, ``invalid_action``; and the latent user after the step (``interest``, ``boredom``,
+``satisfaction``), for oracles and analysis only.
+
 **Observation** ``float32 [C (K + 2) + K + 9]`` in [0, 1] (``split_obs`` names the parts): per candidate its
 topic mixture, quality and duration / ``duration_max_s``; then the profile ``h`` (K), the last watch fraction,
 the last signals (5), ``present``, the slot within the day / ``day_slots`` and ``t / max_steps``.
@@ -358,9 +363,8 @@ class ShortVideo(Environment[ShortVideoState, ShortVideoParams]):
 
     def reset_env(self, key: jax.Array, params: ShortVideoParams) -> tuple[jax.Array, ShortVideoState]:
         K = self.num_topics
-        k_user, k_cand = jax.random.split(key)
-        interest = params.interest_scale * (2.0 * uniforms(k_user, (K,), salt=0x1B873593) - 1.0)
-        topics, quality, duration = self.candidates(k_cand, params)
+        interest = params.interest_scale * (2.0 * uniforms(key, (K,), salt=0x1B873593) - 1.0)
+        topics, quality, duration = self.candidates(key, params)
         i0, f0 = jnp.int32(0), jnp.float32(0.0)
         state = ShortVideoState(
             t=i0, present=jnp.bool_(True), return_slot=i0, session=i0, session_step=i0, last_gap=i0,
@@ -379,8 +383,7 @@ class ShortVideo(Environment[ShortVideoState, ShortVideoParams]):
     def step_env(self, key: jax.Array, state: ShortVideoState, action: Any, params: ShortVideoParams
                  ) -> StepResult[ShortVideoState]:
         a, invalid = discrete_action(action, self.num_candidates, self.noop_action)
-        k_cand, k_draw = jax.random.split(key)
-        u = uniforms(k_draw, (4 + NUM_SIGNALS,), salt=0x5BD1E995)
+        u = uniforms(key, (4 + NUM_SIGNALS,), salt=0x5BD1E995)  # an independent stream of the key (salt)
         here = state.present
         v, q, d = state.cand_topics[a], state.cand_quality[a], state.cand_duration[a]
         e = match(state.interest, state.boredom, v, params)
@@ -408,7 +411,7 @@ class ShortVideo(Environment[ShortVideoState, ShortVideoParams]):
         new_session = present & (leave | ~here)
         keep = lambda new, old: jnp.where(here, new, old)  # noqa: E731  (nothing happens to an absent user)
         watch_s = f * d * here
-        topics, quality, duration = self.candidates(k_cand, params)
+        topics, quality, duration = self.candidates(key, params)
         state = ShortVideoState(
             t=t, present=present, return_slot=return_slot.astype(jnp.int32),
             session=state.session + new_session, session_step=jnp.where(new_session, 0, state.session_step + here),
