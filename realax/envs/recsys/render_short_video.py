@@ -43,7 +43,8 @@ def draw(env: Any, state: Any, params: Any, *, reward: Any = None, episode_retur
 
     bottom = fig.add_axes((0.07, 0.1, 0.48, 0.34))
     watch = np.asarray(env.expected_watch_s(state, params))
-    quality, duration = np.asarray(state.cand_quality), np.asarray(state.cand_duration)
+    quality = np.asarray(state.cand_quality)
+    duration = np.asarray(state.cand_length) * float(params.duration_max_s)
     bottom.bar(np.arange(C), watch, color=CAND, alpha=0.75)
     for c in range(C):
         bottom.annotate(f"q{quality[c]:.1f}\n{duration[c]:.0f}s", (c, watch[c]), xytext=(0, 2),

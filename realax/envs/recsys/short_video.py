@@ -175,7 +175,7 @@ class ShortVideoState:
     satisfaction: jax.Array  # float32 [] (latent)
     cand_topics: jax.Array  # float32 [C, K]
     cand_quality: jax.Array  # float32 [C]
-    cand_duration: jax.Array  # float32 [C] seconds
+    cand_length: jax.Array  # float32 [C]: duration / duration_max_s (observed as it is, so jit and eager agree)
     profile: jax.Array  # float32 [K]: observed consumption profile
     last_watch: jax.Array  # float32 []
     last_signals: jax.Array  # float32 [5]
@@ -341,7 +341,7 @@ class ShortVideo(Environment[ShortVideoState, ShortVideoParams]):
 
     def get_obs(self, state: ShortVideoState, params: ShortVideoParams) -> jax.Array:
         cands = jnp.concatenate([state.cand_topics, state.cand_quality[:, None],
-                                 (state.cand_duration / params.duration_max_s)[:, None]], axis=1)
+                                 state.cand_length[:, None]], axis=1)
         user = jnp.concatenate([state.profile, state.last_watch[None], state.last_signals,
                                 jnp.stack([state.present.astype(jnp.float32),
                                            (state.t % params.day_slots) / params.day_slots,
@@ -349,7 +349,7 @@ class ShortVideo(Environment[ShortVideoState, ShortVideoParams]):
         return jnp.clip(jnp.concatenate([cands.reshape(-1), user]), 0.0, 1.0).astype(jnp.float32)
 
     def candidates(self, key: jax.Array, params: ShortVideoParams) -> tuple[jax.Array, jax.Array, jax.Array]:
-        """``(topics [C, K], quality [C], duration_s [C])`` of a fresh candidate set."""
+        """``(topics [C, K], quality [C], length [C])`` of a fresh candidate set (length: duration / duration_max_s)."""
         C, K = self.num_candidates, self.num_topics
         u = uniforms(key, (C, K + 3), salt=0x2F6B41)
         primary = jax.nn.one_hot(jnp.minimum(jnp.floor(u[:, 0] * K), K - 1).astype(jnp.int32), K)
@@ -359,18 +359,18 @@ class ShortVideo(Environment[ShortVideoState, ShortVideoParams]):
         quality = params.quality_low + u[:, K + 1] * (params.quality_high - params.quality_low)
         lo, hi = jnp.log(params.duration_min_s), jnp.log(params.duration_max_s)
         duration = jnp.exp(lo + u[:, K + 2] * (hi - lo))
-        return topics.astype(jnp.float32), quality.astype(jnp.float32), jnp.minimum(duration, params.duration_max_s)
+        return topics.astype(jnp.float32), quality.astype(jnp.float32), jnp.minimum(duration / params.duration_max_s, 1.0)
 
     def reset_env(self, key: jax.Array, params: ShortVideoParams) -> tuple[jax.Array, ShortVideoState]:
         K = self.num_topics
         interest = params.interest_scale * (2.0 * uniforms(key, (K,), salt=0x1B873593) - 1.0)
-        topics, quality, duration = self.candidates(key, params)
+        topics, quality, length = self.candidates(key, params)
         i0, f0 = jnp.int32(0), jnp.float32(0.0)
         state = ShortVideoState(
             t=i0, present=jnp.bool_(True), return_slot=i0, session=i0, session_step=i0, last_gap=i0,
             interest=jnp.clip(interest, -1.0, 1.0).astype(jnp.float32), boredom=jnp.zeros(K, jnp.float32),
             satisfaction=jnp.asarray(params.initial_satisfaction, jnp.float32), cand_topics=topics,
-            cand_quality=quality, cand_duration=duration, profile=jnp.zeros(K, jnp.float32), last_watch=f0,
+            cand_quality=quality, cand_length=length, profile=jnp.zeros(K, jnp.float32), last_watch=f0,
             last_signals=jnp.zeros(NUM_SIGNALS, jnp.float32), requests=i0,
             signal_counts=jnp.zeros(NUM_SIGNALS, jnp.float32), watch_total_s=f0)
         return self.get_obs(state, params), state
@@ -378,14 +378,15 @@ class ShortVideo(Environment[ShortVideoState, ShortVideoParams]):
     def expected_watch_s(self, state: ShortVideoState, params: ShortVideoParams) -> jax.Array:
         """``[C]`` mean watch seconds of each candidate under the true (latent) user: what the oracle reads."""
         e = match(state.interest, state.boredom, state.cand_topics, params)
-        return watch_fraction(e, state.cand_quality, state.cand_duration, params) * state.cand_duration
+        seconds = state.cand_length * params.duration_max_s
+        return watch_fraction(e, state.cand_quality, seconds, params) * seconds
 
     def step_env(self, key: jax.Array, state: ShortVideoState, action: Any, params: ShortVideoParams
                  ) -> StepResult[ShortVideoState]:
         a, invalid = discrete_action(action, self.num_candidates, self.noop_action)
         u = uniforms(key, (4 + NUM_SIGNALS,), salt=0x5BD1E995)  # an independent stream of the key (salt)
         here = state.present
-        v, q, d = state.cand_topics[a], state.cand_quality[a], state.cand_duration[a]
+        v, q, d = state.cand_topics[a], state.cand_quality[a], state.cand_length[a] * params.duration_max_s
         e = match(state.interest, state.boredom, v, params)
         mean_f = watch_fraction(e, q, d, params)
         f = jnp.clip(mean_f + params.watch_noise * normal(u[0], u[1]), 0.0, 1.0)
@@ -411,13 +412,13 @@ class ShortVideo(Environment[ShortVideoState, ShortVideoParams]):
         new_session = present & (leave | ~here)
         keep = lambda new, old: jnp.where(here, new, old)  # noqa: E731  (nothing happens to an absent user)
         watch_s = f * d * here
-        topics, quality, duration = self.candidates(key, params)
+        topics, quality, length = self.candidates(key, params)
         state = ShortVideoState(
             t=t, present=present, return_slot=return_slot.astype(jnp.int32),
             session=state.session + new_session, session_step=jnp.where(new_session, 0, state.session_step + here),
             last_gap=jnp.where(leave, gap, state.last_gap), interest=keep(interest, state.interest),
             boredom=keep(boredom, state.boredom), satisfaction=keep(sat, state.satisfaction),
-            cand_topics=topics, cand_quality=quality, cand_duration=duration, profile=keep(profile, state.profile),
+            cand_topics=topics, cand_quality=quality, cand_length=length, profile=keep(profile, state.profile),
             last_watch=keep(f, state.last_watch), last_signals=keep(signals, state.last_signals),
             requests=state.requests + here, signal_counts=state.signal_counts + signals,
             watch_total_s=state.watch_total_s + watch_s)

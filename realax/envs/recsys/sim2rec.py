@@ -28,7 +28,8 @@ LTS module, ``[ours]`` = chosen here where the note is silent):
   domains exclude ``|choc_mean - 14| <= 4`` (``trans_level`` = 4), i.e. {6, 7, 8, 9, 19, 20, 21}; the held-out
   test domain is 14 [code].
 - Observation per user: a noisy domain proxy ``gp ~ N(choc_mean, 3)`` (``std_level`` = 3) [code] and the last
-  response ``[click, engagement]`` [code] -> ``float32 [3]``. The proxy is drawn once per user at reset and
+  response ``[click, engagement]`` [code] -> ``float32 [3]`` (the proxy's space is the domain grid widened by
+  6 standard deviations, which a draw never leaves). The proxy is drawn once per user at reset and
   held for the episode [ours: the note does not say whether it is redrawn; held, it identifies the domain
   only through the responses, which is what a context-aware policy must learn]. At reset the last response is
   ``[0, 0]`` [ours].
@@ -71,6 +72,8 @@ TEST_DOMAINS = (DOMAIN_CENTRE,)
 DOMAINS = ("train", "test", "all")
 #: users per domain in one training batch, and users of the evaluation env, in Sim2Rec's runner [code]
 TRAIN_USERS_PER_DOMAIN, EVAL_USERS = 62, 750
+#: the observed proxy's range around the domain grid, in standard deviations
+PROXY_SIGMAS = 6.0
 #: steps of the chosen clickbait / engagement / satisfaction kept for the picture
 HISTORY = 40
 
@@ -203,16 +206,25 @@ class Sim2Rec(Environment[Sim2RecState, Sim2RecParams]):
         return params.replace(choc_means=jnp.full_like(params.choc_means, choc_mean),
                               domain_probs=jnp.ones_like(params.domain_probs))
 
+    @staticmethod
+    def proxy_bounds(params: Sim2RecParams) -> tuple[Any, Any]:
+        """The proxy's range: the domain grid widened by ``PROXY_SIGMAS`` standard deviations (a normal drawn
+        from 24-bit uniforms by Box-Muller never leaves +-5.8, so nothing real is ever clipped)."""
+        means = jnp.asarray(params.choc_means)
+        return means.min() - PROXY_SIGMAS * params.proxy_std, means.max() + PROXY_SIGMAS * params.proxy_std
+
     def observation_space(self, params: Sim2RecParams | None = None) -> Box:
         p = self._params if params is None else params
-        return Box(np.array([-np.inf, 0.0, float(p.engagement_low)], np.float32),
-                   np.array([np.inf, 1.0, float(p.engagement_high)], np.float32), (3,), jnp.float32)
+        lo, hi = (float(x) for x in self.proxy_bounds(p))
+        return Box(np.array([lo, 0.0, float(p.engagement_low)], np.float32),
+                   np.array([hi, 1.0, float(p.engagement_high)], np.float32), (3,), jnp.float32)
 
     def action_space(self, params: Sim2RecParams | None = None) -> Box:
         return Box(-1.0, 1.0, (1,), jnp.float32)
 
     def get_obs(self, state: Sim2RecState, params: Sim2RecParams) -> jax.Array:
-        return jnp.stack([state.proxy, state.last_click, state.last_engagement]).astype(jnp.float32)
+        proxy = jnp.clip(state.proxy, *self.proxy_bounds(params))
+        return jnp.stack([proxy, state.last_click, state.last_engagement]).astype(jnp.float32)
 
     def reset_env(self, key: jax.Array, params: Sim2RecParams) -> tuple[jax.Array, Sim2RecState]:
         u = uniforms(key, (5,), salt=0x51A2C3)

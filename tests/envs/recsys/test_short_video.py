@@ -15,8 +15,16 @@ import pytest
 import realax
 from realax import baselines
 from realax.envs.recsys import ShortVideo
-from realax.envs.recsys.short_video import (DEFAULT_THRESHOLDS, SIGNALS, leave_prob, match, return_days, return_prob,
-                                            signal_probs, watch_fraction)
+from realax.envs.recsys.short_video import (
+    DEFAULT_THRESHOLDS,
+    SIGNALS,
+    leave_prob,
+    match,
+    return_days,
+    return_prob,
+    signal_probs,
+    watch_fraction,
+)
 from realax.errors import RealaxError
 
 sig = lambda x: 1 / (1 + math.exp(-x))  # noqa: E731
@@ -45,14 +53,14 @@ def state_with(params, **fields):
     _, s = resetter()(jax.random.key(0), params)
     base = dict(interest=jnp.array([0.5, -0.5]), boredom=jnp.array([1.0, 0.0]),
                 cand_topics=jnp.array([[0.8, 0.2], [0.1, 0.9], [0.5, 0.5]]), cand_quality=jnp.array([0.7, 0.9, 0.2]),
-                cand_duration=jnp.array([40.0, 10.0, 100.0]))
+                cand_length=jnp.array([40.0, 10.0, 100.0]) / 120.0)
     base.update(fields)
     return s.replace(**{k: jnp.asarray(v, jnp.float32) if k not in ("t", "return_slot") else jnp.int32(v)
                         for k, v in base.items()})
 
 
 def hand_watch(params, u, b, v, q, d):
-    e = sum(vi * ui for vi, ui in zip(v, u)) - params.boredom_weight * sum(vi * bi for vi, bi in zip(v, b))
+    e = float(np.dot(v, u) - params.boredom_weight * np.dot(v, b))
     z = params.watch_bias + params.watch_match * e + params.watch_quality * (q - 0.5) - params.watch_duration * math.log(
         d / params.duration_ref_s)
     return e, sig(z)
@@ -85,7 +93,7 @@ def test_one_request_watch_time_signals_and_user_updates_by_hand():
     np.testing.assert_allclose(np.asarray(parts["profile"]), np.asarray(s2.profile), rtol=1e-6)
     np.testing.assert_array_equal(np.asarray(parts["last_signals"]), [0, 1, 0, 0, 0])
     np.testing.assert_allclose(np.asarray(parts["candidates"][:, 2]), np.asarray(s2.cand_quality))
-    np.testing.assert_allclose(np.asarray(parts["candidates"][:, 3]), np.asarray(s2.cand_duration) / 120.0, rtol=1e-6)
+    np.testing.assert_array_equal(np.asarray(parts["candidates"][:, 3]), np.asarray(s2.cand_length))
     assert float(parts["present"]) == 1.0 and float(parts["day_phase"]) == pytest.approx(0.1)
     assert float(parts["progress"]) == pytest.approx(1 / 60)
 
@@ -199,14 +207,14 @@ def test_baselines_pick_by_their_own_estimate():
     s = state_with(params, profile=jnp.array([0.6, 0.1]))
     obs = env.get_obs(s, params)
     expected = []
-    for c, (v, q, d) in enumerate(zip([[0.8, 0.2], [0.1, 0.9], [0.5, 0.5]], [0.7, 0.9, 0.2], [40.0, 10.0, 100.0])):
+    for c, (v, q, d) in enumerate(zip([[0.8, 0.2], [0.1, 0.9], [0.5, 0.5]], [0.7, 0.9, 0.2], [40.0, 10.0, 100.0], strict=True)):
         expected.append(hand_watch(params, [0.5, -0.5], [1.0, 0.0], v, q, d)[1] * d)
         assert float(env.expected_watch_s(s, params)[c]) == pytest.approx(expected[-1], rel=1e-5)
     assert int(baselines.get("oracle", env, params)(None, obs, s)) == int(np.argmax(expected))
     # myopic: match estimated from the observed profile, 2 cos(h, v) - 1
     h = np.array([0.6, 0.1])
     guesses = []
-    for v, q, d in zip([[0.8, 0.2], [0.1, 0.9], [0.5, 0.5]], [0.7, 0.9, 0.2], [40.0, 10.0, 100.0]):
+    for v, q, d in zip([[0.8, 0.2], [0.1, 0.9], [0.5, 0.5]], [0.7, 0.9, 0.2], [40.0, 10.0, 100.0], strict=True):
         e_hat = 2 * np.dot(h, v) / (np.linalg.norm(h) * np.linalg.norm(v)) - 1
         guesses.append(float(watch_fraction(jnp.float32(e_hat), q, d, params)) * d)
     assert int(baselines.get("myopic", env, params)(None, obs)) == int(np.argmax(guesses))
@@ -219,7 +227,7 @@ def test_default_thresholds_bind_for_watch_time_maximisation_but_can_be_met():
 
     def favour_signals(key, obs, state):
         e = match(state.interest, state.boredom, state.cand_topics, params)
-        f = watch_fraction(e, state.cand_quality, state.cand_duration, params)
+        f = watch_fraction(e, state.cand_quality, state.cand_length * params.duration_max_s, params)
         p = signal_probs(e, state.cand_quality, f, params)
         return jnp.argmax(p @ jnp.array([1.0, 1.0, 1.0, 1.0, -1.0])).astype(jnp.int32)
 
@@ -241,5 +249,5 @@ def test_default_thresholds_bind_for_watch_time_maximisation_but_can_be_met():
     oracle, favour = np.asarray(cost.sum((1, 2))) / np.asarray(present.sum((1, 2)))[:, None]
     th, lower = np.asarray(params.thresholds), np.asarray(params.lower_bound)
     met = lambda r: np.where(lower, np.asarray(r) >= th, np.asarray(r) <= th)  # noqa: E731
-    assert not met(oracle).all(), dict(zip(SIGNALS, np.asarray(oracle)))
-    assert met(favour).all(), dict(zip(SIGNALS, np.asarray(favour)))
+    assert not met(oracle).all(), dict(zip(SIGNALS, np.asarray(oracle), strict=True))
+    assert met(favour).all(), dict(zip(SIGNALS, np.asarray(favour), strict=True))
