@@ -31,6 +31,7 @@ def draw(env: Any, state: Any, params: Any, *, reward: Any = None, episode_retur
     ax.bar(x, np.nan_to_num(hist[:, 0]), color=CHOC, alpha=0.55, width=0.8)
     ax.plot(x, hist[:, 2], color=SAT, linewidth=2.0)
     ax.set_ylim(0.0, 1.05)
+    ax.set_xlim(max(0.5, x[0] - 0.5), max(x[-1], n) + 0.5)  # the steps taken so far (none before step 1)
     ax.set_xlabel("step")
     ax.set_ylabel("clickbait score / satisfaction")
     ax2 = ax.twinx()
