@@ -24,8 +24,6 @@ def draw(env: Any, state: Any, params: Any, *, reward: Any = None, episode_retur
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from realax.envs.recsys.short_video import SIGNALS
-
     K, C = env.num_topics, env.num_candidates
     fig = plotting.figure()
     top = fig.add_axes((0.07, 0.58, 0.48, 0.34))
@@ -65,7 +63,7 @@ def draw(env: Any, state: Any, params: Any, *, reward: Any = None, episode_retur
     lines += ["", f"requests {int(state.requests)}, watched {float(state.watch_total_s) / 60:.1f} min",
               f"satisfaction (hidden) {float(state.satisfaction):.2f}, last gap {int(state.last_gap)} d",
               "signal    rate   bound"]
-    for i, name in enumerate(SIGNALS):
+    for i, name in enumerate(env.signals):
         ok = rates[i] >= th[i] if lower[i] else rates[i] <= th[i]
         lines.append(f"{name:8s} {rates[i]:.3f} {'>=' if lower[i] else '<='}{th[i]:.3f} {'ok' if ok else 'VIOLATED'}")
     plotting.side_panel(fig, handles, lines, left=0.6)

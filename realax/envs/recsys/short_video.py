@@ -288,6 +288,8 @@ class ShortVideo(Environment[ShortVideoState, ShortVideoParams]):
     description = ("Short-video recommendation CMDP (TSCAC): watch-time reward, follow/like/comment/share/hate "
                    "constraint signals, drifting interests, boredom, session leave and multi-day return")
     noop_action = 0
+    #: the names of ``info["cost"]``'s entries, in order
+    signals = SIGNALS
 
     def __init__(self, num_candidates: int = 8, num_topics: int = 6, max_steps: int = 200,
                  thresholds: tuple[float, ...] | str | None = None):

@@ -268,8 +268,10 @@ class Sim2Rec(Environment[Sim2RecState, Sim2RecParams]):
         t = state.t + 1
         f32 = lambda x: jnp.asarray(x, jnp.float32)  # noqa: E731
         row = jnp.stack([c, engagement, sat]).astype(jnp.float32)[None]
-        state = state.replace(t=t, npe=f32(npe), satisfaction=f32(sat), last_click=f32(1.0),
-                              last_engagement=f32(engagement), history=jnp.concatenate([state.history[1:], row]))
+        state = Sim2RecState(t=t, choc_mean=state.choc_mean, memory_discount=state.memory_discount,
+                             sensitivity=state.sensitivity, npe=f32(npe), satisfaction=f32(sat), proxy=state.proxy,
+                             last_click=f32(1.0), last_engagement=f32(engagement),
+                             history=jnp.concatenate([state.history[1:], row]))
         info = {"npe": state.npe, "satisfaction": state.satisfaction, "memory_discount": state.memory_discount,
                 "sensitivity": state.sensitivity, "choc_mean": state.choc_mean, "clickbait": f32(c),
                 "invalid_action": invalid}
