@@ -310,7 +310,8 @@ class ShortVideo(Environment[ShortVideoState, ShortVideoParams]):
         unknown = sorted(set(fields) - known)
         if unknown:
             raise RealaxError(f"ShortVideo: params have no field {unknown[0]!r}; known: {', '.join(sorted(known))}")
-        fields = {k: (jnp.asarray(v, jnp.float32) if k in VECTOR_FIELDS else v) for k, v in fields.items()}
+        fields = {k: (jnp.asarray(v, jnp.float32) if k in VECTOR_FIELDS else jnp.asarray(v, bool) if k == "lower_bound"
+                      else v) for k, v in fields.items()}
         return check_params(self._params.replace(**fields))
 
     @property

@@ -44,6 +44,20 @@ def stepper():
 
 
 @functools.cache
+def rollout():
+    """``(states, rewards, infos)`` of ``step_env`` from a state, always showing candidate 0, one step per key."""
+    env = small()
+
+    def run(s, params, keys):
+        def body(s, k):
+            o = env.step_env(k, s, 0, params)
+            return o[1], (o[1], o[2], o[5])
+        return jax.lax.scan(body, s, keys)[1]
+
+    return jax.jit(run)
+
+
+@functools.cache
 def resetter():
     return jax.jit(small().reset_env)
 
@@ -140,13 +154,7 @@ def test_leaving_makes_the_user_absent_until_the_return_day():
     params = env.make_params(**{**DETERMINISTIC, "leave_base": 1.0, "return_bias": 0.999, "return_satisfaction": 0.0})
     s = state_with(params)
 
-    def run(s):
-        def body(s, k):
-            o = env.step_env(k, s, 0, params)
-            return o[1], (o[1], o[2], o[5])
-        return jax.lax.scan(body, s, jax.random.split(jax.random.key(3), 40))[1]
-
-    states, rewards, info = jax.jit(run)(s)
+    states, rewards, info = rollout()(s, params, jax.random.split(jax.random.key(3), 40))
     gap = int(info["return_days"][0])
     assert bool(info["left"][0]) and 1 <= gap <= 10 and int(states.return_slot[0]) == gap * 10
     _, f = hand_watch(params, [0.5, -0.5], [1.0, 0.0], [0.8, 0.2], 0.7, 40.0)
@@ -195,6 +203,10 @@ def test_bad_params_are_refused_naming_the_field():
                          (dict(bogus=1), "params have no field 'bogus'")):
         with pytest.raises(RealaxError, match=message):
             env.make_params(**bad)
+    flipped = env.make_params(lower_bound=[True, True, True, True, True], thresholds=[0.0, 0.0, 0.0, 0.0, 0.5])
+    assert np.asarray(flipped.lower_bound).dtype == bool and float(flipped.thresholds[4]) == 0.5
+    with pytest.raises(RealaxError, match="lower_bound must have 5 entries"):
+        env.make_params(lower_bound=[True])
     for bad, message in ((dict(num_candidates=1), r"num_candidates must be in 2\.\.256"),
                          (dict(num_topics=0), r"num_topics must be in 1\.\.64")):
         with pytest.raises(RealaxError, match=message):
@@ -205,19 +217,22 @@ def test_baselines_pick_by_their_own_estimate():
     env = small()
     params = env.default_params
     s = state_with(params, profile=jnp.array([0.6, 0.1]))
-    obs = env.get_obs(s, params)
+    obs = jax.jit(env.get_obs)(s, params)
+    watch = np.asarray(jax.jit(env.expected_watch_s)(s, params))
     expected = []
     for c, (v, q, d) in enumerate(zip([[0.8, 0.2], [0.1, 0.9], [0.5, 0.5]], [0.7, 0.9, 0.2], [40.0, 10.0, 100.0], strict=True)):
         expected.append(hand_watch(params, [0.5, -0.5], [1.0, 0.0], v, q, d)[1] * d)
-        assert float(env.expected_watch_s(s, params)[c]) == pytest.approx(expected[-1], rel=1e-5)
-    assert int(baselines.get("oracle", env, params)(None, obs, s)) == int(np.argmax(expected))
+        assert watch[c] == pytest.approx(expected[-1], rel=1e-5)
+    assert int(jax.jit(baselines.get("oracle", env, params))(None, obs, s)) == int(np.argmax(expected))
     # myopic: match estimated from the observed profile, 2 cos(h, v) - 1
     h = np.array([0.6, 0.1])
     guesses = []
     for v, q, d in zip([[0.8, 0.2], [0.1, 0.9], [0.5, 0.5]], [0.7, 0.9, 0.2], [40.0, 10.0, 100.0], strict=True):
         e_hat = 2 * np.dot(h, v) / (np.linalg.norm(h) * np.linalg.norm(v)) - 1
-        guesses.append(float(watch_fraction(jnp.float32(e_hat), q, d, params)) * d)
-    assert int(baselines.get("myopic", env, params)(None, obs)) == int(np.argmax(guesses))
+        z = params.watch_bias + params.watch_match * e_hat + params.watch_quality * (q - 0.5) - params.watch_duration * math.log(
+            d / params.duration_ref_s)
+        guesses.append(sig(z) * d)
+    assert int(jax.jit(baselines.get("myopic", env, params))(None, obs)) == int(np.argmax(guesses))
 
 
 def test_default_thresholds_bind_for_watch_time_maximisation_but_can_be_met():
@@ -234,12 +249,12 @@ def test_default_thresholds_bind_for_watch_time_maximisation_but_can_be_met():
     oracle_policy = baselines.get("oracle", env, params)
 
     def episode(k, use_oracle):  # one compiled rollout for both policies
-        obs, s = env.reset(k, params)
+        obs, s = env.reset_env(k, params)
 
-        def body(c, k):
+        def body(c, k):  # 200 steps: one episode, no reset needed
             ka, ks = jax.random.split(k)
             a = jnp.where(use_oracle, oracle_policy(ka, c[0], c[1]), favour_signals(ka, c[0], c[1]))
-            o, s, r, _, _, info = env.step(ks, c[1], a, params)
+            o, s, r, _, _, info = env.step_env(ks, c[1], a, params)
             return (o, s), (info["cost"], info["present"])
         return jax.lax.scan(body, (obs, s), jax.random.split(k, 200))[1]
 

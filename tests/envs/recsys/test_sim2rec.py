@@ -175,12 +175,12 @@ def test_oracle_plans_match_a_python_loop_and_beat_myopic_and_random():
     policies = [baselines.get(n, env, short) for n in ("random", "myopic")] + [recsys_sim2rec.oracle(env, short)]
 
     def episode(k, which):
-        obs, s = env.reset(k, short)
+        obs, s = env.reset_env(k, short)
 
         def body(c, k):
             ka, ks = jax.random.split(k)
             a = jnp.stack([policies[0](ka, c[0]), policies[1](ka, c[0]), policies[2](ka, c[0], c[1])])[which]
-            o, s, r, *_ = env.step(ks, c[1], a, short)
+            o, s, r, *_ = env.step_env(ks, c[1], a, short)  # 40 steps: one episode, no reset needed
             return (o, s), r
         return jax.lax.scan(body, (obs, s), jax.random.split(k, 40))[1].sum()
 
