@@ -10,6 +10,10 @@
   recomputed every step (receding horizon over constant plans). Exact when ``innovation_std = 0``
   (Sim2Rec's setting).
 - ``random`` (``realax.baselines``): uniform in [-1, 1].
+
+Measured episode returns (128 users, 140 steps, mean +- sd): train domains random 624 +- 228, myopic 218 +- 148,
+oracle 720 +- 204; held-out domain 14 random 662 +- 30, myopic 213 +- 92, oracle 736 +- 65 (showing pure kale
+every step: 610 and 648).
 """
 
 from __future__ import annotations

@@ -58,11 +58,12 @@ False (hate) at most. ``info["cost_margin"] = present * sense * (signal - thresh
 lower bounds and ``-1`` for upper bounds: every constraint holds when the episode sum of its margin is >= 0.
 
 **Calibration** (256 users, default params, per-request rates of follow / like / comment / share / hate, and the
-episode's watch time in 10 s units): random 0.024 / 0.049 / 0.010 / 0.014 / 0.020, 113; ``myopic`` (observed
-profile) 0.032 / 0.072 / 0.013 / 0.020 / 0.008, 256; ``oracle`` (true expected watch time) 0.036 / 0.079 /
-0.014 / 0.022 / 0.004, 395 with the user present in 47 % of the slots; a latent policy maximising the summed
-signal probabilities 0.070 / 0.145 / 0.023 / 0.041 / 0.002, 372, present 66 %. The default thresholds lie
-between the last two.
+episode's watch time in 10 s units, mean +- sd): random 0.024 / 0.051 / 0.011 / 0.014 / 0.018, 116 +- 89; ``myopic``
+(observed profile) 0.034 / 0.074 / 0.013 / 0.020 / 0.008, 260 +- 180; ``oracle`` (true expected watch time)
+0.039 / 0.078 / 0.015 / 0.021 / 0.004, 403 +- 225, the user present in 48 % of the slots; a latent policy
+maximising the summed signal probabilities (hate counted negative) 0.072 / 0.148 / 0.023 / 0.041 / 0.001,
+386 +- 129, present 68 %. The default thresholds lie between the last two: the watch-time oracle violates
+follow, like, comment and share.
 
 ``info``: ``cost``, ``cost_margin`` (above); ``watch_time_s``, ``watch_fraction``, ``present``, ``left`` (the session
 ended this step), ``return_days`` (the gap drawn when it did, else 0), ``leave_prob``, ``return_prob``,
