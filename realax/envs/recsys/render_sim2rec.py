@@ -25,6 +25,7 @@ def draw(env: Any, state: Any, params: Any, *, reward: Any = None, episode_retur
 
     hist = np.asarray(state.history, np.float64)
     n = hist.shape[0]
+    hist[: n - min(int(np.asarray(state.t)), n)] = np.nan  # rows before the first step hold no step
     x = np.arange(n) - n + 1 + int(np.asarray(state.t))
     fig = plotting.figure()
     ax = fig.add_axes((0.07, 0.12, 0.44, 0.8))

@@ -119,7 +119,7 @@ class Sim2RecState:
     proxy: jax.Array  # float32 []: the noisy domain proxy in the observation
     last_click: jax.Array  # float32 []
     last_engagement: jax.Array  # float32 []
-    history: jax.Array  # float32 [HISTORY, 3]: clickbait, engagement, satisfaction (oldest first; NaN = none)
+    history: jax.Array  # float32 [HISTORY, 3]: clickbait, engagement, satisfaction, oldest first (last min(t, HISTORY) rows hold steps)
 
 
 def normal(u1: jax.Array, u2: jax.Array) -> jax.Array:
@@ -238,7 +238,7 @@ class Sim2Rec(Environment[Sim2RecState, Sim2RecParams]):
         state = Sim2RecState(
             t=jnp.int32(0), choc_mean=choc, memory_discount=f32(md), sensitivity=f32(sens), npe=f32(npe),
             satisfaction=f32(satisfaction_of(npe, sens)), proxy=f32(choc + params.proxy_std * normal(u[3], u[4])),
-            last_click=f32(0.0), last_engagement=f32(0.0), history=jnp.full((HISTORY, 3), jnp.nan, jnp.float32))
+            last_click=f32(0.0), last_engagement=f32(0.0), history=jnp.zeros((HISTORY, 3), jnp.float32))
         return self.get_obs(state, params), state
 
     def read_action(self, action: Any) -> tuple[jax.Array, jax.Array]:
