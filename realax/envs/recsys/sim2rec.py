@@ -119,7 +119,7 @@ class Sim2RecState:
     proxy: jax.Array  # float32 []: the noisy domain proxy in the observation
     last_click: jax.Array  # float32 []
     last_engagement: jax.Array  # float32 []
-    history: jax.Array  # float32 [HISTORY, 3]: clickbait, engagement, satisfaction, oldest first (last min(t, HISTORY) rows hold steps)
+    history: jax.Array  # float32 [HISTORY, 3]: clickbait, engagement, satisfaction, oldest first (last min(t, HISTORY) rows)
 
 
 def normal(u1: jax.Array, u2: jax.Array) -> jax.Array:
