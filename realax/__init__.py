@@ -15,8 +15,9 @@ __version__ = "0.2.0"
 # max_episode_steps: the horizon under default options (``params.max_steps`` of ``make(id)``; a test checks each):
 # Spectrum: the built-in "hopper" / "marl_mixed" scenarios' max_steps; SMAX: JaxMARL's default 100 steps;
 # RoboTaxi: RL4AMOD's max_steps 20; UAVOffload: the mondal2025 preset's 50; AGV and MultiAGV: the simple_static
-# preset's 400; SlateRec: 1000, a cap RecSim does not have (its sessions end on the time budget). Options can
-# change it; the Gymnasium adapters report the built env's own.
+# preset's 400; SlateRec: 1000, a cap RecSim does not have (its sessions end on the time budget); Sim2Rec: its
+# code's time_budget 140; ShortVideo: 200 app slots. Options can change it; the Gymnasium adapters report the
+# built env's own.
 register("realax/Spectrum-v0", "realax.envs.spectrum:Spectrum", max_episode_steps=100,
          baselines="realax.baselines.spectrum")
 register("realax/SpectrumMA-v0", "realax.envs.spectrum:SpectrumMA", multi_agent=True, max_episode_steps=100,
@@ -33,6 +34,10 @@ register("realax/MultiAGV-v0", "realax.envs.agv:MultiAGV", multi_agent=True, max
          baselines="realax.baselines.agv")
 register("realax/SlateRec-v0", "realax.envs.recsys:SlateRec", max_episode_steps=1000,
          baselines="realax.baselines.recsys")
+register("realax/Sim2Rec-v0", "realax.envs.recsys:Sim2Rec", max_episode_steps=140,
+         baselines="realax.baselines.recsys_sim2rec")
+register("realax/ShortVideo-v0", "realax.envs.recsys:ShortVideo", max_episode_steps=200,
+         baselines="realax.baselines.recsys_short_video")
 
 
 if TYPE_CHECKING:
