@@ -82,12 +82,13 @@ def test_more_clickbait_lowers_npe_and_satisfaction_and_later_engagement():
     env = env_for()
     params = env.default_params.replace(**EXACT)
     actions = jnp.linspace(-1.0, 1.0, 9)[:, None]
+    start = user()  # built outside the trace: constructing the env inside it would stage its constants
 
     def ten_steps(a):
         def body(s, k):
             _, s, r, *_ = env.step_env(k, s, a, params)
             return s, r
-        s, r = jax.lax.scan(body, user(), jax.random.split(jax.random.key(3), 10))
+        s, r = jax.lax.scan(body, start, jax.random.split(jax.random.key(3), 10))
         return s.npe, s.satisfaction, r
 
     npe, sat, rewards = jax.jit(jax.vmap(ten_steps))(actions)
