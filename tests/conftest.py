@@ -22,3 +22,23 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).resolve().
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 os.environ.setdefault("JAX_THREEFRY_PARTITIONABLE", "0")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under ``-n`` (with pyproject's ``--dist loadgroup``), the tests of a module that share a module-scoped
+    fixture of that module (a trained agent, a generated dataset) run in one worker, so the fixture is built
+    once, not once per worker (``test_recurrent``'s two trainings were built twice: 85 s each). Only fixtures a
+    test asks for by name count (autouse ones, id registrations, are cheap). Tests already in a group keep
+    theirs."""
+    import pytest
+
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None or item.get_closest_marker("xdist_group"):
+            continue
+        module = item.nodeid.split("::")[0]
+        for name in info.argnames:
+            fd = info.name2fixturedefs.get(name, [None])[-1]
+            if fd is not None and fd.scope == "module" and fd.baseid == module:
+                item.add_marker(pytest.mark.xdist_group(module))
+                break

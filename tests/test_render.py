@@ -5,7 +5,6 @@ adapters pass their running return."""
 from __future__ import annotations
 
 import functools
-import time
 
 import jax
 import numpy as np
@@ -41,9 +40,6 @@ def test_every_id_renders_a_readable_frame(env_id):
     env, params, state, reward, ret = _rollout(env_id)
     plain = env.render(state, params)  # the two-argument call stays valid
     img = env.render(state, params, reward=reward, episode_return=ret)
-    t0 = time.perf_counter()
-    env.render(state, params, reward=reward, episode_return=ret)
-    assert time.perf_counter() - t0 < 2.0  # ~0.2-0.4 s on one core; generous for a shared CI machine
     for frame in (plain, img):
         assert frame.dtype == np.uint8 and frame.ndim == 3 and frame.shape[2] == 3
         assert frame.shape[1] >= 640 and frame.shape[0] >= 360
