@@ -14,27 +14,12 @@ import argparse
 import statistics
 import time
 
-import jax
-import numpy as np
-
 import realax
-from realax.bench import device_name
+from realax.bench import device_name, few_steps
 
 
 def frame_seconds(env_id: str, steps: int, repeats: int) -> tuple[tuple[int, ...], float]:
-    env, params = realax.make(env_id)
-    key = jax.random.key(0)
-    _, state = env.reset(key, params)
-    step = jax.jit(env.step)
-    ret = 0.0
-    for _ in range(steps):
-        key, k_env, k_act = jax.random.split(key, 3)
-        if realax.spec(env_id).multi_agent:
-            action = np.argmax(np.asarray(env.action_mask(state, params)), axis=1)
-        else:
-            action = env.action_space(params).sample(k_act)
-        _, state, reward, *_ = step(k_env, state, action, params)
-        ret = ret + np.asarray(reward)
+    env, params, state, reward, ret = few_steps(env_id, steps)
     frame = env.render(state, params, reward=reward, episode_return=ret)  # warm-up
     times = []
     for _ in range(repeats):

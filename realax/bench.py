@@ -84,3 +84,24 @@ def measure(env, params, num_envs: int, num_steps: int = 100, repeats: int = 3,
 def device_name() -> str:
     d = jax.devices()[0]
     return f"{d.platform}:{getattr(d, 'device_kind', '?')} x{jax.device_count()}"
+
+
+def few_steps(env_id: str, steps: int = 4) -> tuple:
+    """``(env, params, state, last reward, return)`` after ``steps`` legal actions from key 0 (the first legal
+    action of each agent for multi-agent ids, a random one otherwise): a mid-episode state to render."""
+    import realax
+
+    env, params = realax.make(env_id)
+    key = jax.random.key(0)
+    _, state = env.reset(key, params)
+    step = jax.jit(env.step)
+    reward, ret = 0.0, 0.0
+    for _ in range(steps):
+        key, k_env, k_act = jax.random.split(key, 3)
+        if realax.spec(env_id).multi_agent:
+            action = np.argmax(np.asarray(env.action_mask(state, params)), axis=1)
+        else:
+            action = env.action_space(params).sample(k_act)
+        _, state, reward, *_ = step(k_env, state, action, params)
+        ret = ret + np.asarray(reward)
+    return env, params, state, np.asarray(reward), ret

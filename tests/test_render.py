@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import realax
+from realax.bench import few_steps
 from realax.envs import plotting
 from realax.wrappers.jax_wrappers import EpisodeStats
 
@@ -18,21 +19,7 @@ from realax.wrappers.jax_wrappers import EpisodeStats
 @functools.lru_cache(maxsize=None)
 def _rollout(env_id, steps=4):
     """A few steps of legal actions (compiled once per id for both tests)."""
-    env, params = realax.make(env_id)
-    key = jax.random.key(0)
-    _, state = env.reset(key, params)
-    step = jax.jit(env.step)
-    ret = 0.0
-    for _ in range(steps):
-        key, k1, k2 = jax.random.split(key, 3)
-        if realax.spec(env_id).multi_agent:
-            mask = np.asarray(env.action_mask(state, params))
-            action = np.argmax(mask, axis=1)  # the first legal action of each agent
-        else:
-            action = env.action_space(params).sample(k2)
-        _, state, reward, *_ = step(k1, state, action, params)
-        ret = ret + np.asarray(reward)
-    return env, params, state, np.asarray(reward), ret
+    return few_steps(env_id, steps)
 
 
 @pytest.mark.parametrize("env_id", realax.list_envs())
