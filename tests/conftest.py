@@ -10,10 +10,25 @@ multi-dimensional ``jax.random`` draw -- Flax's weight initialisers, categorical
 ``[envs, actions]`` -- compiles several times slower on CPU (``jax.random.uniform(key, (100, 10))``: 2.5-3 s
 against 0.5 s, jax 0.10.2 here), and compilation is most of the suite's time. It changes which random bits a
 key gives, not the code under test; the library itself leaves the setting to the user.
+
+``jax_disable_most_optimizations`` is on for the tests too: XLA then compiles with its backend optimisation
+level 0, and compiling, not running, is most of the suite's work. Measured on jax 0.10.2 here (CPU seconds,
+contention-free measure): ``tests/envs/uav/test_env.py`` 84 -> 67, the PPO and IPPO learning tests
+(``tests/agents/test_ppo.py``, ``test_ippo.py``) 177 -> 153. The programs compute the same functions; only
+how fast they run changes.
+
+``REALAX_TEST_CPU_LOG=FILE`` appends one JSON line per test -- its node id, wall and CPU seconds of the
+worker process and of the subprocesses it waited for (setup, call and teardown) -- for finding where the
+suite's time goes on a busy machine, where wall times mislead.
 """
 
+import json
 import os
+import resource
+import time
 from pathlib import Path
+
+import pytest
 
 from realax import _xla
 
@@ -22,16 +37,30 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).resolve().
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 os.environ.setdefault("JAX_THREEFRY_PARTITIONABLE", "0")
+os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    log = os.environ.get("REALAX_TEST_CPU_LOG")
+    if not log:
+        yield
+        return
+    children = lambda: sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])  # subprocesses the test waited for
+    wall, cpu, sub = time.perf_counter(), time.process_time(), children()
+    yield
+    line = {"test": item.nodeid, "wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu + children() - sub}
+    with open(log, "a") as f:
+        f.write(json.dumps(line) + "\n")
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups into the test ids
 def pytest_collection_modifyitems(config, items):
     """Under ``-n`` (with pyproject's ``--dist loadgroup``), the tests of a module that share a module-scoped
     fixture of that module (a trained agent, a generated dataset) run in one worker, so the fixture is built
     once, not once per worker (``test_recurrent``'s two trainings were built twice: 85 s each). Only fixtures a
     test asks for by name count (autouse ones, id registrations, are cheap). Tests already in a group keep
     theirs."""
-    import pytest
-
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
         if info is None or item.get_closest_marker("xdist_group"):
