@@ -1,11 +1,8 @@
 """JaxMARL's interface over a realax ``MultiAgentEnv``, so a JaxMARL training script runs unchanged.
 
-For JaxMARL's SMAX baselines the one line to change is the import::
-
-    from realax.wrappers.jaxmarl import HeuristicEnemySMAX, map_name_to_scenario
-
-(in place of ``from jaxmarl.environments.smax import ...``); ``JaxMARLEnv("realax/SMAX-v0", scenario="3m")``
-is the same env for any multi-agent id.
+A script written for JaxMARL's SMAX changes one line, its import: ``from realax.wrappers.jaxmarl import
+HeuristicEnemySMAX, map_name_to_scenario`` in place of ``from jaxmarl.environments.smax import ...``.
+``JaxMARLEnv("realax/SMAX-v0", scenario="3m")`` is the same env, and takes any multi-agent id.
 
 JaxMARL (Rutherford et al., NeurIPS 2024 D&B; v0.2.0 ``jaxmarl/environments/multi_agent_env.py``,
 ``smax/heuristic_enemy_smax_env.py``) passes per-agent dicts: ``reset(key) -> (obs, state)``,
