@@ -76,29 +76,31 @@ def test_inside_jit_values_become_the_noop_and_shapes_are_refused():
         step(jax.random.key(1), state, {a: jnp.zeros(2, jnp.int32) for a in env.agents})
 
 
-def test_smax_infos_hold_per_agent_arrays_and_step_full_the_rest():
-    """Issue 17: JaxMARL's IPPO reshapes every info entry to [num_envs * num_agents]; final_obs is in step_full."""
+def test_smax_attributes_are_jaxmarls():
     env = HeuristicEnemySMAX(scenario=map_name_to_scenario("3m"), max_steps=2)
-    assert (env.num_agents, env.num_allies, env.num_enemies, env.max_steps) == (3, 3, 3, 2)
+    assert (env.num_agents, env.num_allies, env.num_enemies, env.max_steps, env.name) == (3, 3, 3, 2, "SMAX")
     assert env.state_size == (10 + 2) * 6  # JaxMARL: (len(own_features) + 2) * units
-    _, state = env.reset(jax.random.key(0))
-    stop = {a: jnp.int32(4) for a in env.agents}
-    _, state, _, _, infos = env.step(jax.random.key(1), state, stop)
-    assert {k: v.shape for k, v in infos.items()} == {k: (3,) for k in ("alive", "invalid_action", "won",
-                                                                        "terminated", "truncated")}
-    obs, _, _, dones, full = env.step_full(jax.random.key(2), state, stop)
-    assert full["final_obs"].shape == (3, 75) and full["truncated"].shape == ()  # the second step hits max_steps
-    assert bool(full["truncated"]) and bool(dones["__all__"]) and all(bool(dones[a]) for a in env.agents)
+
+
+def test_infos_hold_per_agent_arrays_and_step_full_the_rest():
+    """Issue 17: JaxMARL's IPPO reshapes every info entry to [num_envs * num_agents]; final_obs is in step_full,
+    which also resets into a given reset_state as JaxMARL's step does."""
+    env = JaxMARLEnv("realax/SpectrumMA-v0", max_steps=1)  # every step ends the episode
+    A = env.num_agents
+    _, state = jax.jit(env.reset)(jax.random.key(0))
+    _, start = jax.jit(env.reset)(jax.random.key(5))
+    noop = {a: jnp.int32(0) for a in env.agents}
+    obs, _, _, dones, infos = jax.jit(env.step)(jax.random.key(1), state, noop)
+    assert {k: v.shape for k, v in infos.items()} == {k: (A,) for k in ("alive", "invalid_action", "terminated",
+                                                                        "truncated")}
+    assert bool(infos["truncated"].all()) and bool(dones["__all__"]) and all(bool(dones[a]) for a in env.agents)
     assert obs["world_state"].shape == (env.state_size,)
-
-
-def test_step_resets_into_a_given_reset_state():
-    env = HeuristicEnemySMAX(scenario="3m", max_steps=1)
-    _, start = env.reset(jax.random.key(0))
-    _, other = env.reset(jax.random.key(5))
-    obs, state, *_ = env.step(jax.random.key(1), other, {a: jnp.int32(4) for a in env.agents}, start)
-    np.testing.assert_array_equal(np.asarray(state.pos), np.asarray(start.pos))
-    np.testing.assert_array_equal(np.asarray(obs["ally_0"]), np.asarray(env.get_obs(start)["ally_0"]))
+    obs, after, _, _, full = jax.jit(env.step_full)(jax.random.key(1), state, noop, start)
+    assert full["final_obs"].shape == (A, *env.observation_space(env.agents[0]).shape)
+    assert full["truncated"].shape == () and bool(full["truncated"])
+    assert all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in zip(jax.tree.leaves(after),
+                                                                           jax.tree.leaves(start), strict=True))
+    np.testing.assert_array_equal(np.asarray(obs[env.agents[0]]), np.asarray(env.get_obs(start)[env.agents[0]]))
 
 
 def test_jaxmarl_smax_keywords_become_realax_options_and_params():
