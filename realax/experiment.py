@@ -64,7 +64,10 @@ def env_steps_run(config: Any) -> int:
 
 
 def budget_note(config: Any) -> str | None:
-    """What an online run will make when that differs from ``total_timesteps`` (updates and chunks are whole)."""
+    """What an online run will make when that differs from ``total_timesteps`` (updates and chunks are whole);
+    a config with a ``budget_note()`` of its own (a learner in stages) says it itself."""
+    if hasattr(config, "budget_note"):
+        return config.budget_note()
     if not hasattr(config, "total_timesteps"):
         return rounding_note(config)
     run_steps = env_steps_run(config)
@@ -125,7 +128,7 @@ def run(algo: str, env: Any, params: Any, overrides: dict, seed: int = 0, episod
     trainer = algorithms.make_trainer(algo, config, env, params, data)
     offline = algorithms.get(algo).offline
     keys = jax.random.split(jax.random.key(seed), config.num_seeds)
-    step = jax.jit(jax.vmap(trainer.step))
+    compiled: dict[int, Any] = {}  # one jitted program per stage (one for most learners)
     folder = resume_from or folder
     if resume_from is not None:
         template = jax.eval_shape(jax.vmap(trainer.init), keys)
@@ -140,7 +143,10 @@ def run(algo: str, env: Any, params: Any, overrides: dict, seed: int = 0, episod
         try:
             while done < trainer.num_chunks and not ctrl_c["stop"]:
                 tc = time.perf_counter()
-                new_carry, m = step(carry)
+                stage = trainer.stage_of(done)
+                if stage not in compiled:
+                    compiled[stage] = jax.jit(jax.vmap(trainer.stage_step(stage)))
+                new_carry, m = compiled[stage](carry)
                 m = {k: np.asarray(v) for k, v in jax.device_get(m).items()}
                 carry, done = new_carry, done + 1
                 metrics = {k: np.concatenate([metrics[k], v], 1) if k in metrics else v for k, v in m.items()}
