@@ -72,7 +72,9 @@ def list_cmd():
 ALGO_HELP = ("Algorithm: ppo, ppo_rnd (PPO with a random-network-distillation exploration bonus), dqn (single-agent; "
              "dqn --set dataset=DIR for the hybrid offline+online recipe); "
              "qlearning, sarsa (tabular; one table per agent on multi-agent envs); "
-             "ippo, mappo (multi-agent; --set recurrent=true for a GRU actor)")
+             "ippo, mappo (multi-agent; --set recurrent=true for a GRU actor); "
+             "ppo_lag, tscac (constrained: PPO-Lagrangian and two-stage constrained actor-critic, on envs that "
+             "report info['cost_margin'])")
 
 
 @app.command()
