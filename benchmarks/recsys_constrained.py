@@ -1,6 +1,7 @@
 """ShortVideo-v0 under its auxiliary-signal constraints: unconstrained PPO, PPO-Lagrangian and TSCAC (issue 13).
 
     python benchmarks/recsys_constrained.py                 # every row; writes benchmarks/results/recsys_constrained.md
+    python benchmarks/recsys_constrained.py --resume        # reuse the finished rows of an interrupted run
     python benchmarks/recsys_constrained.py --only ppo_lag  # one row, printed (the results file is not rewritten)
     python benchmarks/recsys_constrained.py --steps 600000 --main 100000 --stage1 100000  # other budgets, printed only
 
@@ -21,6 +22,7 @@ from realax import _xla
 _xla.configure()
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import platform  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -61,6 +63,8 @@ def rows_for(steps: int, main: int, stage1: int, lambda_lr: float, kl_coef: floa
 
 
 RESULTS = Path(__file__).parent / "results" / "recsys_constrained.md"
+#: every finished row, per seed, so that ``--resume`` reuses rows whose command, seeds and episodes are the same
+ROWS_JSON = RESULTS.with_suffix(".json")
 
 
 def command(algo: str, overrides: dict, seeds: int) -> str:
@@ -95,7 +99,11 @@ def baseline_row(name: str, env, params, seeds: int, episodes: int, seed: int) -
     groups = [rates({k: v[i * episodes:(i + 1) * episodes] for k, v in out.items()}) for i in range(seeds)]
     return {"name": name, "watch": np.array([w for w, _ in groups]), "rates": np.stack([r for _, r in groups]),
             "env_steps": 0, "train_s": 0.0, "cpu_s": 0.0,
-            "command": f"realax eval {ENV_ID} --policy {name} --episodes {episodes * seeds}"}
+            "command": baseline_command(name, seeds, episodes)}
+
+
+def baseline_command(name: str, seeds: int, episodes: int) -> str:
+    return f"realax eval {ENV_ID} --policy {name} --episodes {episodes * seeds}"
 
 
 def table(rows: list[dict], signals: tuple[str, ...], thresholds: np.ndarray, lower: np.ndarray) -> str:
@@ -129,6 +137,7 @@ def main() -> None:
     ap.add_argument("--stage1", type=int, default=STAGE1, help="env steps per seed of each TSCAC stage-one policy")
     ap.add_argument("--lambda-lr", type=float, default=LAMBDA_LR)
     ap.add_argument("--kl-coef", type=float, default=KL_COEF)
+    ap.add_argument("--resume", action="store_true", help=f"reuse the rows in {ROWS_JSON.name} that match")
     args = ap.parse_args()
     learners = rows_for(args.steps, args.main, args.stage1, args.lambda_lr, args.kl_coef)
     env, params = realax.make(ENV_ID)
@@ -138,9 +147,22 @@ def main() -> None:
                                                                                    KL_COEF)
     write = args.only is None and defaults  # the published table: rewritten after every row, so a long run shows
     rows: list[dict] = []
+    saved = json.loads(ROWS_JSON.read_text()) if args.resume and ROWS_JSON.is_file() else {}
+
+    def reuse(name: str, command: str) -> dict | None:
+        row = saved.get(name)
+        if row is None or ((row["command"], row["seeds"], row["episodes"], row["seed"])
+                           != (command, args.seeds, args.episodes, args.seed)):
+            return None
+        print(f"{name}: reused from {ROWS_JSON.name}")
+        return {**row, "watch": np.asarray(row["watch"]), "rates": np.asarray(row["rates"])}
 
     def done(row: dict) -> None:
         rows.append(row)
+        if write:
+            keep = {r["name"]: {**r, "watch": r["watch"].tolist(), "rates": r["rates"].tolist(), "seeds": args.seeds,
+                                "episodes": args.episodes, "seed": args.seed} for r in rows}
+            ROWS_JSON.write_text(json.dumps(keep, indent=1) + "\n")
         cost = f", {row['train_s']:.0f} s ({row['cpu_s']:.0f} s CPU)" if row["train_s"] else ""
         print(f"{row['name']}: watch {row['watch'].mean():.1f} ± {row['watch'].std():.1f}, rates "
               f"{np.round(row['rates'].mean(0), 4)}{cost}", flush=True)
@@ -148,9 +170,11 @@ def main() -> None:
             RESULTS.write_text(header(args, rows) + table(rows, signals, thresholds, lower) + "\n")
 
     for name in (["random", "myopic", "oracle"] if args.only is None else []):
-        done(baseline_row(name, env, params, args.seeds, args.episodes, args.seed))
+        done(reuse(name, baseline_command(name, args.seeds, args.episodes))
+             or baseline_row(name, env, params, args.seeds, args.episodes, args.seed))
     for algo in [args.only] if args.only else list(learners):
-        done(train_row(algo, learners[algo], env, params, args.seeds, args.episodes, args.seed))
+        done(reuse(algo, command(algo, learners[algo], args.seeds))
+             or train_row(algo, learners[algo], env, params, args.seeds, args.episodes, args.seed))
     print(table(rows, signals, thresholds, lower))
     if write:
         print(f"wrote {RESULTS}")

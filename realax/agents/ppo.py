@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -212,7 +212,8 @@ class PPOCarry(NamedTuple):
     update: jax.Array  # int32 []: updates done so far
 
 
-def make_env_step(env, params, net, dist, c: PPOConfig, agent_params=None, info_keys: tuple[str, ...] = ()):
+def make_env_step(env: Any, params: Any, net: Any, dist: Callable, c: PPOConfig,
+                  agent_params: Callable | None = None, info_keys: tuple[str, ...] = ()) -> Callable:
     """``env_step(carry, _) -> (carry, Transition)``: one vectorised step of the current policy on ``c.num_envs``
     envs, for ``lax.scan``. ``carry`` is any NamedTuple with PPOCarry's ``train_state``, ``env_state``, ``obs``,
     ``stats`` and ``key`` fields; ``agent_params(train_state.params)`` picks the actor-critic's parameters (for
@@ -238,7 +239,7 @@ def make_env_step(env, params, net, dist, c: PPOConfig, agent_params=None, info_
     return env_step
 
 
-def make_update(c: PPOConfig, net, dist, env_step, learn=None):
+def make_update(c: PPOConfig, net: Any, dist: Callable, env_step: Callable, learn: Callable | None = None) -> Callable:
     """``update(carry: PPOCarry, ctx=None) -> (carry, metrics)``: one PPO update (a rollout of ``c.num_steps``
     steps by ``env_step``, GAE, ``c.update_epochs`` epochs of minibatches).
 
@@ -277,7 +278,8 @@ def make_update(c: PPOConfig, net, dist, env_step, learn=None):
     return update
 
 
-def make_init(env, params, init_params, tx, c: PPOConfig, apply_fn=None):
+def make_init(env: Any, params: Any, init_params: Callable, tx: optax.GradientTransformation, c: PPOConfig,
+              apply_fn: Callable | None = None) -> Callable[[jax.Array], PPOCarry]:
     """``init(key) -> PPOCarry``: ``c.num_envs`` envs reset and fresh parameters ``init_params(key, obs)`` (an
     actor-critic's ``net.init``, or several networks' in a dict) with optimiser ``tx``."""
 
@@ -291,7 +293,7 @@ def make_init(env, params, init_params, tx, c: PPOConfig, apply_fn=None):
     return init
 
 
-def greedy(net, dist, agent_params):
+def greedy(net: Any, dist: Callable, agent_params: Any) -> Callable[[jax.Array, Any], jax.Array]:
     """The greedy policy ``fn(key, obs) -> action`` (the distribution's mode) of an actor-critic's parameters."""
     return lambda key, obs: dist(net.apply(agent_params, obs)[0]).mode()
 

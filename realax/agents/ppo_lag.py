@@ -107,7 +107,7 @@ class PPOLagCarry(NamedTuple):
     multipliers: jax.Array  # float32 [M], each >= 0
 
 
-def make_train(config: PPOLagConfig, env, params) -> Trainer:
+def make_train(config: PPOLagConfig, env: Any, params: Any) -> Trainer:
     """A ``Trainer`` running PPO-Lagrangian on ``env``; ``RealaxError`` when ``env`` reports no constraints."""
     c = config
     m = constraint_count("ppo_lag", env, params, c)

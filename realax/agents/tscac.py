@@ -52,7 +52,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -157,7 +157,7 @@ class TSCACCarry(NamedTuple):
     main: PPOCarry  # the stage-two learner
 
 
-def make_train(config: TSCACConfig, env, params) -> Trainer:
+def make_train(config: TSCACConfig, env: Any, params: Any) -> Trainer:
     """A two-stage ``Trainer`` running TSCAC on ``env``; ``RealaxError`` when ``env`` reports no constraints."""
     c = config
     m = constraint_count("tscac", env, params, c)

@@ -51,25 +51,25 @@ def test_config_and_env_checks():
 
 @pytest.fixture(scope="module")
 def run():
+    """One seed, not vmapped, each stage's program compiled once (as ``realax.experiment.run`` does per stage)."""
     env = ce.Tempt()
     params = env.default_params
     trainer = make_trainer("tscac", make_config("tscac", CONFIG), env, params)
-    keys = jax.random.split(jax.random.key(1), 1)
-    carry = jax.jit(jax.vmap(trainer.init))(keys)
-    carry, m1 = jax.jit(jax.vmap(trainer.stage_step(0)))(carry)
+    carry = jax.jit(trainer.init)(jax.random.key(1))
+    carry, m1 = jax.jit(trainer.stage_step(0))(carry)
     after_one = carry.aux.train_state.params
-    carry, m2 = jax.jit(jax.vmap(trainer.stage_step(1)))(carry)
+    carry, m2 = jax.jit(trainer.stage_step(1))(carry)
     net = actor_critic_for(env, params, SMALL["hidden"])
-    aux = jax.tree.map(lambda x: x[0], carry.aux.train_state.params)  # seed 0's M stage-one policies
+    p_aux = [p_tempt(net, jax.tree.map(lambda x, i=i: x[i], carry.aux.train_state.params)) for i in range(2)]
     return {"m1": jax.device_get(m1), "m2": jax.device_get(m2), "after_one": after_one, "carry": carry,
-            "p_aux": p_tempt(net, aux), "p_main": p_tempt(net, carry.main.train_state.params)[0]}
+            "p_aux": p_aux, "p_main": p_tempt(net, carry.main.train_state.params)}
 
 
 def test_stage_one_learns_one_policy_per_constraint(run):
     m1 = run["m1"]
     assert np.all(m1["stage"] == 1) and np.all(run["m2"]["stage"] == 2)
     assert run["p_aux"][0] < 0.1, run["p_aux"]  # the "tempt" learner learnt the safe action
-    assert m1["margin_tempt"][0, -3:].mean() > 0.3  # its own margin, measured on its batches
+    assert m1["margin_tempt"][-3:].mean() > 0.3  # its own margin, measured on its batches
     np.testing.assert_allclose(m1["margin_slack"], 0.5)  # the slack learner's signal is constant
     # stage two leaves the stage-one policies as they were
     jax.tree.map(np.testing.assert_array_equal, run["after_one"], run["carry"].aux.train_state.params)
@@ -77,10 +77,10 @@ def test_stage_one_learns_one_policy_per_constraint(run):
 
 def test_main_policy_keeps_the_constraint_the_reward_breaks(run):
     m2 = run["m2"]
-    start = m2["margin_tempt"][0, :2].mean()  # the fresh main policy (uniform: -1/6)
+    start = m2["margin_tempt"][:2].mean()  # the fresh main policy (uniform: -1/6)
     assert start < -0.08, start
     final = 0.5 - run["p_main"]
     assert final > 0.0, final  # learning the reward alone would give -0.5
-    assert np.all(np.isfinite(m2["return"][0, -5:])) and m2["return"][0, -5:].mean() > 4.0  # above the safe 8 * 0.5
-    steps = np.concatenate([run["m1"]["env_steps"][0], m2["env_steps"][0]])
+    assert np.all(np.isfinite(m2["return"][-5:])) and m2["return"][-5:].mean() > 4.0  # above the safe 8 * 0.5
+    steps = np.concatenate([run["m1"]["env_steps"], m2["env_steps"]])
     np.testing.assert_array_equal(steps, 128 * np.concatenate([2 * np.arange(1, 41), 80 + np.arange(1, 41)]))
