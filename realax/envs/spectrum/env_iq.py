@@ -217,5 +217,5 @@ class SpectrumIQ(Spectrum):
         return render.draw_iq(np.asarray(state.spec), np.asarray(state.waterfall), np.asarray(state.truth),
                               np.asarray(state.tx), int(state.t), int(np.asarray(params.max_steps)),
                               num_channels=self.num_channels, hear_own=bool(np.asarray(params.hear_own)),
-                              rule=render.reward_rule(jam, target), detector=self.detector, reward=reward, episode_return=episode_return,
-                              title=title)
+                              rule=render.reward_rule(jam, target), detector=self.detector, reward=reward,
+                              episode_return=episode_return, title=title)

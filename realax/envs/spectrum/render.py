@@ -140,8 +140,8 @@ DETECTED, FALSE_ALARM, MISSED, TRUTH, OWN = "#00e5ff", "#ff9f1c", "#ff2d55", "#f
 
 
 def draw_iq(spec: np.ndarray, detected: np.ndarray, truth: np.ndarray, tx: np.ndarray, t: int, max_steps: int, *,
-            num_channels: int, hear_own: bool, rule: str, detector: str = "energy", reward: Any = None, episode_return: Any = None,
-            title: str = "") -> np.ndarray:
+            num_channels: int, hear_own: bool, rule: str, detector: str = "energy", reward: Any = None,
+            episode_return: Any = None, title: str = "") -> np.ndarray:
     """``uint8 [540, 960, 3]`` of ``realax/SpectrumIQ-v0``: the power spectrogram ``spec [H, B]`` (dB over the
     noise floor; rows are steps, the newest at the bottom; columns span -0.5..0.5 cycles/sample, drawn in
     channel units) with, per step and channel, the detector's decision ``detected [H, C]`` (a box: cyan when
