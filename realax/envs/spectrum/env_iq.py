@@ -42,12 +42,12 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from realax.core import StepResult, check_int
+from realax.core import Environment, StepResult, check_int
 from realax.envs.spectrum import dynamics as dyn
-from realax.envs.spectrum import iq
+from realax.envs.spectrum import iq, scenarios
 from realax.envs.spectrum.env import Spectrum, SpectrumParams
 from realax.errors import RealaxError
-from realax.spaces import Box
+from realax.spaces import Box, Discrete
 
 OBS_MODES = ("detect", "spectrogram")
 DETECTORS = ("energy", "cfar")
@@ -79,7 +79,7 @@ class SpectrumIQState:
     tx: jax.Array  # int8 [H]; the radio's channel + 1 (0 silent)
 
 
-class SpectrumIQ(Spectrum):
+class SpectrumIQ(Environment[SpectrumIQState, SpectrumIQParams]):
     description = "Spectrum-v0 sensed through synthetic IQ (RFRL Gym modems, AWGN) and an energy detector"
 
     def __init__(self, scenario: str = "mixed", history: int = 8, seed: int = 0, max_steps: int | None = None,
@@ -91,7 +91,9 @@ class SpectrumIQ(Spectrum):
         ``detector`` field (RFRL Gym's ``EnergyDetector``), else energy; ``snr_db``: one in-channel SNR for every
         entity (None: RFRL Gym's amplitudes, per entity); ``bins_per_channel``: spectrogram columns per channel.
         Bad values are a ``RealaxError`` naming the field."""
-        super().__init__(scenario=scenario, history=history, seed=seed, max_steps=max_steps)
+        base_env = Spectrum(scenario=scenario, history=history, seed=seed, max_steps=max_steps)
+        self.history, self.scenario, self.num_channels = base_env.history, base_env.scenario, base_env.num_channels
+        self.num_entities = base_env.num_entities
         owner = "SpectrumIQ"
         C = self.num_channels
         self.bins_per_channel = check_int("bins_per_channel", bins_per_channel, 1, 64, owner)
@@ -111,7 +113,6 @@ class SpectrumIQ(Spectrum):
         if snr_db is not None and (isinstance(snr_db, bool) or not isinstance(snr_db, (int, float))
                                    or not math.isfinite(snr_db) or not -100 <= snr_db <= 150):
             raise RealaxError(f"{owner}: snr_db must be a finite number of dB in [-100, 150] or None, got {snr_db!r}")
-        self.classify = False  # energy cannot tell who transmits: the detector's view is detect-only
         ents = self.scenario.entities
         specs = [iq.modem_spec(e, C) for e in ents]
         E = self.num_entities  # padded table (>= 1 slot)
@@ -126,7 +127,7 @@ class SpectrumIQ(Spectrum):
         if self.scenario.agents[0].observation_mode == "classify":
             unused += ("environment.observation_mode",)
         self.scenario = dataclasses.replace(self.scenario, unused=unused)
-        base = self._params
+        base = base_env.default_params
         self._params = SpectrumIQParams(
             max_steps=base.max_steps, entities=base.entities, reward_jam=base.reward_jam, target=base.target,
             snr_db=jnp.asarray(snr, jnp.float32), own_snr_db=iq.own_snr_db(C, self.samples_per_step))
@@ -138,6 +139,16 @@ class SpectrumIQ(Spectrum):
     @property
     def default_params(self) -> SpectrumIQParams:
         return self._params
+
+    def sample_params(self, key: jax.Array, params: SpectrumIQParams | None = None) -> SpectrumIQParams:
+        """Same settings with a random entity table (vmap over keys for a batch of scenarios); the modems and
+        SNRs stay with their entity slots."""
+        params = self._params if params is None else params
+        return params.replace(entities=scenarios.sample_entities(key, params.entities, self._params.max_steps),
+                              reward_jam=jnp.asarray(False), target=jnp.asarray(0, jnp.int32))
+
+    def action_space(self, params: Any = None) -> Discrete:
+        return Discrete(1 + self.num_channels)
 
     def observation_space(self, params: Any = None) -> Box:
         if self.obs_mode == "detect":
@@ -211,6 +222,7 @@ class SpectrumIQ(Spectrum):
         from realax.envs.spectrum import render
 
         params = self._params if params is None else params
+        assert params is not None
         jam, target = bool(np.asarray(params.reward_jam)), int(np.asarray(params.target))
         name = self.scenario.name if len(self.scenario.name) <= 28 else self.scenario.name[:25] + "..."
         title = f"SpectrumIQ-v0 - {name!r}, {self.samples_per_step} samples/step"

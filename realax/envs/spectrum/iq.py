@@ -57,7 +57,7 @@ RFRL_NOISE_STD, RFRL_THRESHOLD = 0.01, 0.001
 #: amplitude of RFRL Gym's chirps (the player's and ``p_fmcw`` / ``n_fmcw``); ``constant`` tones have 1
 CHIRP_AMPLITUDE = 0.1
 #: the modem of an entity without ``modem_params`` (the built-in scenarios): QPSK filling the step
-DEFAULT_MODEM = {"type": "psk", "order": 4, "filter": "RRC", "center_frequency": [0.0, 0.0], "bandwidth": 0.5,
+DEFAULT_MODEM: dict[str, Any] = {"type": "psk", "order": 4, "filter": "RRC", "center_frequency": [0.0, 0.0], "bandwidth": 0.5,
                  "start": 0.0, "duration": 1.0}
 _MODEM_FIELDS = {"type", "order", "filter", "center_frequency", "bandwidth", "start", "duration"}
 #: detector types a scenario's ``environment.detector`` may name (RFRL Gym has ``EnergyDetector`` only)
@@ -158,14 +158,14 @@ def modem_spec(entity: sc.Entity, num_channels: int) -> ModemSpec:
     order, a filter other than RRC, a band or burst outside the step, and a chirp whose sweep would pass the
     Nyquist frequency (faster than the sample rate allows) on any channel the entity can use."""
     path = f"entities.{entity.label}.modem_params"
-    d = {**DEFAULT_MODEM, **dict(entity.modem)} if entity.modem else dict(DEFAULT_MODEM)
+    d: dict[str, Any] = {**DEFAULT_MODEM, **dict(entity.modem)} if entity.modem else dict(DEFAULT_MODEM)
     for k in d:
         if k not in _MODEM_FIELDS:
             _fail(f"{path}.{k}", f"unknown field; allowed fields: {sorted(_MODEM_FIELDS)}")
     kind = d["type"]
     if kind not in MODEM_TYPES:
         _fail(f"{path}.type", f"unknown modem type {sc._short(kind)}; one of {list(MODEM_TYPES)}")
-    order = 0
+    order: Any = 0
     if kind in LINEAR:
         order = d.get("order")
         ok = isinstance(order, int) and not isinstance(order, bool) and 2 <= order <= 1024
@@ -217,11 +217,11 @@ def detector_type(scenario: sc.Scenario) -> str | None:
     if len(d) != 1:
         _fail("environment.detector", f"expected one detector, got {sorted(d)}")
     (name, body), = d.items()
-    body = dict(body) if isinstance(body, tuple) else body
-    kind = body.get("type") if isinstance(body, dict) else None
-    if kind not in DETECTOR_TYPES:
+    fields: dict[str, Any] = dict(body) if isinstance(body, tuple) else {}
+    kind = fields.get("type")
+    if not isinstance(kind, str) or kind not in DETECTOR_TYPES:
         _fail(f"environment.detector.{name}.type", f"unknown detector {sc._short(kind)}; one of {sorted(DETECTOR_TYPES)}")
-    return DETECTOR_TYPES[kind]
+    return DETECTOR_TYPES[str(kind)]
 
 
 def nominal_power(spec: ModemSpec, n: int) -> float:
@@ -351,6 +351,7 @@ def _bin_groups(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _linear(g: Group, seed: jax.Array) -> jax.Array:
     """``[G, n_len]`` unit-power bursts of the group's linear modem from fresh random symbols."""
+    assert g.table is not None and g.bank is not None
     sps = g.spec.sps
     Q = -(-g.n_len // sps)
     idx = jnp.floor(hash_uniform(seed, (len(g.members), Q + SPAN)) * len(g.table)).astype(jnp.int32)
@@ -361,8 +362,8 @@ def _linear(g: Group, seed: jax.Array) -> jax.Array:
     return y.reshape(len(g.members), Q * sps)[:, : g.n_len] * g.scale
 
 
-def synthesize(key: jax.Array, chan: jax.Array, action: jax.Array, snr_db: jax.Array, noise_std: jax.Array,
-               own_snr_db: jax.Array, hear_own: jax.Array, fading: jax.Array, plan: Plan) -> jax.Array:
+def synthesize(key: jax.Array, chan: jax.Array, action: jax.Array, snr_db: jax.Array, noise_std: Any,
+               own_snr_db: Any, hear_own: Any, fading: Any, plan: Plan) -> jax.Array:
     """One step's ``complex64 [N]`` samples: every transmitting entity (``chan [E] >= 0``) at ``snr_db [E]``,
     the radio's chirp on channel ``action - 1`` (``action > 0`` and ``hear_own``) at ``own_snr_db``, and AWGN
     of ``noise_std``. With ``fading`` each entity's amplitude is multiplied by a fresh CN(0, 1) gain (Rayleigh
@@ -400,7 +401,7 @@ def band_energy(x: jax.Array, plan: Plan) -> tuple[jax.Array, jax.Array]:
     return energy, spec
 
 
-def detect(energy: jax.Array, threshold: jax.Array, cfar: bool, cfar_scale: jax.Array) -> jax.Array:
+def detect(energy: jax.Array, threshold: Any, cfar: bool, cfar_scale: Any) -> jax.Array:
     """Detector decisions ``bool [C]``: ``energy > threshold`` (RFRL Gym's energy detector) or, with ``cfar``,
     an ordered-statistic CFAR over the channels (Rohling 1983): ``energy > cfar_scale * reference``, the
     reference being the lower median of the channel energies. Scaling the noise scales the reference too, so
