@@ -34,6 +34,7 @@ def _env_and_policy(env_id: str, policy: str, kwargs: dict):
     """``(env, params, policy_fn)`` for a baseline name or a folder written by ``realax train``."""
     from realax import baselines, experiment
     from realax.agents import checkpoint
+    from realax.registry import spec
 
     if not _looks_like_path(policy):
         env, params = _make(env_id, kwargs)
@@ -41,9 +42,12 @@ def _env_and_policy(env_id: str, policy: str, kwargs: dict):
     meta = checkpoint.read_meta(policy)
     if meta["env_id"] != env_id:
         raise RealaxError(f"agent {policy} was trained on {meta['env_id']}, not {env_id}")
-    clash = checkpoint.kwargs_clash(meta.get("env_options", meta["env_kwargs"]), kwargs)
+    transfer = spec(env_id).load().transfer_options  # e.g. a held-out domain: allowed
+    clash = {k: v for k, v in checkpoint.kwargs_clash(meta.get("env_options", meta["env_kwargs"]), kwargs).items()
+             if k not in transfer}
     if clash:
-        raise RealaxError(f"agent {policy} was trained with {meta['env_kwargs']}; it cannot run with {clash}")
+        allowed = f" (options it may change: {list(transfer)})" if transfer else ""
+        raise RealaxError(f"agent {policy} was trained with {meta['env_kwargs']}; it cannot run with {clash}{allowed}")
     env, params = _make(env_id, {**meta["env_kwargs"], **kwargs})
     return env, params, experiment.load_policy(Path(policy), env, params)
 
@@ -73,6 +77,7 @@ ALGO_HELP = ("Algorithm: ppo, ppo_rnd (PPO with a random-network-distillation ex
              "dqn --set dataset=DIR for the hybrid offline+online recipe); "
              "qlearning, sarsa (tabular; one table per agent on multi-agent envs); "
              "ippo, mappo (multi-agent; --set recurrent=true for a GRU actor); "
+             "ppo_ctx (context-aware PPO: a GRU context of the episode so far beside the observation, Sim2Rec); "
              "ppo_lag, tscac (constrained: PPO-Lagrangian and two-stage constrained actor-critic, on envs that "
              "report info['cost_margin'])")
 

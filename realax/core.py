@@ -118,6 +118,10 @@ class Environment(abc.ABC, Generic[TState, TParams]):
     description: str = ""
     #: the action that replaces an invalid one inside ``jit`` (counted in ``info["invalid_action"]``)
     noop_action: int | float = 0
+    #: constructor options that choose which episodes are drawn, not the spaces or the rules (e.g. Sim2Rec's
+    #: ``domain``: training or held-out users): an agent saved by ``realax train`` may be evaluated
+    #: (``realax eval``/``render``) with other values of them than it was trained with
+    transfer_options: tuple[str, ...] = ()
 
     @property
     @abc.abstractmethod

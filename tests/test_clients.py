@@ -12,8 +12,9 @@ import pytest
 import realax  # noqa: F401  (registers the ids with Gymnasium)
 
 
-def test_stable_baselines3_trains_on_the_gymnasium_env():
+def test_stable_baselines3_trains_on_the_gymnasium_env(tmp_path, monkeypatch):
     sb3 = pytest.importorskip("stable_baselines3")  # installed by the [dev] extra
+    monkeypatch.setenv("SB3_LOGDIR", str(tmp_path))  # SB3's silent logger still makes a folder, by default in /tmp
     import torch
     from stable_baselines3.common.env_checker import check_env as sb3_check
     from stable_baselines3.common.evaluation import evaluate_policy

@@ -166,10 +166,24 @@ def value_loss(value, old_value, targets, clip_eps: float):
     return 0.5 * jnp.maximum((value - targets) ** 2, (v_clipped - targets) ** 2).mean()
 
 
+def ppo_loss(pi, value, mb, adv, targets, c: PPOConfig):
+    """PPO's loss on a minibatch: clipped surrogate + ``vf_coef`` clipped value loss - ``ent_coef`` entropy, for
+    the policy ``pi`` (a ``distributions`` object) and values ``value`` of the minibatch ``mb`` (with the
+    rollout's ``action``, ``log_prob`` and ``value``). Returns ``(loss, metrics)``."""
+    pg_loss, approx_kl = policy_loss(pi.log_prob(mb.action), mb.log_prob, adv, c.clip_eps)
+    v_loss = value_loss(value, mb.value, targets, c.clip_eps)
+    entropy = pi.entropy().mean()
+    total = pg_loss + c.vf_coef * v_loss - c.ent_coef * entropy
+    return total, {"loss": total, "policy_loss": pg_loss, "value_loss": v_loss, "entropy": entropy,
+                   "approx_kl": approx_kl}
+
+
 def sgd_epochs(ts: TrainState, batch, key: jax.Array, loss_fn, c: PPOConfig):
-    """``c.update_epochs`` passes over ``batch`` (a pytree of ``[batch_size, ...]`` arrays), each shuffled into
-    ``c.num_minibatches`` minibatches with one gradient step each; ``loss_fn(params, *minibatch) -> (loss,
-    aux)``. Returns ``(ts, aux)``, ``aux`` stacked ``[epochs, minibatches]``."""
+    """``c.update_epochs`` passes over ``batch`` (a pytree of ``[n, ...]`` arrays: ``n`` transitions, or ``n``
+    whole sequences for a recurrent learner), each shuffled into ``c.num_minibatches`` minibatches with one
+    gradient step each; ``loss_fn(params, *minibatch) -> (loss, aux)``. Returns ``(ts, aux)``, ``aux`` stacked
+    ``[epochs, minibatches]``."""
+    n = jax.tree.leaves(batch)[0].shape[0]
 
     def sgd_step(ts: TrainState, mb):
         grads, aux = jax.grad(loss_fn, has_aux=True)(ts.params, *mb)
@@ -178,8 +192,8 @@ def sgd_epochs(ts: TrainState, batch, key: jax.Array, loss_fn, c: PPOConfig):
     def epoch(carry, _):
         ts, key = carry
         key, k_perm = jax.random.split(key)
-        perm = jax.random.permutation(k_perm, c.batch_size)
-        mbs = jax.tree.map(lambda x: x[perm].reshape(c.num_minibatches, c.minibatch_size, *x.shape[1:]), batch)
+        perm = jax.random.permutation(k_perm, n)
+        mbs = jax.tree.map(lambda x: x[perm].reshape(c.num_minibatches, n // c.num_minibatches, *x.shape[1:]), batch)
         ts, aux = jax.lax.scan(sgd_step, ts, mbs)
         return (ts, key), aux
 
@@ -250,13 +264,7 @@ def make_update(c: PPOConfig, net: Any, dist: Callable, env_step: Callable, lear
 
     def loss_fn(net_params, mb: Transition, adv, targets):
         head, value = net.apply(net_params, mb.obs)
-        pi = dist(head)
-        pg_loss, approx_kl = policy_loss(pi.log_prob(mb.action), mb.log_prob, adv, c.clip_eps)
-        v_loss = value_loss(value, mb.value, targets, c.clip_eps)
-        entropy = pi.entropy().mean()
-        total = pg_loss + c.vf_coef * v_loss - c.ent_coef * entropy
-        return total, {"loss": total, "policy_loss": pg_loss, "value_loss": v_loss, "entropy": entropy,
-                       "approx_kl": approx_kl}
+        return ppo_loss(dist(head), value, mb, adv, targets, c)
 
     def update(carry: PPOCarry, ctx=None):
         carry, traj = jax.lax.scan(env_step, carry, None, c.num_steps)

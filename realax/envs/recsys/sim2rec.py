@@ -184,6 +184,8 @@ class Sim2Rec(Environment[Sim2RecState, Sim2RecParams]):
     description = ("Sim2Rec's LTS recommender family (choc/kale clickbait, NPE, hidden user memory/sensitivity, "
                    "domain choc_mean with held-out 14)")
     noop_action = 0.0
+    #: a saved agent trained on ``domain="train"`` may be evaluated on ``"test"`` (held-out) or ``"all"``
+    transfer_options = ("domain",)
 
     def __init__(self, domain: str = "train", max_steps: int = 140):
         """``domain``: ``train`` (choc_mean drawn per episode from {6, 7, 8, 9, 19, 20, 21}), ``test`` (the
