@@ -13,12 +13,14 @@ from realax.registry import EnvSpec, list_envs, make, register, spec
 __version__ = "0.2.0"
 
 # max_episode_steps: the horizon under default options (``params.max_steps`` of ``make(id)``; a test checks each):
-# Spectrum: the built-in "hopper" / "marl_mixed" scenarios' max_steps; SMAX: JaxMARL's default 100 steps;
+# Spectrum: the built-in "hopper" / "mixed" (IQ) / "marl_mixed" scenarios' max_steps; SMAX: JaxMARL's default 100 steps;
 # RoboTaxi: RL4AMOD's max_steps 20; UAVOffload: the mondal2025 preset's 50; AGV and MultiAGV: the simple_static
 # preset's 400; SlateRec: 1000, a cap RecSim does not have (its sessions end on the time budget); Sim2Rec: its
 # code's time_budget 140; ShortVideo: 200 app slots. Options can change it; the Gymnasium adapters report the
 # built env's own.
 register("realax/Spectrum-v0", "realax.envs.spectrum:Spectrum", max_episode_steps=100,
+         baselines="realax.baselines.spectrum")
+register("realax/SpectrumIQ-v0", "realax.envs.spectrum:SpectrumIQ", max_episode_steps=100,
          baselines="realax.baselines.spectrum")
 register("realax/SpectrumMA-v0", "realax.envs.spectrum:SpectrumMA", multi_agent=True, max_episode_steps=100,
          baselines="realax.baselines.spectrum")

@@ -5,6 +5,13 @@ autoreset once for every environment: when an episode ends, the returned observa
 reset ones and the last observation of the finished episode is in ``info["final_obs"]``. An observation is
 a function of the state: what ``reset_env`` and ``step_env`` return must equal ``get_obs(state, params)``
 (the conformance suite checks it), so ``step`` observes the post-reset state once.
+
+Constraint signals (DESIGN §2: never folded into the reward) travel in ``info``. ``info["cost"]`` is the raw
+signal vector; an env that states its constraints also reports ``info["cost_margin"]`` (``COST_MARGIN``), a
+float vector ``[M]`` (or a scalar for one constraint) per step whose *episode sum must be >= 0* for constraint
+``i`` to hold: thresholds and directions are folded in by the env, so a learner needs nothing else. The
+constrained learners (``realax.agents.constraints``: ``ppo_lag``, ``tscac``) read it; an env with only a
+cost to keep low can be trained with a per-step limit instead (their ``cost_key``/``cost_limit`` fields).
 """
 
 from __future__ import annotations
@@ -28,6 +35,8 @@ if TYPE_CHECKING:
 MAX_STEPS = 2**30
 #: seeds go to ``numpy.random.default_rng`` (non-negative) and ``jax.random.key``
 MAX_SEED = 2**32 - 1
+#: the ``info`` entry of constraint margins (module docstring): constraint ``i`` holds when its episode sum is >= 0
+COST_MARGIN = "cost_margin"
 
 
 def check_int(name: str, value: Any, low: int, high: int, owner: str = "") -> int:

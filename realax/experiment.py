@@ -64,7 +64,10 @@ def env_steps_run(config: Any) -> int:
 
 
 def budget_note(config: Any) -> str | None:
-    """What an online run will make when that differs from ``total_timesteps`` (updates and chunks are whole)."""
+    """What an online run will make when that differs from ``total_timesteps`` (updates and chunks are whole);
+    a config with a ``budget_note()`` of its own (a learner in stages) says it itself."""
+    if hasattr(config, "budget_note"):
+        return config.budget_note()
     if not hasattr(config, "total_timesteps"):
         return rounding_note(config)
     run_steps = env_steps_run(config)
@@ -114,18 +117,19 @@ def _data_for(algo: str, config: Any, data: Any) -> Any:
 
 def run(algo: str, env: Any, params: Any, overrides: dict, seed: int = 0, episodes: int = 100,
         progress: bool = True, data: Any = None, folder: RunFolder | None = None,
-        resume_from: RunFolder | None = None) -> Result:
+        resume_from: RunFolder | None = None, evaluate: bool = True) -> Result:
     """Train ``algo`` on ``env`` (offline learners on ``data``, a ``Transitions``) over ``num_seeds`` vmapped
     seeds, chunk by chunk; log and checkpoint each chunk into ``folder`` when given; continue the checkpoint of
     ``resume_from`` when given (the same result as a run never interrupted). Ctrl-C stops after the chunk in
     flight and raises ``Interrupted``. Then evaluate every seed's greedy policy for ``episodes`` episodes, and
-    (online) the env's fast baselines for as many."""
+    (online) the env's fast baselines for as many; ``evaluate=False`` skips both (for callers that evaluate the
+    trained carry their own way: ``agent_returns`` is then empty)."""
     config = make_config(algo, overrides)
     data = _data_for(algo, config, data)
     trainer = algorithms.make_trainer(algo, config, env, params, data)
     offline = algorithms.get(algo).offline
     keys = jax.random.split(jax.random.key(seed), config.num_seeds)
-    step = jax.jit(jax.vmap(trainer.step))
+    compiled: dict[int, Any] = {}  # one jitted program per stage (one for most learners)
     folder = resume_from or folder
     if resume_from is not None:
         template = jax.eval_shape(jax.vmap(trainer.init), keys)
@@ -140,7 +144,10 @@ def run(algo: str, env: Any, params: Any, overrides: dict, seed: int = 0, episod
         try:
             while done < trainer.num_chunks and not ctrl_c["stop"]:
                 tc = time.perf_counter()
-                new_carry, m = step(carry)
+                stage = trainer.stage_of(done)
+                if stage not in compiled:
+                    compiled[stage] = jax.jit(jax.vmap(trainer.stage_step(stage)))
+                new_carry, m = compiled[stage](carry)
                 m = {k: np.asarray(v) for k, v in jax.device_get(m).items()}
                 carry, done = new_carry, done + 1
                 metrics = {k: np.concatenate([metrics[k], v], 1) if k in metrics else v for k, v in m.items()}
@@ -157,7 +164,8 @@ def run(algo: str, env: Any, params: Any, overrides: dict, seed: int = 0, episod
             folder.interrupted(done)
         raise Interrupted(done, trainer.num_chunks, done * per_chunk, folder.path if folder is not None else None)
     wall = time.perf_counter() - t0
-    result = _evaluate(algo, config, env, params, trainer, carry, metrics, wall, seed, episodes, offline)
+    result = _evaluate(algo, config, env, params, trainer, carry, metrics, wall, seed, episodes if evaluate else 0,
+                       offline or not evaluate)
     return result
 
 
@@ -189,11 +197,12 @@ def _report(bar: Any, m: dict, step: int) -> None:
     bar.update(1)
 
 
-def _evaluate(algo, config, env, params, trainer, carry, metrics, wall, seed, episodes, offline) -> Result:
+def _evaluate(algo, config, env, params, trainer, carry, metrics, wall, seed, episodes, skip_baselines) -> Result:
     n = config.num_seeds
     k_eval = jax.random.split(jax.random.key(seed + 10_000), n)
-    agent = jax.jit(jax.vmap(lambda c, k: evaluate_policy(env, params, trainer.policy(c), k, episodes)))(carry, k_eval)
-    base = {} if offline else {
+    agent = {"return": np.zeros((n, 0), np.float32)} if episodes == 0 else \
+        jax.jit(jax.vmap(lambda c, k: evaluate_policy(env, params, trainer.policy(c), k, episodes)))(carry, k_eval)
+    base = {} if skip_baselines else {
         name: jax.jit(lambda k, b=name: evaluate_policy(env, params, baselines.get(b, env, params), k, episodes * n))(k_eval[0])
         for name in baselines.fast_names(env)}
     updates = next(iter(metrics.values())).shape[1]

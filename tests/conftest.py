@@ -11,13 +11,17 @@ multi-dimensional ``jax.random`` draw -- Flax's weight initialisers, categorical
 against 0.5 s, jax 0.10.2 here), and compilation is most of the suite's time. It changes which random bits a
 key gives, not the code under test; the library itself leaves the setting to the user.
 
-``jax_disable_most_optimizations`` stays off: it cut the CPU seconds of some test files by 15-20 %, but with it
-(and jax 0.10.2's CPU runtime) the vmapped PPO+RND training of ``tests/agents/test_ppo_rnd.py`` hung for
-good, every runtime thread idle, as in ``realax/_xla.py``'s note.
+XLA's backend (LLVM) optimisation level is 0 for the tests (``--xla_backend_optimization_level=0``): the suite's
+time is mostly compilation, and by ``/usr/bin/time`` this cut the CPU seconds of ``test_ppo_rnd.py`` 92 -> 72,
+``test_recurrent.py`` 182 -> 158 and UAVOffload's conformance tests 77 -> 57 (jax 0.10.2, 2-core CPU). The
+compiled programs compute the same operations, less tuned; the library leaves the level to the user.
+``jax_disable_most_optimizations`` (which also turns off XLA's own graph passes) stays off: with it the vmapped
+PPO+RND training of ``tests/agents/test_ppo_rnd.py`` hung for good, every runtime thread idle, as in
+``realax/_xla.py``'s note; the backend level alone does not (the same file passes with it).
 
 ``REALAX_TEST_CPU_LOG=FILE`` appends one JSON line per test -- its node id, wall and CPU seconds of the
-worker process and of the subprocesses it waited for (setup, call and teardown) -- for finding where the
-suite's time goes on a busy machine, where wall times mislead.
+worker process and of the subprocesses it waited for (setup, call and teardown), the xdist worker and the end
+time -- for finding where the suite's time goes on a busy machine, where wall times mislead.
 """
 
 import json
@@ -35,6 +39,8 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).resolve().
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 os.environ.setdefault("JAX_THREEFRY_PARTITIONABLE", "0")
+if "--xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_backend_optimization_level=0".strip()
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -46,7 +52,8 @@ def pytest_runtest_protocol(item, nextitem):
     children = lambda: sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])  # subprocesses the test waited for
     wall, cpu, sub = time.perf_counter(), time.process_time(), children()
     yield
-    line = {"test": item.nodeid, "wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu + children() - sub}
+    line = {"test": item.nodeid, "wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu + children() - sub,
+            "worker": os.environ.get("PYTEST_XDIST_WORKER", ""), "end": time.time()}
     with open(log, "a") as f:
         f.write(json.dumps(line) + "\n")
 

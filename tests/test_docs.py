@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-FAMILY_PAGES = {"spectrum": ("realax/Spectrum-v0", "realax/SpectrumMA-v0"), "smax": ("realax/SMAX-v0",),
+FAMILY_PAGES = {"spectrum": ("realax/Spectrum-v0", "realax/SpectrumMA-v0", "realax/SpectrumIQ-v0"), "smax": ("realax/SMAX-v0",),
                 "robotaxi": ("realax/RoboTaxi-v0",), "uav": ("realax/UAVOffload-v0", "realax/UAVOffloadCentral-v0"),
                 "agv": ("realax/AGV-v0", "realax/MultiAGV-v0"),
                 "recsys": ("realax/SlateRec-v0", "realax/Sim2Rec-v0", "realax/ShortVideo-v0")}

@@ -12,7 +12,7 @@ import dataclasses
 from typing import Any, Callable
 
 from realax import options
-from realax.agents import bc, cql, dqn, ippo, iql, mappo, ppo, ppo_ctx, ppo_rnd, qlearning, td3bc
+from realax.agents import bc, cql, dqn, ippo, iql, mappo, ppo, ppo_ctx, ppo_lag, ppo_rnd, qlearning, td3bc, tscac
 from realax.agents.offline_nets import Transitions, action_kind
 from realax.agents.trainer import Trainer
 from realax.core import is_multi_agent
@@ -49,6 +49,8 @@ def _dataset(make):
 ALGOS: dict[str, Algorithm] = {
     "ppo": Algorithm(ppo.PPOConfig, _online(ppo.make_train)),
     "ppo_rnd": Algorithm(ppo_rnd.PPORNDConfig, _online(ppo_rnd.make_train)),
+    "ppo_lag": Algorithm(ppo_lag.PPOLagConfig, _online(ppo_lag.make_train)),
+    "tscac": Algorithm(tscac.TSCACConfig, _online(tscac.make_train)),
     "ppo_ctx": Algorithm(ppo_ctx.PPOCtxConfig, _online(ppo_ctx.make_train)),
     "qlearning": Algorithm(qlearning.QConfig, _online(qlearning.make_train), multi_agent=None,
                            action_kinds=("discrete",)),

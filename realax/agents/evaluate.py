@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from realax.core import is_multi_agent
+from realax.errors import RealaxError
 
 
 def evaluate(env, params, policy_fn: Callable[[jax.Array, Any], jax.Array], key: jax.Array,
@@ -20,9 +21,10 @@ def evaluate(env, params, policy_fn: Callable[[jax.Array, Any], jax.Array], key:
 
 
 def evaluate_episodes(env, params, policy_fn: Callable[[jax.Array, Any], jax.Array], key: jax.Array,
-                      episodes: int) -> dict[str, jax.Array]:
+                      episodes: int, sums: tuple[str, ...] = ()) -> dict[str, jax.Array]:
     """``{"return": [episodes(, A)], "won": bool [episodes]}`` of ``episodes`` independent episodes
-    (``"won"`` only for envs that report ``info["won"]``, taken at each episode's end).
+    (``"won"`` only for envs that report ``info["won"]``, taken at each episode's end), plus, for each
+    ``info`` entry named in ``sums``, its sum over each episode (``[episodes, ...]``, float32: e.g. a cost vector).
 
     Each episode is a ``jax.lax.scan`` of ``params.max_steps`` steps (so ``params`` must be concrete),
     vmapped over episodes; what follows an episode's first ``terminated or truncated`` is ignored.
@@ -37,23 +39,28 @@ def evaluate_episodes(env, params, policy_fn: Callable[[jax.Array, Any], jax.Arr
         obs, state = env.reset(k_reset, params)
 
         def body(c, k_t):
-            obs, state, memory, alive, total, won = c
+            obs, state, memory, alive, total, won, summed = c
             k_act, k_env = jax.random.split(k_t)
             action, memory = act(k_act, obs, state, memory)
             obs, state, reward, terminated, truncated, info = env.step(k_env, state, action, params)
             done = terminated | truncated
             total = total + jnp.where(alive, reward, 0.0)
             won = jnp.where(alive & done, jnp.asarray(info.get("won", False)).astype(bool), won)
-            return (obs, state, memory, alive & ~done, total, won), None
+            summed = {k: v + jnp.where(alive, jnp.asarray(info[k], jnp.float32), 0.0) for k, v in summed.items()}
+            return (obs, state, memory, alive & ~done, total, won, summed), None
 
         zero = jnp.zeros((env.num_agents,) if is_multi_agent(env) else (), jnp.float32)
-        init = (obs, state, memory0, jnp.bool_(True), zero, jnp.bool_(False))
-        (*_, total, won), _ = jax.lax.scan(body, init, jax.random.split(k_run, num_steps))
-        return total, won
+        summed = {k: jnp.zeros(probe[k].shape, jnp.float32) for k in sums}
+        init = (obs, state, memory0, jnp.bool_(True), zero, jnp.bool_(False), summed)
+        (*_, total, won, summed), _ = jax.lax.scan(body, init, jax.random.split(k_run, num_steps))
+        return total, won, summed
 
-    total, won = jax.vmap(episode)(jax.random.split(key, episodes))
-    out = {"return": total}
     probe = jax.eval_shape(lambda k: env.step(k, env.reset(k, params)[1], _noop(env, params), params)[5], key)
+    missing = [k for k in sums if k not in probe]
+    if missing:
+        raise RealaxError(f"{type(env.unwrapped).__name__} reports no info entry {missing[0]!r}; it has {sorted(probe)}")
+    total, won, summed = jax.vmap(episode)(jax.random.split(key, episodes))
+    out = {"return": total, **summed}
     if "won" in probe:
         out["won"] = won
     return out

@@ -205,3 +205,17 @@ def agent_actor_critic_for(env, params, hidden: int = 64, layers: int = 2, centr
     critic_enc = encoder_for(env.global_state_space(params)) if centralised else obs_enc
     return AgentActorCritic(obs_enc, critic_enc, action_space.n, env.num_agents if agent_id else 0,
                             (hidden,) * layers, recurrent)
+
+
+class ValueHeads(nn.Module):
+    """``obs -> values [..., outputs]``: a vector-valued critic, one tanh MLP torso (as ``ActorCritic``'s critic)
+    and one linear value per output, e.g. one value per constraint signal (``realax.agents.constraints``)."""
+
+    encoder: ObsEncoder
+    outputs: int
+    hidden: Sequence[int] = (64, 64)
+
+    @nn.compact
+    def __call__(self, obs: jax.Array) -> jax.Array:
+        x = _mlp(self.encoder(obs), self.hidden)
+        return nn.Dense(self.outputs, kernel_init=nn.initializers.orthogonal(1.0))(x)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -135,13 +135,15 @@ def gae(rewards, values, next_values, terminated, dones, gamma: float, lam: floa
     return adv, adv + xs[1]
 
 
-def optimizer(c: PPOConfig) -> optax.GradientTransformation:
-    """Global-norm clipping then Adam (``eps=1e-5``), its rate annealed linearly to 0 over ``c.num_updates``
-    when ``c.anneal_lr`` (purejaxrl's ``linear_schedule``, held at 0 past the last update)."""
+def optimizer(c: PPOConfig, num_updates: int | None = None) -> optax.GradientTransformation:
+    """Global-norm clipping then Adam (``eps=1e-5``), its rate annealed linearly to 0 over ``num_updates``
+    (default ``c.num_updates``) when ``c.anneal_lr`` (purejaxrl's ``linear_schedule``, held at 0 past the last
+    update)."""
     steps_per_update = c.num_minibatches * c.update_epochs
+    updates = c.num_updates if num_updates is None else num_updates
 
     def lr_schedule(count):
-        return c.lr * jnp.maximum(1.0 - (count // steps_per_update) / c.num_updates, 0.0)
+        return c.lr * jnp.maximum(1.0 - (count // steps_per_update) / updates, 0.0)
 
     return optax.chain(optax.clip_by_global_norm(c.max_grad_norm),
                        optax.adam(lr_schedule if c.anneal_lr else c.lr, eps=1e-5))
@@ -210,6 +212,7 @@ class Transition(NamedTuple):
     final_obs: Any
     ep_return: jax.Array
     ep_length: jax.Array
+    extras: Any = None  # ``{key: info[key]}`` for the ``info_keys`` given to ``make_env_step`` (None: none kept)
 
 
 class PPOCarry(NamedTuple):
@@ -223,25 +226,18 @@ class PPOCarry(NamedTuple):
     update: jax.Array  # int32 []: updates done so far
 
 
-def make_train(config: PPOConfig, env, params) -> Trainer:
-    """A ``Trainer`` (see ``realax.agents.trainer.Trainer``) running PPO on ``env`` with ``params``."""
-    c = config
-    net = actor_critic_for(env, params, c.hidden, graph=c.graph)
-    space = env.action_space(params)
-    dist = lambda head: distributions.make(space, head)
-    tx = optimizer(c)
+def make_env_step(env: Any, params: Any, net: Any, dist: Callable, c: PPOConfig,
+                  agent_params: Callable | None = None, info_keys: tuple[str, ...] = ()) -> Callable:
+    """``env_step(carry, _) -> (carry, Transition)``: one vectorised step of the current policy on ``c.num_envs``
+    envs, for ``lax.scan``. ``carry`` is any NamedTuple with PPOCarry's ``train_state``, ``env_state``, ``obs``,
+    ``stats`` and ``key`` fields; ``agent_params(train_state.params)`` picks the actor-critic's parameters (for
+    learners that train more networks beside it); ``info_keys`` are kept in ``Transition.extras``."""
     v_step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
+    pick = agent_params or (lambda p: p)
 
-    def init(key):
-        key, k_net, k_env = jax.random.split(key, 3)
-        obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_env, c.num_envs), params)
-        net_params = net.init(k_net, jax.tree.map(lambda x: x[0], obs))
-        ts = TrainState.create(apply_fn=net.apply, params=net_params, tx=tx)
-        return PPOCarry(ts, env_state, obs, RunningReturns.zeros(c.num_envs), key, jnp.int32(0))
-
-    def env_step(carry: PPOCarry, _):
+    def env_step(carry, _):
         key, k_act, k_env = jax.random.split(carry.key, 3)
-        head, value = net.apply(carry.train_state.params, carry.obs)
+        head, value = net.apply(pick(carry.train_state.params), carry.obs)
         pi = dist(head)
         action = pi.sample(k_act)
         log_prob = pi.log_prob(action)
@@ -249,19 +245,33 @@ def make_train(config: PPOConfig, env, params) -> Trainer:
                                                            action, params)
         done = term | trunc
         stats, ep_ret, ep_len = carry.stats.record(reward, done)
+        extras = {k: info[k] for k in info_keys} if info_keys else None
         tr = Transition(carry.obs, action, reward * c.reward_scale, value, log_prob, term, done, info["final_obs"],
-                        ep_ret, ep_len)
+                        ep_ret, ep_len, extras)
         return carry._replace(env_state=env_state, obs=obs, stats=stats, key=key), tr
+
+    return env_step
+
+
+def make_update(c: PPOConfig, net: Any, dist: Callable, env_step: Callable, learn: Callable | None = None) -> Callable:
+    """``update(carry: PPOCarry, ctx=None) -> (carry, metrics)``: one PPO update (a rollout of ``c.num_steps``
+    steps by ``env_step``, GAE, ``c.update_epochs`` epochs of minibatches).
+
+    ``learn(traj, ctx) -> (rewards [T, N], gamma)`` chooses what is learnt from the rollout (default: the env's
+    reward, scaled, and ``c.gamma``); ``ctx`` is any pytree passed through, so that one update can be vmapped
+    over learners that each learn another signal with another discount (``realax.agents.tscac``'s stage one).
+    The reported ``return`` is always the env's reward."""
 
     def loss_fn(net_params, mb: Transition, adv, targets):
         head, value = net.apply(net_params, mb.obs)
         return ppo_loss(dist(head), value, mb, adv, targets, c)
 
-    def update(carry: PPOCarry, _):
+    def update(carry: PPOCarry, ctx=None):
         carry, traj = jax.lax.scan(env_step, carry, None, c.num_steps)
+        rewards, gamma = (traj.reward, c.gamma) if learn is None else learn(traj, ctx)
         _, next_values = net.apply(carry.train_state.params, traj.final_obs)
-        adv, targets = gae(traj.reward, traj.value, next_values, traj.terminated, traj.done, c.gamma, c.gae_lambda)
-        flat = jax.tree.map(lambda x: x.reshape(c.batch_size, *x.shape[2:]), (traj, adv, targets))
+        adv, targets = gae(rewards, traj.value, next_values, traj.terminated, traj.done, gamma, c.gae_lambda)
+        flat = jax.tree.map(lambda x: x.reshape(c.batch_size, *x.shape[2:]), (traj._replace(extras=None), adv, targets))
         key, k_epochs = jax.random.split(carry.key)
         ts, aux = sgd_epochs(carry.train_state, flat, k_epochs, loss_fn, c)
         stats = carry.stats.summarise(traj.done, traj.ep_return, traj.ep_length)
@@ -269,13 +279,45 @@ def make_train(config: PPOConfig, env, params) -> Trainer:
         metrics = {k: v.mean() for k, v in aux.items()}
         metrics.update({"return": stats.last_return, "length": stats.last_length,
                         "env_steps": carry.update * c.batch_size})
+        if learn is not None:
+            metrics["learnt_reward"] = jnp.mean(rewards)
         return carry, metrics
+
+    return update
+
+
+def make_init(env: Any, params: Any, init_params: Callable, tx: optax.GradientTransformation, c: PPOConfig,
+              apply_fn: Callable | None = None) -> Callable[[jax.Array], PPOCarry]:
+    """``init(key) -> PPOCarry``: ``c.num_envs`` envs reset and fresh parameters ``init_params(key, obs)`` (an
+    actor-critic's ``net.init``, or several networks' in a dict) with optimiser ``tx``."""
+
+    def init(key):
+        key, k_net, k_env = jax.random.split(key, 3)
+        obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(k_env, c.num_envs), params)
+        net_params = init_params(k_net, jax.tree.map(lambda x: x[0], obs))
+        ts = TrainState.create(apply_fn=apply_fn, params=net_params, tx=tx)
+        return PPOCarry(ts, env_state, obs, RunningReturns.zeros(c.num_envs), key, jnp.int32(0))
+
+    return init
+
+
+def greedy(net: Any, dist: Callable, agent_params: Any) -> Callable[[jax.Array, Any], jax.Array]:
+    """The greedy policy ``fn(key, obs) -> action`` (the distribution's mode) of an actor-critic's parameters."""
+    return lambda key, obs: dist(net.apply(agent_params, obs)[0]).mode()
+
+
+def make_train(config: PPOConfig, env, params) -> Trainer:
+    """A ``Trainer`` (see ``realax.agents.trainer.Trainer``) running PPO on ``env`` with ``params``."""
+    c = config
+    net = actor_critic_for(env, params, c.hidden, graph=c.graph)
+    space = env.action_space(params)
+    dist = lambda head: distributions.make(space, head)
+    update = make_update(c, net, dist, make_env_step(env, params, net, dist, c))
 
     def step(carry: PPOCarry):
         return jax.lax.scan(update, carry, None, c.updates_per_chunk)
 
     def policy(carry: PPOCarry):
-        net_params = carry.train_state.params
-        return lambda key, obs: dist(net.apply(net_params, obs)[0]).mode()
+        return greedy(net, dist, carry.train_state.params)
 
-    return make_trainer(init, step, c.num_chunks, policy)
+    return make_trainer(make_init(env, params, net.init, optimizer(c), c, net.apply), step, c.num_chunks, policy)

@@ -8,10 +8,12 @@ this lives in the training carry instead of a wrapper, because realax environmen
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 
 class Trainer(NamedTuple):
@@ -22,25 +24,50 @@ class Trainer(NamedTuple):
     steps make the whole run; ``train(key)`` does all of them in one jitted call. ``policy(carry)`` is the
     greedy policy ``fn(key, obs) -> action`` for one unbatched observation (a ``RecurrentPolicy`` for agents
     with memory).
+
+    A run in ``stages`` (chunks per stage, summing to ``num_chunks``) is a learner whose stages are different
+    programs, e.g. TSCAC's auxiliary policies first, then its main policy: its ``step(carry, stage)`` takes
+    the stage index, a static int, so each stage compiles once and runs only its own work (a ``lax.cond`` on
+    the update count would run both branches once the seeds are vmapped). ``stage_step(stage_of(k))`` is the
+    step of chunk ``k``; the carry and the metrics' keys are the same in every stage.
     """
 
     init: Callable[[jax.Array], Any]
-    step: Callable[[Any], tuple[Any, dict]]
+    step: Callable[..., tuple[Any, dict]]
     num_chunks: int
     policy: Callable[[Any], Callable[[jax.Array, Any], jax.Array]]
     train: Callable[[jax.Array], tuple[Any, dict]]
+    stages: tuple[int, ...] = ()
+
+    def stage_of(self, chunk: int) -> int:
+        """The stage (0-based) of the 0-based chunk ``chunk``; 0 for a one-stage run."""
+        return int(np.searchsorted(np.cumsum(self.stages), chunk, side="right")) if self.stages else 0
+
+    def stage_step(self, stage: int) -> Callable[[Any], tuple[Any, dict]]:
+        """``step(carry) -> (carry, metrics)`` of one stage (``step`` itself for a one-stage run)."""
+        return functools.partial(self.step, stage=stage) if self.stages else self.step
 
 
-def make_trainer(init, step, num_chunks: int, policy) -> Trainer:
-    """Completes a ``Trainer`` with ``train``: ``init`` then ``num_chunks`` scanned ``step`` calls, jitted;
-    metrics come back with one leading axis of ``num_chunks * updates_per_chunk`` updates."""
+def make_trainer(init, step, num_chunks: int, policy, stages: tuple[int, ...] = ()) -> Trainer:
+    """Completes a ``Trainer`` with ``train``: ``init`` then ``num_chunks`` scanned ``step`` calls (stage by stage
+    when ``stages`` is given), jitted; metrics come back with one leading axis of ``num_chunks *
+    updates_per_chunk`` updates."""
+    stages = tuple(int(n) for n in stages)
+    if stages and sum(stages) != num_chunks:
+        raise ValueError(f"stages {stages} must add up to num_chunks = {num_chunks}")
+    trainer = Trainer(init=init, step=step, num_chunks=num_chunks, policy=policy, train=None, stages=stages)
 
     @jax.jit
     def train(key):
-        carry, metrics = jax.lax.scan(lambda c, _: step(c), init(key), None, num_chunks)
+        carry, parts = init(key), []
+        for stage, chunks in enumerate(stages or (num_chunks,)):
+            fn = trainer.stage_step(stage)
+            carry, metrics = jax.lax.scan(lambda c, _, fn=fn: fn(c), carry, None, chunks)
+            parts.append(metrics)
+        metrics = jax.tree.map(lambda *m: jnp.concatenate(m), *parts)
         return carry, jax.tree.map(lambda m: m.reshape(-1, *m.shape[2:]), metrics)
 
-    return Trainer(init=init, step=step, num_chunks=num_chunks, policy=policy, train=train)
+    return trainer._replace(train=train)
 
 
 class RunningReturns(NamedTuple):

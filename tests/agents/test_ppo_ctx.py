@@ -50,8 +50,8 @@ def trained():
         return start.train_state.params, carry, metrics, first, [(a, m[0]) for a, m in probes]
 
     keys = jax.random.split(jax.random.key(0), SEEDS)
-    # XLA's default optimisation level: level 0 compiled this in half the time (23 s against 44 s), but under
-    # level 0 (jax_disable_most_optimizations) test_ppo_rnd's vmapped training hung for good in the runtime
+    # compiled at the suite's settings (tests/conftest.py): jax_disable_most_optimizations compiled this in half
+    # the time (23 s against 44 s) but is off for the suite, as under it test_ppo_rnd's vmapped training hung
     first_params, carry, metrics, first, probes = jax.jit(run)(keys)
     return trainer, first_params, carry, metrics, first, probes
 

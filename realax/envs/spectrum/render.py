@@ -133,3 +133,87 @@ def draw(codes: np.ndarray, tx: np.ndarray, t: int, max_steps: int, *, kinds: Se
     lines += ["  " + RULES[m] for m in RULES if any(r.split()[0] == m for r in rules)]
     plotting.side_panel(fig, handles, lines, left=0.62)
     return plotting.to_rgb(fig)
+
+
+#: overlay colours of the IQ picture
+DETECTED, FALSE_ALARM, MISSED, TRUTH, OWN = "#00e5ff", "#ff9f1c", "#ff2d55", "#ffffff", "#ffd700"
+
+
+def draw_iq(spec: np.ndarray, detected: np.ndarray, truth: np.ndarray, tx: np.ndarray, t: int, max_steps: int, *,
+            num_channels: int, hear_own: bool, rule: str, detector: str = "energy", reward: Any = None,
+            episode_return: Any = None, title: str = "") -> np.ndarray:
+    """``uint8 [540, 960, 3]`` of ``realax/SpectrumIQ-v0``: the power spectrogram ``spec [H, B]`` (dB over the
+    noise floor; rows are steps, the newest at the bottom; columns span -0.5..0.5 cycles/sample, drawn in
+    channel units) with, per step and channel, the detector's decision ``detected [H, C]`` (a box: cyan when
+    something is on the air, orange for a false alarm), the truth ``truth [H, C]`` (a white dot where an entity
+    transmits), missed detections (a red cross) and the radio's own transmissions ``tx [H]`` (a gold triangle)."""
+    plotting.need_matplotlib()
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch, Rectangle
+
+    H, C = detected.shape
+    first = t - H + 1
+    fig = plotting.figure()
+    ax = fig.add_axes((0.075, 0.1, 0.44, 0.82))
+    image = ax.imshow(spec, cmap="viridis", vmin=-5.0, vmax=max(20.0, float(np.max(spec))), interpolation="nearest",
+                      aspect="auto", extent=(-0.5, C - 0.5, t + 0.5, first - 0.5))
+    if first < 0:
+        ax.add_patch(Rectangle((-0.5, first - 0.5), C, -first, facecolor="#d8d8de", edgecolor="#8888a0",
+                               hatch="///", linewidth=0))
+    own = np.zeros((H, C), bool)
+    for r in range(H):
+        if 0 < int(tx[r]) <= C:
+            own[r, int(tx[r]) - 1] = True
+    on_air = (truth > 0) | (own & hear_own)
+    valid = (np.arange(H) + first >= 0)[:, None]
+    lw = max(1.0, min(2.5, 160.0 / max(C, H)))
+    for r, c in zip(*np.nonzero(detected.astype(bool) & valid), strict=True):
+        colour = DETECTED if on_air[r, c] else FALSE_ALARM
+        ax.add_patch(Rectangle((c - 0.42, first + r - 0.42), 0.84, 0.84, fill=False, edgecolor=colour, linewidth=lw))
+    rs, cs = np.nonzero((truth > 0) & valid)
+    ax.plot(cs, rs + first, "o", color=TRUTH, markersize=4, markeredgecolor="#222")
+    rs, cs = np.nonzero(on_air & ~detected.astype(bool) & valid)
+    ax.plot(cs + 0.22, rs + first, "x", color=MISSED, markersize=7, markeredgewidth=2)
+    rs, cs = np.nonzero(own & valid)
+    ax.plot(cs - 0.25, rs + first, "^", color=OWN, markersize=6, markeredgecolor="#222")
+    ax.set_xlim(-0.5, C - 0.5)
+    ax.set_ylim(t + 0.5, first - 0.5)
+    ax.set_xticks(np.arange(C) if C <= 40 else np.arange(0, C, max(1, C // 10)))
+    for k in range(1, C):
+        ax.axvline(k - 0.5, color="#ffffff", linewidth=0.4, alpha=0.35)
+    if H <= 24:
+        ax.set_yticks(np.arange(first, t + 1))
+        ax.set_yticklabels([f"now {s}" if s == t else str(s) for s in range(first, t + 1)], fontsize=8)
+    ax.set_xlabel("channel (frequency -0.5 .. 0.5 cycles/sample)")
+    ax.set_ylabel("time step (newest at the bottom)", fontsize=9)
+    ax.set_title(title or "IQ spectrogram", fontsize=9)
+    cax = fig.add_axes((0.525, 0.1, 0.012, 0.82))
+    bar = fig.colorbar(image, cax=cax)
+    bar.set_label("power, dB over noise floor", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+
+    def marker(m: str, colour: str, label: str, **kw: Any) -> Line2D:
+        edge = colour if m == "x" else "#222"
+        return Line2D([], [], marker=m, color=colour, linestyle="none", label=label, markeredgecolor=edge, **kw)
+
+    handles: list[Any] = [
+        Patch(facecolor="none", edgecolor=DETECTED, linewidth=1.5, label="detector: occupied (correct)"),
+        Patch(facecolor="none", edgecolor=FALSE_ALARM, linewidth=1.5, label="detector: false alarm"),
+        marker("x", MISSED, "missed detection", markersize=7, markeredgewidth=2),
+        marker("o", TRUTH, "truth: an entity transmits", markersize=5),
+        marker("^", OWN, "own radio transmits" + (" (heard)" if hear_own else " (not in samples)"), markersize=6),
+    ]
+    if first < 0:
+        handles.append(Patch(facecolor="#d8d8de", edgecolor="#8888a0", hatch="///", label="before the episode start"))
+    seen = valid & np.ones((H, C), bool)
+    occ, det = int(np.sum(on_air & seen)), int(np.sum(on_air & detected.astype(bool) & seen))
+    vac, fa = int(np.sum(~on_air & seen)), int(np.sum(~on_air & detected.astype(bool) & seen))
+    lines = plotting.status_lines(t, max_steps, reward, episode_return, ["own radio"])
+    lines += [f"reward mode:    {rule} (on the truth)", "",
+              f"{detector} detector, last {min(H, t + 1)} steps:",
+              f"  detected     {det} / {occ} occupied",
+              f"  false alarms {fa} / {vac} vacant", "",
+              "reward per step (0 when silent):"]
+    lines += ["  " + RULES[m] for m in RULES if rule.split()[0] == m]
+    plotting.side_panel(fig, handles, lines, left=0.62)
+    return plotting.to_rgb(fig)

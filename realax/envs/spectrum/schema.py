@@ -72,6 +72,8 @@ class Entity:
     weights: tuple[float, ...] = ()  # random hopper: probability of each entry of ``channels``
     percent_on: float = 1.0  # stochastic constant: probability of transmitting each step
     avoid_repeats: bool = True  # reactive jammer: prefer a channel other than its last one
+    modem: tuple = ()  # the file's ``modem_params`` as sorted (key, value) pairs (lists as tuples), unchecked:
+    # only ``realax/SpectrumIQ-v0`` reads it (``realax.envs.spectrum.iq.modem_spec`` validates it there)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -90,6 +92,7 @@ class Scenario:
     agents: tuple[AgentSpec, ...]  # one for single-agent files
     unused: tuple[str, ...] = ()  # accepted fields that have no effect here (IQ-only, renderer)
     multi_agent_file: bool = False
+    detector: tuple = ()  # the file's ``environment.detector`` as frozen pairs (read by the IQ env only)
 
 
 def _fail(path: str, msg: str) -> NoReturn:
@@ -129,6 +132,15 @@ def _known(d: Any, path: str, allowed: set[str]) -> dict:
         if k not in allowed:
             _fail(f"{path}.{k}", f"unknown field; allowed fields: {sorted(allowed)}")
     return d
+
+
+def freeze(v: Any) -> Any:
+    """JSON content as hashable tuples: an object becomes sorted (key, value) pairs, a list a tuple."""
+    if isinstance(v, dict):
+        return tuple(sorted((str(k), freeze(x)) for k, x in v.items()))
+    if isinstance(v, list):
+        return tuple(freeze(x) for x in v)
+    return v
 
 
 def _entity(label: str, d: Any, num_channels: int, rng: np.random.Generator) -> tuple[Entity, list[str]]:
@@ -172,7 +184,8 @@ def _entity(label: str, d: Any, num_channels: int, rng: np.random.Generator) -> 
     if not isinstance(avoid, bool):
         _fail(f"{path}.avoid_repeats", f"expected true or false, got {avoid!r}")
     unused = [f"{path}.{k}" for k in d if k in _UNUSED_ENTITY]
-    ent = Entity(label, kind, tuple(int(c) for c in chans), onoff, start, stop, weights, percent_on, avoid)
+    ent = Entity(label, kind, tuple(int(c) for c in chans), onoff, start, stop, weights, percent_on, avoid,
+                 freeze(d["modem_params"]) if "modem_params" in d else ())
     return ent, unused
 
 
@@ -236,7 +249,8 @@ def parse(data: Any, name: str = "scenario", seed: int = 0) -> Scenario:
     if "render" in data:
         render_keys = set(data["render"]) if isinstance(data["render"], dict) else set()
         unused += [f"render.{k}" for k in _known(data["render"], "render", render_keys)]
-    return Scenario(name, num_channels, max_steps, tuple(entities), agents, tuple(unused), multi)
+    detector = freeze(env["detector"]) if "detector" in env else ()
+    return Scenario(name, num_channels, max_steps, tuple(entities), agents, tuple(unused), multi, detector)
 
 
 def max_agents(num_entities: int) -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -237,10 +235,8 @@ def test_bad_input_errors():
 def test_registered_render_and_determinism():
     env, params = realax.make("realax/SMAX-v0", scenario="2s3z")
     _, state = env.reset(jax.random.key(0), params)
-    env.render(state, params)  # the first frame loads matplotlib's fonts
-    t0 = time.perf_counter()
-    img = env.render(state, params)
-    assert time.perf_counter() - t0 < 2.0 and img.shape[1] >= 640 and img.dtype == np.uint8
+    img = env.render(state, params)  # its speed is benchmarks/render_speed.py's, not a timed test's
+    assert img.shape[1] >= 640 and img.dtype == np.uint8
     # both team colours (render.ALLY #3c6eff, render.ENEMY #eb3c32) on the map, left of the side panel
     board = img[:, : img.shape[1] // 2].astype(int)
     ally = (np.abs(board - [60, 110, 255]).sum(-1) < 30).sum()
