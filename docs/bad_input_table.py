@@ -130,17 +130,22 @@ def dataset_cases(work: Path, agent: Path) -> None:
     cli("damaged dataset", ["data", "measure", str(ds), "--json"], t,
         "data measure datasets/spectrum-random-v0 --json  (rewards of one episode sign-flipped)")
     cli("damaged dataset", ["data", "train", "cql", str(ds)], t, "data train cql datasets/spectrum-random-v0")
+    cli("export option", ["data", "export", str(ds), "--format", "neorl", "--keep-shape", "--out", "npz"],
+        "tests/offline/test_storage.py", "data export datasets/spectrum-random-v0 --format neorl --keep-shape --out npz")
 
 
 def extra_cases(work: Path) -> list:
     """Cases whose behaviour other modules own (environments, adapters, datasets)."""
     import gymnasium
 
+    from realax.wrappers.jaxmarl import HeuristicEnemySMAX
+
     g = gymnasium.make("realax/Spectrum-v0")
     g.reset(seed=0)
     pz = realax.parallel_env("realax/SpectrumMA-v0")
     pz.reset(seed=0)
     t_env = "tests/envs, tests/fuzz"
+    t_jaxmarl = "tests/wrappers/test_jaxmarl_adapter.py"
     return [
         lambda: api("bound", 'realax.make("realax/Spectrum-v0", max_steps=-5)',
                     lambda: realax.make("realax/Spectrum-v0", max_steps=-5), t_env),
@@ -154,6 +159,10 @@ def extra_cases(work: Path) -> list:
         lambda: api("action", 'gymnasium.make("realax/Spectrum-v0").step(99)', lambda: g.step(99), t_env),
         lambda: api("action", 'realax.parallel_env("realax/SpectrumMA-v0").step({"radio_0": "x", ...})',
                     lambda: pz.step({a: "x" for a in pz.agents}), t_env),
+        lambda: api("JaxMARL keyword", 'HeuristicEnemySMAX(attack_mode="random")',
+                    lambda: HeuristicEnemySMAX(attack_mode="random"), t_jaxmarl),
+        lambda: api("JaxMARL keyword", "HeuristicEnemySMAX(unit_type_health=[45, 125])",
+                    lambda: HeuristicEnemySMAX(unit_type_health=[45, 125]), t_jaxmarl),
     ]
 
 

@@ -169,11 +169,14 @@ def export(
     fmt: Annotated[str, typer.Option("--format", help="d4rl or neorl.")] = "neorl",
     overwrite: Annotated[bool, typer.Option(help="Replace existing .npz files of the same names.")] = False,
     check: Annotated[bool, typer.Option("--verify/--no-verify", help=_VERIFY_HELP)] = True,
+    keep_shape: Annotated[bool, typer.Option(help="d4rl: keep each observation's own shape (default: flat rows "
+                                                  "(N, obs_dim), as D4RL's datasets, the shape in "
+                                                  "metadata/observation_shape).")] = False,
 ):
     """Write the train and validation episodes as D4RL-style or NeoRL-style arrays (.npz)."""
     from realax.offline.minari_io import export as run
 
-    for f in run(path, fmt, out, check=check, overwrite=overwrite):
+    for f in run(path, fmt, out, check=check, overwrite=overwrite, keep_shape=keep_shape):
         typer.echo(f"wrote {f}")
 
 

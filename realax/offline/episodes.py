@@ -3,6 +3,9 @@
 The layout is NeoRL's and D4RL's (one row per transition, ``next_observations`` explicit); Minari's
 per-episode ``observations`` of length T+1 are ``observations[s:e]`` plus ``next_observations[e-1]``.
 Multi-agent data keep the agent axis: ``observations [N, A, ...]``, ``actions [N, A]``, ``rewards [N, A]``.
+``infos`` holds the env's per-step ``info`` entries (all but ``final_obs``; the cost is ``costs``) and ``seeds``
+the integer each episode's start was drawn from (``realax.wrappers.gymnasium.reset_keys``), as Minari's
+``DataCollector`` records the reset seed.
 """
 
 from __future__ import annotations
@@ -22,13 +25,20 @@ class Episodes:
     truncations: np.ndarray  # bool [N]
     lengths: np.ndarray  # int64 [E]; episodes are consecutive runs of these lengths
     costs: np.ndarray | None = None  # float32 [N, c] where a safety cost was recorded
+    infos: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)  # the env's other info entries, [N, ...]
+    seeds: np.ndarray | None = None  # int64 [E]: reset(seed=...) of the Gymnasium adapter starts episode e as here
 
     def __post_init__(self):
         self.lengths = np.asarray(self.lengths, np.int64)
         n = int(self.lengths.sum())
-        for f in ("observations", "next_observations", "actions", "rewards", "terminations", "truncations"):
-            if len(getattr(self, f)) != n:
-                raise ValueError(f"{f} has {len(getattr(self, f))} rows; the episode lengths add up to {n}")
+        rows = {f: len(getattr(self, f)) for f in ("observations", "next_observations", "actions", "rewards",
+                                                   "terminations", "truncations")}
+        rows.update({f"infos[{k!r}]": len(v) for k, v in self.infos.items()})
+        for f, m in rows.items():
+            if m != n:
+                raise ValueError(f"{f} has {m} rows; the episode lengths add up to {n}")
+        if self.seeds is not None and len(self.seeds) != len(self.lengths):
+            raise ValueError(f"seeds has {len(self.seeds)} entries for {len(self.lengths)} episodes")
 
     @property
     def num_episodes(self) -> int:

@@ -26,6 +26,7 @@ from realax.core import is_multi_agent
 from realax.errors import RealaxError
 from realax.offline import policies
 from realax.offline.episodes import Episodes
+from realax.wrappers.gymnasium import reset_keys
 from realax.wrappers.realism import RealismConfig
 
 #: NeoRL-2's validation share: ``traj_num / 4`` validation trajectories beside ``traj_num`` training ones
@@ -152,20 +153,22 @@ def collect(env, params, act, key: jax.Array, episodes: int, level: float | tupl
     T = int(chunk or min(max(max_steps, 16), 500))
     lo, hi = (level, level) if np.isscalar(level) else level
     levels = jnp.linspace(float(lo), float(hi), n, dtype=jnp.float32) if n > 1 else jnp.full((1,), lo, jnp.float32)
-    k_reset, k_run = jax.random.split(key)
-    obs, state = _reset_runner(env)(jax.random.split(k_reset, n), params)
-    probe = jax.eval_shape(lambda: env.step(k_reset, jax.tree.map(lambda x: x[0], state),
-                                            act(k_reset, obs[0], jax.tree.map(lambda x: x[0], state), levels[0]),
+    k_seeds, k_run = jax.random.split(key)
+    seeds = episode_seeds(k_seeds, n * q)
+    starts = reset_keys(seeds).reshape(n, q)  # episode j of stream i starts from the key of seed i * q + j
+    obs, state = _reset_runner(env)(starts[:, 0], params)
+    probe = jax.eval_shape(lambda: env.step(k_run, jax.tree.map(lambda x: x[0], state),
+                                            act(k_run, obs[0], jax.tree.map(lambda x: x[0], state), levels[0]),
                                             params)[5])
     run_chunk = _chunk_runner(env, act, T, "cost" in probe)
-    carry = (obs, state, jax.random.split(k_run, n))
+    carry = (obs, state, jax.random.split(k_run, n), jnp.zeros(n, jnp.int32))
     bound = math.ceil(q * max_steps / T) + 1
     chunks, done_count = [], np.zeros(n, np.int64)
     from tqdm import tqdm
 
     bar = tqdm(total=bound - 1, desc=desc, unit="chunk", disable=not progress)
     for _ in range(bound + 1):
-        carry, rec = run_chunk(carry, levels, params)
+        carry, rec = run_chunk(carry, levels, starts, params)
         rec = jax.device_get(rec)
         chunks.append(rec)
         done_count += (rec["term"] | rec["trunc"]).sum(0)
@@ -176,52 +179,71 @@ def collect(env, params, act, key: jax.Array, episodes: int, level: float | tupl
     bar.close()
     if done_count.min() < q:
         raise RuntimeError(f"episodes did not end within {bound} chunks of {T} steps (max_steps={max_steps})")
-    return _assemble(chunks, n, q, int(episodes), "cost" in probe)
+    return _assemble(chunks, n, q, int(episodes), "cost" in probe, seeds)
+
+
+def episode_seeds(key: jax.Array, count: int) -> np.ndarray:
+    """``int64 [count]``: a reset seed per episode (32-bit, drawn from ``key``)."""
+    return np.asarray(jax.random.bits(key, (count,), jnp.uint32)).astype(np.int64)
 
 
 @functools.lru_cache(maxsize=32)
 def _reset_runner(env):
-    return jax.jit(jax.vmap(env.reset, in_axes=(0, None)))
+    return jax.jit(jax.vmap(env.reset_env, in_axes=(0, None)))
 
 
 @functools.lru_cache(maxsize=32)
 def _chunk_runner(env, act, T: int, has_cost: bool):
-    """One jitted chunk, ``run_chunk(carry, levels, params) -> (carry, records [T, N, ...])``; cached per
-    (env, behaviour), so collecting again with the same behaviour (other levels, keys) does not recompile."""
+    """One jitted chunk, ``run_chunk(carry, levels, starts, params) -> (carry, records [T, N, ...])``; cached per
+    (env, behaviour), so collecting again with the same behaviour (other levels, keys) does not recompile.
 
-    def one_env(k, o, s, lvl, p):
+    Each step is the base class's ``step`` (``step_env``, then ``reset_env`` where the episode ended) with the
+    step key it would use, but the reset key is the next of the stream's ``starts`` (the keys of the episodes'
+    recorded seeds) instead of one split from the step key."""
+
+    def one_env(k, o, s, count, lvl, starts, p):
         k_act, k_env = jax.random.split(k)
         a = act(k_act, o, s, lvl)
-        o2, s2, r, te, tr, info = env.step(k_env, s, a, p)
-        rec = {"obs": o, "action": a, "reward": r, "term": te, "trunc": tr, "next_obs": info["final_obs"]}
+        key_step, _ = jax.random.split(k_env)  # as Environment.step splits its key
+        o_end, s_end, r, te, tr, info = env.step_env(key_step, s, a, p)
+        done = te | tr
+        count = count + done
+        o_re, s_re = env.reset_env(starts[jnp.minimum(count, starts.shape[0] - 1)], p)  # past the quota: dropped
+        o2 = jnp.where(done, o_re, o_end)
+        s2 = jax.tree.map(lambda x, y: jnp.where(done, x, y), s_re, s_end)
+        rec = {"obs": o, "action": a, "reward": r, "term": te, "trunc": tr, "next_obs": o_end,
+               "info": {key: v for key, v in info.items() if key not in ("cost", "final_obs")}}
         if has_cost:
             rec["cost"] = jnp.atleast_1d(info["cost"])
-        return o2, s2, rec
+        return o2, s2, count, rec
 
     @jax.jit
-    def run_chunk(carry, levels, p):
+    def run_chunk(carry, levels, starts, p):
         def body(c, _):
-            o, s, k = c
+            o, s, k, count = c
             ks = jax.vmap(jax.random.split)(k)
-            o, s, rec = jax.vmap(one_env, in_axes=(0, 0, 0, 0, None))(ks[:, 0], o, s, levels, p)
-            return (o, s, ks[:, 1]), rec
+            o, s, count, rec = jax.vmap(one_env, in_axes=(0, 0, 0, 0, 0, 0, None))(ks[:, 0], o, s, count, levels,
+                                                                                    starts, p)
+            return (o, s, ks[:, 1], count), rec
 
         return jax.lax.scan(body, carry, None, length=T)
 
     return run_chunk
 
 
-def _assemble(chunks: list[dict], n: int, q: int, episodes: int, has_cost: bool) -> Episodes:
+def _assemble(chunks: list[dict], n: int, q: int, episodes: int, has_cost: bool, seeds: np.ndarray) -> Episodes:
     """First ``q`` whole episodes of each of ``n`` streams, env-major, cut to ``episodes``."""
-    env_major = lambda k: np.swapaxes(np.concatenate([c[k] for c in chunks]), 0, 1)
-    done = env_major("term") | env_major("trunc")
+    env_major = lambda parts: np.swapaxes(np.concatenate(parts), 0, 1)
+    done = env_major([c["term"] for c in chunks]) | env_major([c["trunc"] for c in chunks])
     ep_idx = np.cumsum(done, axis=1) - done  # episode number of each transition in its stream
     keep = ep_idx < q
     lengths = np.bincount((np.arange(n)[:, None] * q + ep_idx)[keep], minlength=n * q)[:episodes]
     total = int(lengths.sum())
-    take = lambda k: env_major(k)[keep][:total]
-    return Episodes(take("obs"), take("next_obs"), take("action"), take("reward"), take("term"), take("trunc"),
-                    lengths, take("cost") if has_cost else None)
+    take = lambda parts: env_major(parts)[keep][:total]
+    field = lambda k: take([c[k] for c in chunks])
+    infos = {k: take([c["info"][k] for c in chunks]) for k in chunks[0]["info"]}
+    return Episodes(field("obs"), field("next_obs"), field("action"), field("reward"), field("term"), field("trunc"),
+                    lengths, field("cost") if has_cost else None, infos, seeds[:episodes])
 
 
 def mean_return(setup: Setup, act, key, episodes: int, progress: bool = False, desc: str = "reference") -> float:

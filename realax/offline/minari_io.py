@@ -67,18 +67,28 @@ def dataset_id_for(path: Path) -> str:
     return Path(path).name
 
 
-def _buffers(eps: Episodes):
+def _buffers(eps: Episodes, observation_space=None, action_space=None):
+    """Minari's ``EpisodeBuffer`` of each episode, as its ``DataCollector`` fills them: the reset ``seed``,
+    observations and actions in the dtypes of the recorded spaces, and ``infos`` always (empty when nothing was
+    recorded), with T+1 rows like its observations (the reset's first; realax's reset has no info: zeros)."""
     EpisodeBuffer = require("minari.data_collector", extra="offline").EpisodeBuffer
 
-    starts = eps.starts
-    for i, (s, n) in enumerate(zip(starts, eps.lengths, strict=True)):
+    as_space = lambda x, space: np.asarray(x, getattr(space, "dtype", None) or np.asarray(x).dtype)
+    per_step = {**eps.infos, **({"cost": eps.costs} if eps.costs is not None else {})}
+    for i, (s, n) in enumerate(zip(eps.starts, eps.lengths, strict=True)):
         e = s + n
-        infos = None
-        if eps.costs is not None:  # Minari's infos have T+1 rows (the reset's first); no cost at reset
-            infos = {"cost": np.concatenate([np.zeros_like(eps.costs[s:s + 1]), eps.costs[s:e]])}
-        yield EpisodeBuffer(id=i, observations=eps.episode_observations(i), actions=eps.actions[s:e],
-                            rewards=eps.rewards[s:e], terminations=eps.terminations[s:e],
-                            truncations=eps.truncations[s:e], infos=infos)
+        infos = {k: np.concatenate([np.zeros_like(v[s:s + 1]), v[s:e]]) for k, v in per_step.items()}
+        yield EpisodeBuffer(id=i, seed=None if eps.seeds is None else int(eps.seeds[i]),
+                            observations=as_space(eps.episode_observations(i), observation_space),
+                            actions=as_space(eps.actions[s:e], action_space), rewards=eps.rewards[s:e],
+                            terminations=eps.terminations[s:e], truncations=eps.truncations[s:e], infos=infos)
+
+
+def episode_metadata(eps: Episodes) -> list[dict]:
+    """Each episode's attributes as Minari's ``DataCollector`` writes them when it saves a dataset (its
+    ``EpisodeMetadataCallback``: ``rewards_sum``, ``_mean``, ``_std``, ``_max``, ``_min``)."""
+    callback = require("minari.data_collector.callbacks", extra="offline").EpisodeMetadataCallback()
+    return [callback({"rewards": eps.rewards[s:s + n]}) for s, n in zip(eps.starts, eps.lengths, strict=True)]
 
 
 @contextlib.contextmanager
@@ -125,13 +135,15 @@ def write(out: Path | str, eps: Episodes, meta: dict, observation_space, action_
             with _minari_root(tmp), warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # Minari asks for an author email and permalink
                 ds = minari.create_dataset_from_buffers(
-                    dataset_id, _buffers(eps), env=env_spec, observation_space=observation_space,
+                    dataset_id, _buffers(eps, observation_space, action_space), env=env_spec,
+                    observation_space=observation_space,
                     action_space=action_space, algorithm_name=f"realax:{meta.get('policy')}", author="realax",
                     description=describe(meta), data_format="hdf5",
                     requirements=[f"realax=={meta.get('realax_version')}"])
                 extra = {k: meta[k] for k in ("ref_min_score", "ref_max_score", "num_episodes_average_score")
                          if k in meta}
                 ds.storage.update_metadata({**extra, "realax": meta})
+                ds.storage.update_episode_metadata(episode_metadata(eps))
             staged = tmp / dataset_id
             manifest = {"format": FORMAT, "dataset_id": dataset_id, "total_steps": eps.num_steps,
                         "total_episodes": eps.num_episodes,
@@ -246,7 +258,8 @@ def metadata(path: Path | str) -> dict:
 def read(path: Path | str, split: str | None = None) -> Episodes:
     """The dataset's episodes as flat arrays, read through Minari."""
     ds = load(path, split)
-    parts = {k: [] for k in ("obs", "next", "act", "rew", "term", "trunc", "cost")}
+    parts = {k: [] for k in ("obs", "next", "act", "rew", "term", "trunc")}
+    infos: dict[str, list] = {}
     lengths = []
     for ep in ds.iterate_episodes():
         o = np.asarray(ep.observations)
@@ -256,12 +269,15 @@ def read(path: Path | str, split: str | None = None) -> Episodes:
         parts["rew"].append(np.asarray(ep.rewards))
         parts["term"].append(np.asarray(ep.terminations, bool))
         parts["trunc"].append(np.asarray(ep.truncations, bool))
-        if ep.infos and "cost" in ep.infos:
-            parts["cost"].append(np.asarray(ep.infos["cost"])[1:])
+        for k, v in (ep.infos or {}).items():  # T+1 rows, the reset's first
+            if isinstance(v, np.ndarray):
+                infos.setdefault(k, []).append(v[1:])
         lengths.append(len(ep.rewards))
     cat = lambda k: np.concatenate(parts[k])
+    infos = {k: np.concatenate(v) for k, v in infos.items() if len(v) == len(lengths)}  # in every episode
+    seeds = [m.get("seed") for m in ds.storage.get_episode_metadata(ds.episode_indices)]
     return Episodes(cat("obs"), cat("next"), cat("act"), cat("rew"), cat("term"), cat("trunc"), np.asarray(lengths),
-                    cat("cost") if parts["cost"] and len(parts["cost"]) == len(lengths) else None)
+                    infos.pop("cost", None), infos, None if None in seeds else np.asarray(seeds, np.int64))
 
 
 def _save_npz(path: Path, arrays: dict) -> None:
@@ -275,15 +291,22 @@ def _save_npz(path: Path, arrays: dict) -> None:
             tmp.unlink()
 
 
-def d4rl_arrays(eps: Episodes) -> dict:
-    """D4RL's ``get_dataset()`` keys plus ``next_observations`` (``qlearning_dataset``)."""
-    return {"observations": eps.observations, "actions": eps.actions, "rewards": eps.rewards,
-            "terminals": eps.terminations, "timeouts": eps.truncations, "next_observations": eps.next_observations}
+def d4rl_arrays(eps: Episodes, keep_shape: bool = False) -> dict:
+    """D4RL's ``get_dataset()`` keys plus ``next_observations`` (``qlearning_dataset``). Observations are flat
+    rows ``(N, obs_dim)``, as in D4RL's own datasets (what d3rlpy's default encoders take), unless
+    ``keep_shape``; ``metadata/observation_shape`` is one observation's shape either way (D4RL keeps its
+    metadata under ``metadata/``)."""
+    shape = eps.observations.shape[1:]
+    flat = (lambda x: x) if keep_shape else (lambda x: x.reshape(len(x), -1))
+    return {"observations": flat(eps.observations), "actions": eps.actions, "rewards": eps.rewards,
+            "terminals": eps.terminations, "timeouts": eps.truncations,
+            "next_observations": flat(eps.next_observations),
+            "metadata/observation_shape": np.asarray(shape, np.int64)}
 
 
-def neorl_arrays(eps: Episodes) -> dict:
+def neorl_arrays(eps: Episodes, keep_shape: bool = False) -> dict:
     """NeoRL/NeoRL-2's keys: ``done`` is the termination flag, ``truncated`` the time limit, ``index`` the
-    start of each trajectory."""
+    start of each trajectory; observations keep their shape (``keep_shape`` is d4rl's choice)."""
     return {"obs": eps.observations, "next_obs": eps.next_observations, "action": eps.actions,
             "reward": eps.rewards, "done": eps.terminations, "truncated": eps.truncations, "index": eps.starts}
 
@@ -291,12 +314,17 @@ def neorl_arrays(eps: Episodes) -> dict:
 EXPORTERS = {"d4rl": d4rl_arrays, "neorl": neorl_arrays}
 
 
-def export(path: Path | str, fmt: str, out: Path | str, check: bool = True, overwrite: bool = False) -> list[Path]:
+def export(path: Path | str, fmt: str, out: Path | str, check: bool = True, overwrite: bool = False,
+           keep_shape: bool = False) -> list[Path]:
     """Write ``<name>-train.npz`` and ``<name>-val.npz`` (NeoRL-2's file names) in ``fmt`` under ``out``;
     ``check``: refuse a dataset that fails ``verify`` first (``require_intact``); existing files of those
-    names are replaced only with ``overwrite``."""
+    names are replaced only with ``overwrite``; ``keep_shape`` (d4rl only): structured observations instead
+    of flat rows."""
     if fmt not in EXPORTERS:
         raise RealaxError(f"unknown export format {fmt!r}; available: {sorted(EXPORTERS)}")
+    if keep_shape and fmt != "d4rl":
+        raise RealaxError(f"--keep-shape applies to the d4rl format (flat observations by default); {fmt} keeps "
+                          "each observation's shape already")
     if check:
         require_intact(path)
     out = Path(out)
@@ -313,7 +341,7 @@ def export(path: Path | str, fmt: str, out: Path | str, check: bool = True, over
     written = []
     for split, target in splits:
         eps = read(path, split)
-        arrays = EXPORTERS[fmt](eps)
+        arrays = EXPORTERS[fmt](eps, keep_shape)
         if eps.costs is not None:
             arrays["costs"] = eps.costs
         _save_npz(target, arrays)

@@ -39,6 +39,27 @@ from realax.errors import RealaxError
 MAX_NUM_ENVS = 2**20
 
 
+def _draw(np_random: np.random.Generator) -> np.uint32:
+    """The 32-bit seed of a reset's JAX key, drawn from the env's NumPy generator (the low 32 bits of a 63-bit
+    draw: what ``jax.random.key`` keeps of a larger seed without x64, so seeded resets are those of earlier
+    versions)."""
+    return np.uint32(int(np_random.integers(0, 2**63 - 1)) & 0xFFFFFFFF)
+
+
+def _key_from(np_random: np.random.Generator) -> jax.Array:
+    return jax.random.key(_draw(np_random))
+
+
+def reset_keys(seeds: Any) -> jax.Array:
+    """For each integer ``s`` of ``seeds``, the key that ``GymnasiumEnv.reset(seed=s)`` passes to ``reset_env``:
+    dataset collection starts each episode from the key of its recorded seed, so that ``reset(seed=...)`` of
+    the env a Minari dataset recovers gives the episode's first observation."""
+    from gymnasium.utils import seeding
+
+    draws = np.array([_draw(seeding.np_random(int(s))[0]) for s in np.asarray(seeds).reshape(-1)], np.uint32)
+    return jax.vmap(lambda d: jax.random.split(jax.random.key(d))[1])(jnp.asarray(draws))
+
+
 class GymnasiumEnv(gymnasium.Env):
     """One realax environment behind the ``gymnasium.Env`` interface."""
 
@@ -75,8 +96,7 @@ class GymnasiumEnv(gymnasium.Env):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
-        self._key = jax.random.key(int(self.np_random.integers(0, 2**63 - 1)))
-        self._key, sub = jax.random.split(self._key)
+        self._key, sub = jax.random.split(_key_from(self.np_random))
         obs, self._state = self._reset(sub, self.params)
         self._reward, self._return = None, 0.0
         return np.asarray(obs), {}
@@ -160,8 +180,7 @@ class GymnasiumVectorEnv(gymnasium.vector.VectorEnv):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)
-        self._key = jax.random.key(int(self.np_random.integers(0, 2**63 - 1)))
-        self._key, sub = jax.random.split(self._key)
+        self._key, sub = jax.random.split(_key_from(self.np_random))
         obs, self._state = self._reset(jax.random.split(sub, self.num_envs), self.params)
         self._elapsed = jnp.zeros(self.num_envs, jnp.int32)
         return np.asarray(obs), {}

@@ -1,8 +1,9 @@
 """Small tabular environments for the dataset tests, with counts that can be done by hand.
 
-``Chain``: states 0..4, start 0, action 1 moves right and 0 left (clipped at 0); reaching 4 ends the episode
-(terminated, reward 1); otherwise reward 0 and truncation after 8 steps. The expert (always right) reaches
-the goal in 4 steps, so its episodes visit exactly the pairs (0,1), (1,1), (2,1), (3,1).
+``Chain``: states 0..4, start 0 (``random_start``: uniform over 0..3), action 1 moves right and 0 left (clipped
+at 0); reaching 4 ends the episode (terminated, reward 1); otherwise reward 0 and truncation after 8 steps. The
+expert (always right) reaches the goal in 4 steps, so its episodes visit exactly the pairs (0,1), (1,1), (2,1),
+(3,1).
 
 ``Echo``: the observation is the action applied at the previous step and the reward is the action applied
 now (as a float); never terminates, truncates after 10 steps. Delays show up one for one.
@@ -10,6 +11,7 @@ now (as a float); never terminates, truncates after 10 steps. Delays show up one
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -21,8 +23,8 @@ class Chain(Environment):
     description = "tabular chain (offline tests)"
     noop_action = 0
 
-    def __init__(self, n: int = 5, max_steps: int = 8):
-        self.n = n
+    def __init__(self, n: int = 5, max_steps: int = 8, random_start: bool = False):
+        self.n, self.random_start = n, random_start
         self._params = EnvParams(max_steps=max_steps)
 
     @property
@@ -30,7 +32,8 @@ class Chain(Environment):
         return self._params
 
     def reset_env(self, key, params):
-        state = (jnp.int32(0), jnp.int32(0))  # position, time
+        start = jax.random.randint(key, (), 0, self.n - 1) if self.random_start else 0
+        state = (jnp.int32(start), jnp.int32(0))  # position, time
         return self.get_obs(state, params), state
 
     def step_env(self, key, state, action, params):

@@ -49,6 +49,7 @@ def test_multi_agent_dataset_keeps_the_agent_axis(tmp_path, monkeypatch):
     ep = ds[0]
     assert ep.observations.shape == (21, a, 8, 10) and ep.actions.shape == (20, a) and ep.rewards.shape == (20, a)
     assert ep.infos["cost"].shape == (21, 1) and ep.infos["cost"][0, 0] == 0
+    assert ep.infos["alive"].shape == ep.infos["invalid_action"].shape == (21, a)  # the env's own info, per step
     # the cost is 1 where the radios' summed reward is negative (threshold 0)
     np.testing.assert_array_equal(ep.infos["cost"][1:, 0], (ep.rewards.sum(1) < 0).astype(np.float32))
     assert minari_io.verify(path) == []

@@ -144,9 +144,9 @@ def test_final_rename_refuses_a_target_that_appeared_meanwhile(tmp_path, monkeyp
     real = minari_io._buffers
     appear = {}
 
-    def buffers(eps):
+    def buffers(*args):
         appear["fn"]()
-        yield from real(eps)
+        yield from real(*args)
 
     monkeypatch.setattr(minari_io, "_buffers", buffers)
     write = lambda out, **kw: minari_io.write(out, eps, meta, ds.observation_space, ds.action_space, **kw)  # noqa: E731
@@ -177,12 +177,12 @@ import time
 from pathlib import Path
 from realax.offline import minari_io
 real = minari_io._buffers
-def gated(eps):  # hold the lock mid-write until the test says go
+def gated(*args):  # hold the lock mid-write until the test says go
     Path({ready!r}).write_text("writing")
     deadline = time.time() + 300
     while not Path({go!r}).exists() and time.time() < deadline:
         time.sleep(0.05)
-    yield from real(eps)
+    yield from real(*args)
 minari_io._buffers = gated
 """
 _MAIN = """

@@ -73,8 +73,8 @@ def test_verify_detects_corruption_missing_and_extra_files(chain_dataset):
 def test_forced_failure_mid_write_leaves_nothing(chain_id, tmp_path, monkeypatch):
     real = minari_io._buffers
 
-    def failing(eps):
-        for i, b in enumerate(real(eps)):
+    def failing(*args):
+        for i, b in enumerate(real(*args)):
             if i == 5:
                 raise RuntimeError("disk full")
             yield b
@@ -94,8 +94,8 @@ import realax
 realax.register("realax/TestChain-v0", "chain_env:Chain")
 from realax.offline import minari_io
 real = minari_io._buffers
-def slow(eps):
-    for i, b in enumerate(real(eps)):
+def slow(*args):
+    for i, b in enumerate(real(*args)):
         if i == 10:
             Path({ready!r}).write_text("mid-write")
             time.sleep(600)
@@ -147,7 +147,9 @@ def test_exports_split_into_train_and_validation(chain_dataset, tmp_path):
     assert [p.name for p in neorl] == ["chain-mixed-v0-train.npz", "chain-mixed-v0-val.npz"]
     train, val = (np.load(p) for p in d4rl)
     assert len(train["observations"]) + len(val["observations"]) == meta["total_steps"]
-    assert set(train.files) == {"observations", "actions", "rewards", "terminals", "timeouts", "next_observations"}
+    assert set(train.files) == {"observations", "actions", "rewards", "terminals", "timeouts", "next_observations",
+                                "metadata/observation_shape"}
+    assert train["observations"].shape == (len(train["rewards"]), 1) and train["metadata/observation_shape"].shape == (0,)
     n = np.load(neorl[0])
     assert set(n.files) == {"obs", "next_obs", "action", "reward", "done", "truncated", "index"}
     # each trajectory of the chain: next_obs is obs shifted by one inside a trajectory
@@ -156,7 +158,7 @@ def test_exports_split_into_train_and_validation(chain_dataset, tmp_path):
         np.testing.assert_array_equal(n["next_obs"][s:e - 1], n["obs"][s + 1:e])
         assert n["done"][e - 1] or n["truncated"][e - 1]
     assert n["index"][0] == 0 and (n["reward"] == n["done"]).all()  # reward 1 exactly at the goal
-    np.testing.assert_array_equal(n["obs"], train["observations"])
+    np.testing.assert_array_equal(n["obs"], train["observations"][:, 0])  # D4RL's rows are flat: (N, 1)
 
 
 def test_existing_folder_is_refused_and_overwrite_replaces(chain_dataset):
@@ -169,3 +171,93 @@ def test_existing_folder_is_refused_and_overwrite_replaces(chain_dataset):
     assert r.exit_code == 0, r.output
     assert json.loads((path / minari_io.MANIFEST).read_text())["total_episodes"] == 5
     assert minari_io.verify(path) == []
+
+
+@pytest.fixture
+def gym_chain_id(chain_id):
+    """The chain registered with Gymnasium too, so its datasets record an env spec (``recover_environment``)."""
+    import gymnasium
+
+    gymnasium.register(chain_id, entry_point="realax.wrappers.gymnasium:GymnasiumEnv", kwargs={"env_id": chain_id})
+    yield chain_id
+    del gymnasium.registry[chain_id]
+
+
+def test_minari_reads_episodes_as_its_data_collector_writes_them(gym_chain_id, tmp_path, monkeypatch):
+    """Issue 17: an ``infos`` group, per-episode ``seed`` and reward statistics, actions in the space's dtype, a
+    printable ``EpisodeData``, and a recovered env whose ``reset(seed=...)`` starts the episode where it started."""
+    import minari
+
+    spec = DataSpec(gym_chain_id, policy="random", episodes=6, seed=2, env_kwargs={"random_start": True})
+    path, _ = generate_dataset(spec, tmp_path / "chain-starts-v0", progress=False)
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path))
+    ds = minari.load_dataset(path.name)
+    text = repr(ds[0])
+    assert text.startswith("EpisodeData(id=0, total_steps=") and "infos=dict with the following keys: []" in text
+    env, starts = ds.recover_environment(), set()
+    for ep, attrs in zip(ds.iterate_episodes(), ds.storage.get_episode_metadata(range(6)), strict=True):
+        assert ep.infos == {} and ep.actions.dtype == ds.action_space.dtype == np.int64  # Discrete(2): int64
+        assert attrs["id"] == ep.id and attrs["total_steps"] == len(ep) and isinstance(attrs["seed"], int)
+        r = ep.rewards
+        assert [attrs[f"rewards_{s}"] for s in ("sum", "mean", "std", "max", "min")] == \
+            pytest.approx([r.sum(), r.mean(), r.std(), r.max(), r.min()])
+        obs, _ = env.reset(seed=attrs["seed"])
+        assert obs == ep.observations[0]  # the recorded seed starts the episode where it started
+        obs, reward, *_ = env.step(ep.actions[0])  # the chain is deterministic after the start
+        assert (obs, reward) == (ep.observations[1], ep.rewards[0])
+        starts.add(int(ep.observations[0]))
+    assert len(starts) > 1  # the starts differ: the seeds, not a fixed start, reproduced them
+    eps = minari_io.read(path)
+    assert eps.seeds.tolist() == [a["seed"] for a in ds.storage.get_episode_metadata(range(6))]
+
+
+def _waterfall_dataset(out: Path) -> Path:
+    """Four episodes of (8, 10) observations written through ``minari_io.write`` (no collection)."""
+    import gymnasium
+
+    from realax.offline.episodes import Episodes
+
+    rng = np.random.default_rng(0)
+    lengths = np.array([3, 2, 4, 1])
+    n = int(lengths.sum())
+    ends = np.cumsum(lengths) - 1
+    done = np.zeros(n, bool)
+    done[ends] = True
+    eps = Episodes(rng.random((n, 8, 10), np.float32), rng.random((n, 8, 10), np.float32),
+                   rng.integers(0, 4, n).astype(np.int32), rng.random(n).astype(np.float32), done,
+                   np.zeros(n, bool), lengths)
+    meta = {"split": {"train": [0, 3], "validation": [3, 4]}, "policy": "random", "realax_version": "0"}
+    return minari_io.write(out, eps, meta, gymnasium.spaces.Box(0.0, 1.0, (8, 10), np.float32),
+                           gymnasium.spaces.Discrete(4))
+
+
+def test_d4rl_export_is_flat_by_default_and_structured_with_keep_shape(tmp_path):
+    path = _waterfall_dataset(tmp_path / "waterfall-v0")
+    r = runner.invoke(app, ["data", "export", str(path), "--format", "d4rl", "--out", str(tmp_path / "flat")])
+    assert r.exit_code == 0, r.output
+    flat = np.load(tmp_path / "flat" / "waterfall-v0-train.npz")
+    assert flat["observations"].shape == flat["next_observations"].shape == (9, 80)
+    assert flat["metadata/observation_shape"].tolist() == [8, 10]
+    assert flat["actions"].dtype == np.int64  # stored in the recorded Discrete space's dtype
+    r = runner.invoke(app, ["data", "export", str(path), "--format", "d4rl", "--keep-shape", "--out",
+                            str(tmp_path / "shaped")])
+    assert r.exit_code == 0, r.output
+    shaped = np.load(tmp_path / "shaped" / "waterfall-v0-train.npz")
+    np.testing.assert_array_equal(shaped["observations"].reshape(9, 80), flat["observations"])
+    r = runner.invoke(app, ["data", "export", str(path), "--format", "neorl", "--keep-shape", "--out",
+                            str(tmp_path / "n")])
+    assert r.exit_code == 2 and "--keep-shape applies to the d4rl format" in r.output
+    assert not (tmp_path / "n").exists()
+
+
+def test_d3rlpy_builds_an_mdp_dataset_from_the_d4rl_export(tmp_path):
+    d3rlpy = pytest.importorskip("d3rlpy", reason="d3rlpy is not installed (it is in the [bench] extra)")
+    path = _waterfall_dataset(tmp_path / "waterfall-v0")
+    d = np.load(minari_io.export(path, "d4rl", tmp_path / "npz")[0])
+    data = d3rlpy.dataset.MDPDataset(d["observations"], d["actions"], d["rewards"], d["terminals"],
+                                     timeouts=d["timeouts"])
+    assert data.size() == 3 and data.transition_count == 9  # the train split's 3 + 2 + 4 steps, all terminating
+    assert data.dataset_info.observation_signature.shape == [(80,)]
+    bc = d3rlpy.algos.DiscreteBCConfig().create(device="cpu:0")
+    bc.build_with_dataset(data)  # the default vector encoder takes the flat rows
+    assert bc.predict(d["observations"][:2]).shape == (2,)

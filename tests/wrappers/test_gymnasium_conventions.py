@@ -172,3 +172,23 @@ def test_spec_kwargs_round_trip_through_make():
     for a, b in zip(*trajectories, strict=True):
         for x, y in zip(a if isinstance(a, tuple) else (a,), b if isinstance(b, tuple) else (b,), strict=True):
             np.testing.assert_array_equal(x, y)
+
+
+def test_reset_keys_are_the_keys_seeded_resets_use():
+    """``reset_keys`` (what dataset collection starts episodes from) equals the key ``reset(seed=s)`` gives
+    ``reset_env``; and that key is the one of earlier versions (a 63-bit draw as the seed: JAX keeps its low
+    32 bits without x64)."""
+    import jax
+    from gymnasium.utils import seeding
+
+    from realax.wrappers.gymnasium import reset_keys
+
+    seeds = [0, 7, 2**40 + 3]
+    for s, key in zip(seeds, reset_keys(seeds), strict=True):
+        draw = int(seeding.np_random(s)[0].integers(0, 2**63 - 1))
+        before = jax.random.split(jax.random.key(draw))[1]
+        np.testing.assert_array_equal(jax.random.key_data(key), jax.random.key_data(before))
+    env = gymnasium.make("realax/Sim2Rec-v0")  # starts differ from key to key
+    obs, _ = env.reset(seed=7)
+    inner = env.unwrapped
+    np.testing.assert_array_equal(obs, np.asarray(inner.env.reset_env(reset_keys([7])[0], inner.params)[0]))

@@ -45,6 +45,7 @@ from realax.envs import smallops as so
 from realax.envs.sampling import uniforms
 from realax.envs.smax import scenarios as sc
 from realax.envs.smax.heuristic import STOP, heuristic_actions
+from realax.envs.smax.jaxmarl_options import translate
 from realax.errors import RealaxError
 from realax.spaces import Box, Discrete
 
@@ -113,6 +114,8 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
 
     description = "StarCraft-style micromanagement (JaxMARL SMAX rules) against the heuristic enemy"
     noop_action = STOP
+    #: JaxMARL's keyword arguments of SMAX as ``(realax options, SMAXParams fields)`` (``realax.wrappers.jaxmarl``)
+    jaxmarl_options = staticmethod(translate)
 
     def __init__(self, scenario: str | sc.Scenario = "3m", self_play: bool = False, ticks_per_step: int = 8,
                  max_steps: int = 100):
