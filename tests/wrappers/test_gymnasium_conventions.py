@@ -12,9 +12,9 @@ from realax.errors import RealaxError
 
 SINGLE = realax.list_envs(multi_agent=False)
 #: the horizon of each id under default options, as registered in realax/__init__.py
-HORIZONS = {"realax/Spectrum-v0": 100, "realax/SpectrumMA-v0": 100, "realax/SMAX-v0": 100, "realax/RoboTaxi-v0": 20,
-            "realax/UAVOffload-v0": 50, "realax/UAVOffloadCentral-v0": 50, "realax/AGV-v0": 400,
-            "realax/MultiAGV-v0": 400, "realax/SlateRec-v0": 1000,
+HORIZONS = {"realax/Spectrum-v0": 100, "realax/SpectrumMA-v0": 100, "realax/SpectrumIQ-v0": 100,
+            "realax/SMAX-v0": 100, "realax/RoboTaxi-v0": 20, "realax/UAVOffload-v0": 50,
+            "realax/UAVOffloadCentral-v0": 50, "realax/AGV-v0": 400, "realax/MultiAGV-v0": 400, "realax/SlateRec-v0": 1000,
             "realax/Sim2Rec-v0": 140, "realax/ShortVideo-v0": 200}
 #: options under which some play reaches the horizon, for ids whose every episode otherwise ends earlier
 #: (a SlateRec user always spends the time budget long before step 1000)
