@@ -10,6 +10,8 @@ a one-step lag. The follow jammer (ours) jams the channel a radio used at t-1.
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -176,3 +178,20 @@ def switch_bonus(action: jax.Array, last: jax.Array, penalty: jax.Array | float)
     switch, 0 when this step or the last one was silent (``action``/``last`` are channel + 1)."""
     last = last.astype(jnp.int32)
     return jnp.where((action > 0) & (last > 0), jnp.where(action == last, 1.0, -1.0) * penalty, 0.0)
+
+
+def radio_turn(params: Any, ent: Any, frame: jax.Array, tx: jax.Array, t: jax.Array, action: jax.Array,
+               key: jax.Array, num_channels: int) -> tuple[jax.Array, jax.Array, jax.Array, Any, jax.Array, jax.Array]:
+    """One step of a single radio against the scenario's entities, shared by ``Spectrum`` and ``SpectrumIQ``:
+    ``(a, invalid, t, ent, frame, reward)`` with ``a`` the channel + 1 (0 silent), ``t`` the next step, the
+    entities moved and their occupancy ``frame``, and the reward on the true occupancy (+1 for a free channel,
+    or for the target's channel when jamming, -1 otherwise, 0 when silent, plus ``switch_bonus``); ``tx`` is
+    the radio's channel history (its last entry the previous step)."""
+    a, invalid = radio_action(action, num_channels)
+    t = t + 1
+    prev_tx = jnp.arange(1, num_channels + 1) == tx[-1]
+    ent, frame, _ = advance(params.entities, ent, key, t, frame, prev_tx)
+    cell = frame[jnp.maximum(a - 1, 0)]
+    hit = jnp.where(params.reward_jam, cell == params.target, cell == 0)
+    reward = jnp.where(a == 0, 0.0, jnp.where(hit, 1.0, -1.0)) + switch_bonus(a, tx[-1], params.switch_penalty)
+    return a, invalid, t, ent, frame, reward

@@ -123,15 +123,8 @@ class Spectrum(Environment[SpectrumState, SpectrumParams]):
 
     def step_env(self, key: jax.Array, state: SpectrumState, action: jax.Array, params: SpectrumParams
                  ) -> StepResult[SpectrumState]:
-        C = self.num_channels
-        a, invalid = dyn.radio_action(action, C)
-        t = state.t + 1
-        prev_tx = jnp.arange(1, C + 1) == state.tx[-1]
-        ent, frame, _ = dyn.advance(params.entities, state.ent, key, t, state.frame, prev_tx)
-        cell = frame[jnp.maximum(a - 1, 0)]
-        hit = jnp.where(params.reward_jam, cell == params.target, cell == 0)
-        reward = jnp.where(a == 0, 0.0, jnp.where(hit, 1.0, -1.0))
-        reward += dyn.switch_bonus(a, state.tx[-1], params.switch_penalty)
+        a, invalid, t, ent, frame, reward = dyn.radio_turn(params, state.ent, state.frame, state.tx, state.t, action,
+                                                           key, self.num_channels)
         state = SpectrumState(t=t, ent=ent, frame=frame,
                               waterfall=jnp.concatenate([state.waterfall[1:], self._encode(frame)[None]]),
                               tx=jnp.concatenate([state.tx[1:], a.astype(jnp.int8)[None]]))

@@ -185,14 +185,8 @@ class SpectrumIQ(Environment[SpectrumIQState, SpectrumIQParams]):
                  ) -> StepResult[SpectrumIQState]:
         C = self.num_channels
         k_ent, k_iq = jax.random.split(key)
-        a, invalid = dyn.radio_action(action, C)
-        t = state.t + 1
-        prev_tx = jnp.arange(1, C + 1) == state.tx[-1]
-        ent, frame, _ = dyn.advance(params.entities, state.ent, k_ent, t, state.frame, prev_tx)
-        cell = frame[jnp.maximum(a - 1, 0)]
-        hit_target = jnp.where(params.reward_jam, cell == params.target, cell == 0)
-        reward = jnp.where(a == 0, 0.0, jnp.where(hit_target, 1.0, -1.0))
-        reward += dyn.switch_bonus(a, state.tx[-1], params.switch_penalty)
+        a, invalid, t, ent, frame, reward = dyn.radio_turn(params, state.ent, state.frame, state.tx, state.t, action,
+                                                           k_ent, C)
         hit, _, spec = self.sense(k_iq, ent.chan, a, params)
         on_air = (frame > 0) | ((jnp.arange(1, C + 1) == a) & params.hear_own)
         roll = lambda old, new: jnp.concatenate([old[1:], new[None]])  # noqa: E731

@@ -45,6 +45,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from realax.envs.sampling import fmix32
 from realax.envs.spectrum import schema as sc
 
 #: RFRL Gym's modem types; the first three are linear (LDAPM), the others ``Tone``
@@ -258,18 +259,10 @@ def own_snr_db(num_channels: int, n: int) -> float:
 # ---- inside jit --------------------------------------------------------------------------------------------
 
 
-def _fmix(h: jax.Array) -> jax.Array:
-    h = h ^ (h >> 16)
-    h = h * jnp.uint32(0x85EBCA6B)
-    h = h ^ (h >> 13)
-    h = h * jnp.uint32(0xC2B2AE35)
-    return h ^ (h >> 16)
-
-
 def hash_uniform(seed: jax.Array, shape: tuple[int, ...]) -> jax.Array:
     """Uniform ``float32`` in ``[0, 1)`` (24-bit) from a counter hash keyed by ``seed`` (``uint32 [2]``)."""
     c = jnp.arange(math.prod(shape), dtype=jnp.uint32)
-    h = _fmix(_fmix(c * jnp.uint32(0x9E3779B9) + seed[0]) ^ seed[1])
+    h = fmix32(fmix32(c * jnp.uint32(0x9E3779B9) + seed[0]) ^ seed[1])
     return ((h >> 8).astype(jnp.float32) * (1.0 / 2**24)).reshape(shape)
 
 
