@@ -41,11 +41,10 @@ ENV_ID = "realax/ShortVideo-v0"
 #: small entropy bonus; everything else is PPOConfig's default (32 envs x 64 steps, Adam 1e-3, 128 units)
 SHARED = {"reward_scale": 0.05, "ent_coef": 0.01}
 #: every learner gets about STEPS env steps per seed: PPO and PPO-Lagrangian all for their policy; TSCAC
-#: STAGE1 for each of its five stage-one policies and MAIN for its main policy (5 x 1M + 1M): about 20 minutes
-#: of CPU per learner on a 2-core machine
-STEPS = 6_000_000
-STAGE1 = 1_000_000
-MAIN = 1_000_000
+#: STAGE1 for each of its five stage-one policies and MAIN for its main policy (5 x 500k + 500k)
+STEPS = 3_000_000
+STAGE1 = 500_000
+MAIN = 500_000
 #: the constrained learners treat each signal as immediate (discount 0): a per-request rate depends on what is
 #: shown now, and a longer discount also credits a policy for making the user leave while a rate is short of
 #: its threshold (the margin sum then grows when there are fewer requests)
