@@ -25,7 +25,9 @@ PyQt renderer, so its sensing works only with a window open; here it is part of 
   entity and step), ``threshold`` (RFRL Gym: 0.001), ``cfar_scale``.
 
 Speed (``benchmarks/spectrum_iq_throughput.py``): the default 1,024 samples per step is the cheaper setting;
-RFRL Gym's 10,000 costs about 10x more per step (see ``benchmarks/results/spectrum_iq_throughput.md``).
+RFRL Gym's 10,000 costs about 6x more per step (see ``benchmarks/results/spectrum_iq_throughput.md``). The
+noise is drawn in the frequency domain (``iq.sense``), and the autoreset's reset runs only when an episode in
+the batch ends (``step_with_final_state``).
 
 >>> env, params = realax.make("realax/SpectrumIQ-v0", scenario="mixed", obs_mode="spectrogram")
 >>> obs, state = jax.jit(env.reset)(jax.random.key(0), params)

@@ -29,10 +29,14 @@ longer symbol stream, so any sample count works. RFRL Gym's time axis ``linspace
 inside one channel, ``sigma^2 / C``); the defaults reproduce RFRL Gym's amplitudes at ``sigma = 0.01``
 (``rfrl_snr_db``).
 
-The noise samples come from a keyed counter hash (two rounds of MurmurHash3's 32-bit finaliser, keyed by
-threefry bits of the step's key) through the Box-Muller transform: about 3x faster on CPU than
-``jax.random.normal`` for the 10^4-10^7 samples a batch of steps needs, reproducible from the key, and checked
-by the tests against the exact false-alarm law of the energy detector.
+The environment never needs the noisy samples themselves, only the energy in each spectrogram band of their
+FFT, so ``sense`` generates the signal in time, transforms it, and draws the noise in the frequency domain:
+the FFT of complex AWGN is white, and a band's energy given the signal is a scaled noncentral chi-square
+(exact in distribution; ``N`` Gaussian draws fewer per step). ``synthesize`` gives the raw samples (same signal
+for the same key) with time-domain noise from a keyed counter hash (two rounds of MurmurHash3's 32-bit
+finaliser, keyed by threefry bits of the step's key) through the Box-Muller transform; the tests check both
+against the exact false-alarm law of the energy detector. Spectrogram bands are assigned to FFT bins in
+integers (``_band_of``): ``B`` equal bands, a bin on an edge going to the band above.
 """
 
 from __future__ import annotations
@@ -437,11 +441,11 @@ def _linear(g: Group, seed: jax.Array) -> jax.Array:
     idx = jnp.floor(hash_uniform(seed, (len(g.members), Q + SPAN)) * len(g.table)).astype(jnp.int32)
     sym = jnp.asarray(g.table * g.scale)[jnp.minimum(idx, len(g.table) - 1)]
     re, im = _materialise(sym.real), _materialise(sym.imag)  # else redrawn for every tap and sample
-    acc_re = acc_im = None
-    for j in range(SPAN + 1):
+    tap = jnp.asarray(g.bank[0])[None, None, :]
+    acc_re, acc_im = re[:, :Q, None] * tap, im[:, :Q, None] * tap
+    for j in range(1, SPAN + 1):
         tap = jnp.asarray(g.bank[j])[None, None, :]
-        r, i = re[:, j: j + Q, None] * tap, im[:, j: j + Q, None] * tap
-        acc_re, acc_im = (r, i) if acc_re is None else (acc_re + r, acc_im + i)
+        acc_re, acc_im = acc_re + re[:, j: j + Q, None] * tap, acc_im + im[:, j: j + Q, None] * tap
     return jax.lax.complex(acc_re, acc_im)
 
 
