@@ -236,7 +236,7 @@ class SpectrumIQ(Environment[SpectrumIQState, SpectrumIQParams]):
 
     def step_with_final_state(self, key: jax.Array, state: SpectrumIQState, action: Any,
                               params: SpectrumIQParams | None = None) -> tuple[Any, ...]:
-        """The base class's same-step autoreset, with the same keys and results (up to float rounding), but the reset (its IQ samples
+        """The base class's same-step autoreset, same keys, same results (up to float rounding), but the reset (its IQ samples
         cost as much as the step's) computed only when an episode ends: for a batch (``vmap``) when any of its
         episodes ends (``when_any``), instead of on every step for every copy."""
         params = self.default_params if params is None else params
