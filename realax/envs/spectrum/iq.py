@@ -29,10 +29,14 @@ longer symbol stream, so any sample count works. RFRL Gym's time axis ``linspace
 inside one channel, ``sigma^2 / C``); the defaults reproduce RFRL Gym's amplitudes at ``sigma = 0.01``
 (``rfrl_snr_db``).
 
-The noise samples come from a keyed counter hash (two rounds of MurmurHash3's 32-bit finaliser, keyed by
-threefry bits of the step's key) through the Box-Muller transform: about 3x faster on CPU than
-``jax.random.normal`` for the 10^4-10^7 samples a batch of steps needs, reproducible from the key, and checked
-by the tests against the exact false-alarm law of the energy detector.
+The environment never needs the noisy samples themselves, only the energy in each spectrogram band of their
+FFT, so ``sense`` generates the signal in time, transforms it, and draws the noise in the frequency domain:
+the FFT of complex AWGN is white, and a band's energy given the signal is a scaled noncentral chi-square
+(exact in distribution; ``N`` Gaussian draws fewer per step). ``synthesize`` gives the raw samples (same signal
+for the same key) with time-domain noise from a keyed counter hash (two rounds of MurmurHash3's 32-bit
+finaliser, keyed by threefry bits of the step's key) through the Box-Muller transform; the tests check both
+against the exact false-alarm law of the energy detector. Spectrogram bands are assigned to FFT bins in
+integers (``_band_of``): ``B`` equal bands, a bin on an edge going to the band above.
 """
 
 from __future__ import annotations
@@ -273,16 +277,50 @@ def awgn(seed: jax.Array, n: int, std: jax.Array) -> jax.Array:
     return jax.lax.complex(r * jnp.cos(2 * jnp.pi * u[1]), r * jnp.sin(2 * jnp.pi * u[1]))
 
 
-def carrier(chan: jax.Array, offset: jax.Array, n: int, num_channels: int) -> jax.Array:
-    """``exp(j 2 pi (fc[chan] + offset) t)`` for ``t = 0..n-1``; ``chan [...]``, ``offset [...]`` in cycles/sample.
-    ``fc[k] t = (2k + 1 - C) t / (2C)`` is reduced modulo 1 in integers, so the phase stays exact for long steps."""
-    t = jnp.arange(n, dtype=jnp.int32)
+def _cycles(chan: jax.Array, offset: jax.Array, t: np.ndarray, num_channels: int) -> jax.Array:
+    """The fractional part of ``(fc[chan] + offset) t`` (cycles), ``t`` an int array: ``fc[k] t = (2k + 1 - C) t /
+    (2C)`` is reduced modulo 1 in integers, so the phase stays exact for long steps."""
     C2 = 2 * num_channels
-    k = (2 * chan[..., None] + 1 - num_channels) * t
-    cyc = jnp.mod(k, C2).astype(jnp.float32) / C2
-    off = offset[..., None] * t.astype(jnp.float32)
-    cyc = cyc + (off - jnp.floor(off))
+    k = jnp.mod((2 * chan[..., None] + 1 - num_channels) * jnp.asarray(t, jnp.int32), C2)
+    off = offset[..., None] * jnp.asarray(t, jnp.float32)
+    return k.astype(jnp.float32) / C2 + (off - jnp.floor(off))
+
+
+def _materialise(x: jax.Array) -> jax.Array:
+    """``x``, computed into a buffer of its own. XLA fuses cheap producers into their consumers and then
+    recomputes them for every element that reads them: the sines of a carrier factor ``rows * cols`` times
+    instead of ``rows + cols``. A reduction is not fused into a consumer on CPU (``optimization_barrier`` is
+    removed before fusion there), so ``x + 0`` written as a reduction over a stacked zero keeps ``x`` apart."""
+    return jnp.sum(jnp.stack([x, jnp.zeros_like(x)]), axis=0)
+
+
+def _expj(cyc: jax.Array) -> jax.Array:
     return jax.lax.complex(jnp.cos(2 * jnp.pi * cyc), jnp.sin(2 * jnp.pi * cyc))
+
+
+def carrier_blocks(chan: jax.Array, offset: jax.Array, rows: int, cols: int, num_channels: int
+                   ) -> tuple[jax.Array, jax.Array]:
+    """The carrier ``exp(j 2 pi (fc[chan] + offset) t)`` factored over ``t = r cols + c``: ``(e_row [..., rows],
+    e_col [..., cols])`` with ``carrier[r cols + c] = e_row[r] e_col[c]``; ``rows + cols`` sines and cosines
+    instead of ``rows * cols``."""
+    e_row = _expj(_cycles(chan, offset, np.arange(rows) * cols, num_channels))
+    e_col = _expj(_cycles(chan, offset, np.arange(cols), num_channels))
+    return _materialise(e_row), _materialise(e_col)  # else XLA computes rows * cols sines
+
+
+def _block(n: int) -> int:
+    """Columns of the ``[rows, cols]`` layout a tone burst of ``n`` samples is generated in."""
+    return min(n, 128)
+
+
+def carrier(chan: jax.Array, offset: jax.Array, n: int, num_channels: int) -> jax.Array:
+    """``exp(j 2 pi (fc[chan] + offset) t)`` for ``t = 0..n-1``; ``chan [...]``, ``offset [...]`` in cycles/sample
+    (``carrier_blocks``, multiplied out)."""
+    cols = _block(n)
+    rows = -(-n // cols)
+    e_row, e_col = carrier_blocks(chan, offset, rows, cols, num_channels)
+    c = e_row[..., :, None] * e_col[..., None, :]
+    return c.reshape(*c.shape[:-2], rows * cols)[..., :n]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -295,7 +333,7 @@ class Group:
     n_len: int
     table: np.ndarray | None  # complex64 [order] (linear)
     bank: np.ndarray | None  # float32 [span + 1, sps] (linear)
-    wave: np.ndarray | None  # complex64 [n_len] (tones), unit mean power
+    wave: np.ndarray | None  # complex64 [rows, cols] (tones): unit mean power, zero-padded past n_len
     scale: float  # 1 / sqrt(nominal power)
 
 
@@ -304,6 +342,9 @@ class Plan:
 
     def __init__(self, specs: list[ModemSpec], num_channels: int, samples: int, bins: int):
         self.N, self.C, self.B, self.E = samples, num_channels, bins, len(specs)
+        if bins % num_channels or bins > samples:
+            raise ValueError(f"spectrogram bins ({bins}) must be a multiple of num_channels ({num_channels}) and at "
+                             f"most samples ({samples})")
         groups: dict[tuple, list[int]] = {}
         for i, s in enumerate(specs):
             n0 = int(s.start * samples)
@@ -321,19 +362,42 @@ class Plan:
                 tuple(members), spec, n0, n_len,
                 constellation(kind, order).astype(np.complex64) if linear else None,
                 filter_bank(sps).astype(np.float32) if linear else None,
-                None if linear else (tone_wave(kind, sps, n_len) * scale).astype(np.complex64), scale))
+                None if linear else _blocked(tone_wave(kind, sps, n_len) * scale), scale))
         self.cf_lo = np.array([s.cf_lo for s in specs], np.float32)
         self.cf_hi = np.array([s.cf_hi for s in specs], np.float32)
         own = own_chirp(num_channels, samples)
-        self.own = (own / np.sqrt(np.mean(np.abs(own) ** 2))).astype(np.complex64)
+        self.own = _blocked(own / np.sqrt(np.mean(np.abs(own) ** 2)))
         self.chan_idx, self.chan_count = _bin_groups(samples, num_channels)
         self.bin_idx, self.bin_count = _bin_groups(samples, bins)
+        # spectrogram bands in fftshift order: contiguous runs of FFT bins; channel k holds bands k B / C ..
+        self.band_of = _band_of(samples, bins)
+        self.onehot = None
+        if samples % bins and samples * bins <= 2**22:
+            self.onehot = (self.band_of[:, None] == np.arange(bins)[None, :]).astype(np.float32)
+
+
+def _blocked(w: np.ndarray) -> np.ndarray:
+    """``w [n]`` as ``complex64 [rows, cols]`` (``_block``), zero-padded."""
+    n = len(w)
+    cols = _block(n)
+    rows = -(-n // cols)
+    out = np.zeros(rows * cols, np.complex64)
+    out[:n] = w
+    return out.reshape(rows, cols)
+
+
+def _band_of(n: int, k: int) -> np.ndarray:
+    """Band of each FFT bin in fftshift order, of ``k`` equal bands ``[b / k - 1/2, (b + 1) / k - 1/2)`` (cycles/
+    sample): non-decreasing. In integers, so a bin on a band edge goes to the band above it: position ``i`` has
+    frequency ``i / n - 1/2`` (even ``n``) or ``(i + 1/2) / n - 1/2`` (odd ``n``)."""
+    i = np.arange(n, dtype=np.int64)
+    return (i * k) // n if n % 2 == 0 else ((2 * i + 1) * k) // (2 * n)
 
 
 def _bin_groups(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """FFT bins (unshifted indices) in each of ``k`` equal bands of ``[-0.5, 0.5)``, padded with index ``n``."""
-    freqs = np.fft.fftfreq(n)
-    band = np.minimum(np.floor((freqs + 0.5) * k).astype(int), k - 1)
+    """FFT bins (unshifted indices) in each of ``k`` equal bands of ``[-0.5, 0.5)`` (``_band_of``), padded with
+    index ``n``."""
+    band = np.fft.ifftshift(_band_of(n, k))
     members = [np.flatnonzero(band == b) for b in range(k)]
     width = max(len(m) for m in members)
     idx = np.full((k, width), n, np.int32)
@@ -342,29 +406,55 @@ def _bin_groups(n: int, k: int) -> tuple[np.ndarray, np.ndarray]:
     return idx, np.array([len(m) for m in members], np.int32)
 
 
+def band_sums(p: jax.Array, plan: Plan) -> jax.Array:
+    """``[B]``: the sum of ``p [N]`` (per FFT bin, unshifted order) over each spectrogram band, lowest frequency
+    first. The bands are contiguous in fftshift order: a reshape when ``B`` divides ``N``, else a 0/1 matrix
+    product (or, for very long steps, a gather)."""
+    n, b = plan.N, plan.B
+    if n % b == 0:
+        return jnp.fft.fftshift(p).reshape(b, n // b).sum(-1)
+    if plan.onehot is not None:
+        return jnp.dot(jnp.fft.fftshift(p), jnp.asarray(plan.onehot), precision=jax.lax.Precision.HIGHEST)
+    return jnp.sum(jnp.concatenate([p, jnp.zeros(1, p.dtype)])[plan.bin_idx], axis=-1)
+
+
+def _channel_sums(band: jax.Array, plan: Plan) -> jax.Array:
+    """``[C]`` channel sums from the band sums: band ``b`` of ``B`` lies in channel ``b // (B / C)`` (the FFT bin
+    in fftshift position ``i`` is in band ``floor(x B)`` and channel ``floor(x C)``, ``x = i / N`` (+ ``1 / 2N``
+    for odd ``N``), and ``floor(floor(x B) / (B / C)) = floor(x C)``)."""
+    return band.reshape(plan.C, plan.B // plan.C).sum(-1)
+
+
 def _linear(g: Group, seed: jax.Array) -> jax.Array:
-    """``[G, n_len]`` unit-power bursts of the group's linear modem from fresh random symbols."""
+    """``[G, Q, sps]`` unit-power bursts of the group's linear modem from fresh random symbols, polyphase: output
+    ``q sps + p`` is ``sum_j s[q + j] G[j, p]`` (``span + 1`` taps per sample; complex symbols, real taps)."""
     assert g.table is not None and g.bank is not None
     sps = g.spec.sps
     Q = -(-g.n_len // sps)
     idx = jnp.floor(hash_uniform(seed, (len(g.members), Q + SPAN)) * len(g.table)).astype(jnp.int32)
-    sym = jnp.asarray(g.table)[jnp.minimum(idx, len(g.table) - 1)]
-    win = jnp.stack([sym[:, j: j + Q] for j in range(SPAN + 1)], axis=-1)  # [G, Q, span + 1]
-    bank = jnp.asarray(g.bank)
-    y = jax.lax.complex(win.real @ bank, win.imag @ bank)  # [G, Q, sps]
-    return y.reshape(len(g.members), Q * sps)[:, : g.n_len] * g.scale
+    sym = jnp.asarray(g.table * g.scale)[jnp.minimum(idx, len(g.table) - 1)]
+    re, im = _materialise(sym.real), _materialise(sym.imag)  # else redrawn for every tap and sample
+    tap = jnp.asarray(g.bank[0])[None, None, :]
+    acc_re, acc_im = re[:, :Q, None] * tap, im[:, :Q, None] * tap
+    for j in range(1, SPAN + 1):
+        tap = jnp.asarray(g.bank[j])[None, None, :]
+        acc_re, acc_im = acc_re + re[:, j: j + Q, None] * tap, acc_im + im[:, j: j + Q, None] * tap
+    return jax.lax.complex(acc_re, acc_im)
 
 
-def synthesize(key: jax.Array, chan: jax.Array, action: jax.Array, snr_db: jax.Array, noise_std: Any,
-               own_snr_db: Any, hear_own: Any, fading: Any, plan: Plan) -> jax.Array:
-    """One step's ``complex64 [N]`` samples: every transmitting entity (``chan [E] >= 0``) at ``snr_db [E]``,
-    the radio's chirp on channel ``action - 1`` (``action > 0`` and ``hear_own``) at ``own_snr_db``, and AWGN
-    of ``noise_std``. With ``fading`` each entity's amplitude is multiplied by a fresh CN(0, 1) gain (Rayleigh
-    block fading, one draw per entity and step)."""
-    N, C, E = plan.N, plan.C, plan.E
+def _keys(key: jax.Array) -> tuple[jax.Array, tuple[jax.Array, jax.Array, jax.Array]]:
     k_noise, k_sym, k_cf, k_fade = jax.random.split(key, 4)
+    return k_noise, (k_sym, k_cf, k_fade)
+
+
+def signal(keys: tuple[jax.Array, jax.Array, jax.Array], chan: jax.Array, action: jax.Array, snr_db: jax.Array, noise_std: Any,
+           own_snr_db: Any, hear_own: Any, fading: Any, plan: Plan) -> jax.Array:
+    """One step's ``complex64 [N]`` samples without the noise (``synthesize`` adds it). Each burst is generated
+    in a ``[rows, cols]`` layout (a linear modem's ``[symbols, sps]`` polyphase output; a tone's blocks of
+    ``_block`` samples) with its carrier as ``e_row[r] e_col[c]`` (``carrier_blocks``)."""
+    N, C, E = plan.N, plan.C, plan.E
+    k_sym, k_cf, k_fade = keys
     seeds = jax.random.bits(k_sym, (len(plan.groups), 2), jnp.uint32)
-    x = awgn(jax.random.bits(k_noise, (2,), jnp.uint32), N, noise_std)
     noise_in_channel = noise_std**2 / C
     u = jax.random.uniform(k_cf, (E,))
     offset = (plan.cf_lo + u * (plan.cf_hi - plan.cf_lo)) / C
@@ -372,26 +462,72 @@ def synthesize(key: jax.Array, chan: jax.Array, action: jax.Array, snr_db: jax.A
     gain = jnp.where(fading, jax.lax.complex(g_fade[0], g_fade[1]), jnp.complex64(1.0))
     amp = jnp.sqrt(10.0 ** (snr_db / 10.0) * noise_in_channel) * (chan >= 0)
     amp = amp.astype(jnp.complex64) * gain
+    x = None
     for gi, g in enumerate(plan.groups):
         m = np.asarray(g.members)
-        base = _linear(g, seeds[gi]) if g.table is not None else jnp.asarray(g.wave)[None]
-        burst = base * carrier(jnp.maximum(chan[m], 0), offset[m], g.n_len, C) * amp[m, None]
-        x = x.at[g.n0: g.n0 + g.n_len].add(jnp.sum(burst, axis=0))
+        if g.table is not None:
+            base = _linear(g, seeds[gi])  # [G, Q, sps]
+        else:
+            assert g.wave is not None
+            base = jnp.asarray(g.wave)[None]  # [1, rows, cols]
+        rows, cols = base.shape[1], base.shape[2]
+        e_row, e_col = carrier_blocks(jnp.maximum(chan[m], 0), offset[m], rows, cols, C)
+        burst = jnp.sum(base * (e_row * amp[m, None])[:, :, None] * e_col[:, None, :], axis=0)
+        burst = jnp.pad(burst.reshape(rows * cols)[: g.n_len], (g.n0, N - g.n0 - g.n_len))
+        x = burst if x is None else x + burst
     own_amp = jnp.sqrt(10.0 ** (own_snr_db / 10.0) * noise_in_channel) * ((action > 0) & hear_own)
-    own = jnp.asarray(plan.own) * carrier(jnp.maximum(action - 1, 0), jnp.float32(0.0), N, C)
-    return x + own * own_amp
+    rows, cols = plan.own.shape
+    e_row, e_col = carrier_blocks(jnp.maximum(action - 1, 0), jnp.float32(0.0), rows, cols, C)
+    own = jnp.asarray(plan.own) * (e_row * own_amp)[:, None] * e_col[None, :]
+    own = own.reshape(rows * cols)[:N]
+    return own if x is None else x + own
+
+
+def synthesize(key: jax.Array, chan: jax.Array, action: jax.Array, snr_db: jax.Array, noise_std: Any,
+               own_snr_db: Any, hear_own: Any, fading: Any, plan: Plan) -> jax.Array:
+    """One step's ``complex64 [N]`` samples: every transmitting entity (``chan [E] >= 0``) at ``snr_db [E]``,
+    the radio's chirp on channel ``action - 1`` (``action > 0`` and ``hear_own``) at ``own_snr_db``, and AWGN
+    of ``noise_std``. With ``fading`` each entity's amplitude is multiplied by a fresh CN(0, 1) gain (Rayleigh
+    block fading, one draw per entity and step). ``sense`` reads the same signal (same key) with the noise
+    drawn in the frequency domain."""
+    k_noise, keys = _keys(key)
+    x = signal(keys, chan, action, snr_db, noise_std, own_snr_db, hear_own, fading, plan)
+    return x + awgn(jax.random.bits(k_noise, (2,), jnp.uint32), plan.N, noise_std)
 
 
 def band_energy(x: jax.Array, plan: Plan) -> tuple[jax.Array, jax.Array]:
-    """``(E [C], S [B])``: each channel's energy ``sum |X_f|^2 / N^2`` over its FFT bins (RFRL Gym's detector
-    statistic, noise mean ``M_k sigma^2 / N`` ~ ``sigma^2 / C``) and each spectrogram bin's mean
-    ``|X_f|^2 / N`` (noise mean ``sigma^2``)."""
+    """``(E [C], S [B])`` of samples ``x [N]``: each channel's energy ``sum |X_f|^2 / N^2`` over its FFT bins
+    (RFRL Gym's detector statistic, noise mean ``M_k sigma^2 / N`` ~ ``sigma^2 / C``) and each spectrogram bin's
+    mean ``|X_f|^2 / N`` (noise mean ``sigma^2``)."""
     X = jnp.fft.fft(x)
-    p = jnp.concatenate([X.real**2 + X.imag**2, jnp.zeros(1, jnp.float32)])
+    p = X.real**2 + X.imag**2
     n = plan.N
-    energy = jnp.sum(p[plan.chan_idx], axis=-1) / n**2
-    spec = jnp.sum(p[plan.bin_idx], axis=-1) / (n * plan.bin_count)
-    return energy, spec
+    band = band_sums(p, plan)
+    return _channel_sums(band, plan) / n**2, band / (n * jnp.asarray(plan.bin_count, jnp.float32))
+
+
+def sense(key: jax.Array, chan: jax.Array, action: jax.Array, snr_db: jax.Array, noise_std: Any,
+          own_snr_db: Any, hear_own: Any, fading: Any, plan: Plan) -> tuple[jax.Array, jax.Array]:
+    """``band_energy(synthesize(key, ...))`` in distribution, the noise drawn in the frequency domain: the FFT of
+    complex AWGN of variance ``sigma^2`` is i.i.d. ``CN(0, N sigma^2)`` per bin, so given the signal's energy
+    ``A_b`` over the ``M_b`` FFT bins of spectrogram band ``b``, the band's energy with the noise is
+    ``(sqrt(A_b) + sqrt(N sigma^2 / 2) z)^2 + N sigma^2 G`` with ``z ~ N(0, 1)`` and ``G ~ Gamma(M_b - 1/2)``
+    (a noncentral chi-square with ``2 M_b`` degrees of freedom, scaled), independent across bands. Channel
+    energies are the sums of their bands'. Exact, and it saves ``N`` Gaussian draws: only the signal is
+    generated in time and transformed. The signal is ``synthesize``'s for the same key."""
+    k_noise, keys = _keys(key)
+    x = signal(keys, chan, action, snr_db, noise_std, own_snr_db, hear_own, fading, plan)
+    X = jnp.fft.fft(x)
+    p = X.real**2 + X.imag**2
+    a = band_sums(p, plan)
+    count = np.bincount(plan.band_of, minlength=plan.B)
+    k_z, k_g = jax.random.split(k_noise)
+    z = jax.random.normal(k_z, (plan.B,))
+    g = jax.random.gamma(k_g, jnp.asarray(count - 0.5, jnp.float32))
+    nv = plan.N * jnp.asarray(noise_std, jnp.float32) ** 2
+    band = (jnp.sqrt(a) + jnp.sqrt(nv / 2) * z) ** 2 + nv * g
+    n = plan.N
+    return _channel_sums(band, plan) / n**2, band / (n * jnp.asarray(count, jnp.float32))
 
 
 def detect(energy: jax.Array, threshold: Any, cfar: bool, cfar_scale: Any) -> jax.Array:

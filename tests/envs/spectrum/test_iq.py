@@ -208,3 +208,55 @@ def test_rfrl_gyms_test_scenario_steps_at_its_10000_samples():
         assert int(info["detected"]) == int(info["occupied"]) and int(info["false_alarms"]) == 0
         seen += int(info["occupied"])
     assert seen >= 12
+
+
+def test_band_sums_match_the_bins_of_each_band():
+    # a reshape (B divides N), a 0/1 matrix (it does not), odd N; bands of equal width up to one bin
+    for n, bins in ((1000, 80), (1024, 80), (999, 70)):
+        plan = iq.Plan([iq.ModemSpec("psk", 4, 20, 0.0, 0.0, 0.0, 1.0)], 10, n, bins)
+        p = np.random.default_rng(n).random(n).astype(np.float32)
+        freqs = np.fft.fftfreq(n)
+        want = [p[(freqs >= b / bins - 0.5 - 1e-12) & (freqs < (b + 1) / bins - 0.5 - 1e-12)].sum() for b in range(bins)]
+        np.testing.assert_allclose(np.asarray(iq.band_sums(jnp.asarray(p), plan)), want, rtol=1e-5)
+        assert np.ptp(plan.bin_count) <= 1 and plan.bin_count.sum() == n
+
+
+def test_sense_is_band_energy_of_synthesize_with_the_noise_drawn_per_band():
+    plan = iq.Plan([iq.ModemSpec("qam", 16, 20, -0.1, 0.1, 0.25, 0.5), iq.ModemSpec("n_fmcw", 0, 10, 0, 0, 0, 1)],
+                   10, 400, 40)
+    chan, snr = jnp.array([2, 7]), jnp.array([3.0, 0.0])
+    args = (chan, jnp.int32(5), snr)
+
+    @jax.jit
+    @jax.vmap
+    def both(key):
+        time_domain = iq.band_energy(iq.synthesize(key, *args, 0.01, 0.0, True, False, plan), plan)
+        return time_domain, iq.sense(key, *args, 0.01, 0.0, True, False, plan)
+
+    clean = jax.jit(lambda k, f: f(k, *args, 0.0, 0.0, True, False, plan), static_argnums=1)
+    e0, s0 = iq.band_energy(clean(jax.random.key(0), iq.synthesize), plan)
+    e1, s1 = clean(jax.random.key(0), iq.sense)  # no noise: the same signal, the same energies
+    np.testing.assert_allclose(np.asarray(e1), np.asarray(e0), rtol=1e-5, atol=1e-12)
+    np.testing.assert_allclose(np.asarray(s1), np.asarray(s0), rtol=1e-5, atol=1e-12)
+    (et, st), (ef, sf) = jax.tree.map(np.asarray, both(jax.random.split(jax.random.key(1), 3000)))
+    # same distribution: means within 3 sd of the difference, sd within 8 %
+    for a, b in ((et, ef), (st, sf)):
+        se = np.sqrt((a.var(0) + b.var(0)) / len(a))
+        assert np.all(np.abs(a.mean(0) - b.mean(0)) < 4 * se)
+        np.testing.assert_allclose(b.std(0) / a.std(0), 1.0, atol=0.08)
+
+
+def test_autoreset_skips_the_reset_only_when_no_episode_ends():
+    from realax.core import Environment
+
+    env, params = realax.make("realax/SpectrumIQ-v0", scenario="mixed", max_steps=2, samples_per_step=160)
+    _, s = jax.jit(jax.vmap(env.reset, in_axes=(0, None)))(jax.random.split(jax.random.key(0), 3), params)
+    keys, actions = jax.random.split(jax.random.key(1), 3), jnp.array([0, 3, 7])
+    fast = jax.jit(jax.vmap(env.step_with_final_state, in_axes=(0, 0, 0, None)))
+    base = jax.jit(jax.vmap(lambda *a: Environment.step_with_final_state(env, *a), in_axes=(0, 0, 0, None)))
+    for t in ([0, 0, 0], [1, 0, 0]):  # no episode ends; the first one ends and resets
+        state = s.replace(t=jnp.array(t, jnp.int32))
+        a, b = fast(keys, state, actions, params), base(keys, state, actions, params)
+        assert bool(a[4][0]) == (t[0] == 1)
+        for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):  # floats: up to XLA's rounding
+            np.testing.assert_allclose(np.asarray(x, np.float64), np.asarray(y, np.float64), rtol=0, atol=1e-4)
