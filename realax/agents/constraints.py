@@ -118,7 +118,3 @@ def update_multipliers(multipliers: jax.Array, margin: jax.Array, lr: float) -> 
     ``lambda >= 0``)."""
     return jnp.maximum(multipliers - lr * margin, 0.0)
 
-
-def standardise(x: jax.Array, axis: Any = None) -> jax.Array:
-    """``(x - mean) / (std + 1e-8)`` over ``axis`` (all axes when None)."""
-    return (x - x.mean(axis, keepdims=True)) / (x.std(axis, keepdims=True) + 1e-8)

@@ -149,12 +149,24 @@ def optimizer(c: PPOConfig, num_updates: int | None = None) -> optax.GradientTra
                        optax.adam(lr_schedule if c.anneal_lr else c.lr, eps=1e-5))
 
 
+def standardise(x: jax.Array, axis: Any = None) -> jax.Array:
+    """``(x - mean) / (std + 1e-8)`` over ``axis`` (all axes when None)."""
+    return (x - x.mean(axis, keepdims=True)) / (x.std(axis, keepdims=True) + 1e-8)
+
+
+def update_metrics(aux: dict, stats: Any, env_steps: jax.Array) -> dict:
+    """The metrics every PPO-style update reports: each loss term of ``aux`` averaged over its epochs and
+    minibatches, the last finished episodes' ``return`` and ``length`` (``stats``), and ``env_steps``."""
+    return {**{k: v.mean() for k, v in aux.items()}, "return": stats.last_return, "length": stats.last_length,
+            "env_steps": env_steps}
+
+
 def policy_loss(log_prob, old_log_prob, adv, clip_eps: float):
     """PPO's clipped surrogate on a minibatch, the advantages normalised within it: ``(loss, approx_kl)``,
     the KL by Schulman's k3 estimator ``(ratio - 1) - log ratio``."""
     log_ratio = log_prob - old_log_prob
     ratio = jnp.exp(log_ratio)
-    adv = (adv - adv.mean()) / (adv.std() + 1e-8)
+    adv = standardise(adv)
     loss = -jnp.minimum(ratio * adv, jnp.clip(ratio, 1 - clip_eps, 1 + clip_eps) * adv).mean()
     return loss, ((ratio - 1) - log_ratio).mean()
 
@@ -276,9 +288,7 @@ def make_update(c: PPOConfig, net: Any, dist: Callable, env_step: Callable, lear
         ts, aux = sgd_epochs(carry.train_state, flat, k_epochs, loss_fn, c)
         stats = carry.stats.summarise(traj.done, traj.ep_return, traj.ep_length)
         carry = carry._replace(train_state=ts, stats=stats, key=key, update=carry.update + 1)
-        metrics = {k: v.mean() for k, v in aux.items()}
-        metrics.update({"return": stats.last_return, "length": stats.last_length,
-                        "env_steps": carry.update * c.batch_size})
+        metrics = update_metrics(aux, stats, carry.update * c.batch_size)
         if learn is not None:
             metrics["learnt_reward"] = jnp.mean(rewards)
         return carry, metrics

@@ -55,7 +55,7 @@ from flax.training.train_state import TrainState
 from realax.agents import distributions
 from realax.agents.evaluate import RecurrentPolicy
 from realax.agents.networks import MLP, ObsEncoder, encoder_for
-from realax.agents.ppo import PPOConfig, gae, optimizer, ppo_loss, sgd_epochs
+from realax.agents.ppo import PPOConfig, gae, optimizer, ppo_loss, sgd_epochs, update_metrics
 from realax.agents.trainer import RunningReturns, Trainer, make_trainer
 from realax.errors import RealaxError
 from realax.options import SIZE_LIMITS, require
@@ -263,10 +263,7 @@ def make_train(config: PPOCtxConfig, env, params) -> Trainer:
         ts, aux = sgd_epochs(carry.train_state, (*per_env, memory0), k_epochs, loss_fn, c)
         stats = carry.stats.summarise(traj.done, traj.ep_return, traj.ep_length)
         carry = carry._replace(train_state=ts, stats=stats, key=key, update=carry.update + 1)
-        metrics = {name: v.mean() for name, v in aux.items()}
-        metrics.update({"return": stats.last_return, "length": stats.last_length,
-                        "env_steps": carry.update * c.batch_size})
-        return carry, metrics
+        return carry, update_metrics(aux, stats, carry.update * c.batch_size)
 
     def step(carry: PPOCtxCarry):
         return jax.lax.scan(update, carry, None, c.updates_per_chunk)

@@ -56,7 +56,6 @@ from realax.agents.constraints import (
     margins,
     signal_gae,
     signal_names,
-    standardise,
     update_multipliers,
 )
 from realax.agents.networks import ValueHeads, actor_critic_for, encoder_for
@@ -70,6 +69,8 @@ from realax.agents.ppo import (
     optimizer,
     policy_loss,
     sgd_epochs,
+    standardise,
+    update_metrics,
     value_loss,
 )
 from realax.agents.trainer import RunningReturns, Trainer, make_trainer
@@ -156,9 +157,7 @@ def make_train(config: PPOLagConfig, env: Any, params: Any) -> Trainer:
         ts, aux = sgd_epochs(ppo_carry.train_state, flat, k_epochs, loss_fn, c)
         stats = ppo_carry.stats.summarise(traj.done, traj.ep_return, traj.ep_length)
         carry = PPOLagCarry(ts, ppo_carry.env_state, ppo_carry.obs, stats, key, carry.update + 1, lam)
-        metrics = {k: v.mean() for k, v in aux.items()}
-        metrics.update({"return": stats.last_return, "length": stats.last_length,
-                        "env_steps": carry.update * c.batch_size})
+        metrics = update_metrics(aux, stats, carry.update * c.batch_size)
         metrics.update({f"lambda_{n}": lam[i] for i, n in enumerate(names)})
         metrics.update({f"margin_{n}": mean_margin[i] for i, n in enumerate(names)})
         return carry, metrics

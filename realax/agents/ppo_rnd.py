@@ -51,7 +51,7 @@ from flax.training.train_state import TrainState
 
 from realax.agents import distributions
 from realax.agents.networks import MLP, ObsEncoder, actor_critic_for, encoder_for
-from realax.agents.ppo import PPOConfig, gae, optimizer, policy_loss, sgd_epochs, value_loss
+from realax.agents.ppo import PPOConfig, gae, optimizer, policy_loss, sgd_epochs, update_metrics, value_loss
 from realax.agents.trainer import RunningReturns, Trainer, make_trainer
 from realax.options import SIZE_LIMITS, require
 
@@ -299,9 +299,8 @@ def make_train(config: PPORNDConfig, env, params) -> Trainer:
         stats = carry.stats.summarise(traj.done, traj.ep_return, traj.ep_length)
         rnd = RNDState(target, obs_rms, ret_rms, int_return)
         carry = carry._replace(train_state=ts, rnd=rnd, stats=stats, key=key, update=carry.update + 1)
-        metrics = {k: v.mean() for k, v in aux.items()}
-        metrics.update({"intrinsic_reward": int_reward.mean(), "novelty": raw.mean(), "return": stats.last_return,
-                        "length": stats.last_length, "env_steps": carry.update * c.batch_size})
+        metrics = {**update_metrics(aux, stats, carry.update * c.batch_size),
+                   "intrinsic_reward": int_reward.mean(), "novelty": raw.mean()}
         return carry, metrics
 
     def step(carry: PPORNDCarry):

@@ -58,7 +58,7 @@ import jax
 import jax.numpy as jnp
 
 from realax.agents import distributions
-from realax.agents.constraints import ConstrainedConfig, constraint_count, margins, signal_names, standardise
+from realax.agents.constraints import ConstrainedConfig, constraint_count, margins, signal_names
 from realax.agents.networks import actor_critic_for
 from realax.agents.ppo import (
     PPOCarry,
@@ -70,6 +70,8 @@ from realax.agents.ppo import (
     make_update,
     optimizer,
     sgd_epochs,
+    standardise,
+    update_metrics,
     value_loss,
 )
 from realax.agents.trainer import Trainer, make_trainer
@@ -221,9 +223,7 @@ def make_train(config: TSCACConfig, env: Any, params: Any) -> Trainer:
         ts, aux = sgd_epochs(main.train_state, flat, k_epochs, loss_fn, c)
         stats = main.stats.summarise(traj.done, traj.ep_return, traj.ep_length)
         carry = carry._replace(main=main._replace(train_state=ts, stats=stats, key=key, update=main.update + 1))
-        metrics = {k: v.mean() for k, v in aux.items()}
-        metrics.update({"stage": jnp.float32(2), "return": stats.last_return, "length": stats.last_length,
-                        "env_steps": env_steps(carry)})
+        metrics = {**update_metrics(aux, stats, env_steps(carry)), "stage": jnp.float32(2)}
         metrics.update({f"margin_{n}": margin[i] for i, n in enumerate(names)})
         return carry, metrics
 
