@@ -22,7 +22,11 @@ def _rollout(env_id, steps=4):
     return few_steps(env_id, steps)
 
 
-@pytest.mark.parametrize("env_id", realax.list_envs())
+# both tests of an id in one worker under ``--dist loadgroup``, so ``_rollout`` compiles once per id
+IDS = [pytest.param(i, marks=pytest.mark.xdist_group(f"render {i}")) for i in realax.list_envs()]
+
+
+@pytest.mark.parametrize("env_id", IDS)
 def test_every_id_renders_a_readable_frame(env_id):
     env, params, state, reward, ret = _rollout(env_id)
     plain = env.render(state, params)  # the two-argument call stays valid
@@ -37,7 +41,7 @@ def test_every_id_renders_a_readable_frame(env_id):
     assert not np.array_equal(plain, img)
 
 
-@pytest.mark.parametrize("env_id", realax.list_envs())
+@pytest.mark.parametrize("env_id", IDS)
 def test_the_overlay_changes_with_the_return(env_id):
     env, params, state, reward, ret = _rollout(env_id)
     a = env.render(state, params, reward=reward, episode_return=ret)

@@ -31,9 +31,9 @@ import numpy as np
 from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space
 
-import realax
 from realax.core import MAX_STEPS, check_int
 from realax.errors import RealaxError
+from realax.wrappers.programs import programs
 
 #: the most copies a vector env holds (its state is allocated at reset: refuse absurd counts first)
 MAX_NUM_ENVS = 2**20
@@ -69,14 +69,14 @@ class GymnasiumEnv(gymnasium.Env):
     def __init__(self, env_id: str, render_mode: str | None = None, **kwargs: Any) -> None:
         if render_mode not in (None, "rgb_array"):
             raise RealaxError(f"render_mode {render_mode!r} is not supported; use 'rgb_array' or None")
-        self.env, self.params = realax.make(env_id, **kwargs)
+        shared = programs(env_id, kwargs)
+        self.env, self.params = shared.env, shared.params
         self.horizon = int(self.params.max_steps)
         """The step at which the env truncates by itself (``params.max_steps``)."""
         self.render_mode = render_mode
         self.observation_space = self.env.observation_space(self.params).to_gymnasium()
         self.action_space = self.env.action_space(self.params).to_gymnasium()
-        self._reset = jax.jit(self.env.reset_env)
-        self._step = jax.jit(self.env.step_env)
+        self._reset, self._step = shared.reset, shared.step
         self._key: jax.Array = jax.random.key(0)  # drawn anew at every reset
         self._state: Any = None
         self._reward: Any = None  # last step's reward (None right after reset), for render()
@@ -134,7 +134,8 @@ class GymnasiumVectorEnv(gymnasium.vector.VectorEnv):
         if max_episode_steps is not None:
             max_episode_steps = check_int("max_episode_steps", max_episode_steps, 1, MAX_STEPS, "GymnasiumVectorEnv")
         self.max_episode_steps = max_episode_steps
-        self.env, self.params = realax.make(env_id, **kwargs)
+        shared = programs(env_id, kwargs)
+        self.env, self.params = shared.env, shared.params
         self.horizon = int(self.params.max_steps)
         """The step at which the env truncates by itself (``params.max_steps``)."""
         self.num_envs = int(num_envs)
@@ -142,9 +143,7 @@ class GymnasiumVectorEnv(gymnasium.vector.VectorEnv):
         self.single_action_space = self.env.action_space(self.params).to_gymnasium()
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._reset = jax.jit(jax.vmap(self.env.reset, in_axes=(0, None)))
-        self._step = jax.jit(jax.vmap(self._limited_step if max_episode_steps else self._plain_step,
-                                      in_axes=(0, 0, 0, 0, None)))
+        self._reset, self._step = shared.vector(max_episode_steps)
         self._key: jax.Array = jax.random.key(0)  # drawn anew at every reset
         self._state: Any = None
         self._elapsed: Any = None  # int32 [num_envs]; steps into each copy's episode
@@ -159,24 +158,6 @@ class GymnasiumVectorEnv(gymnasium.vector.VectorEnv):
         if value is not None:
             value = dataclasses.replace(value, max_episode_steps=self.max_episode_steps or self.horizon)
         self._spec = value
-
-    def _plain_step(self, key: jax.Array, state: Any, elapsed: jax.Array, action: jax.Array, params: Any) -> tuple:
-        obs, state, r, term, trunc, info = self.env.step(key, state, action, params)
-        return obs, state, elapsed, r, term, trunc, info
-
-    def _limited_step(self, key: jax.Array, state: Any, elapsed: jax.Array, action: jax.Array, params: Any) -> tuple:
-        """``env.step``, then also truncate (and reset, in the same step) at ``max_episode_steps``."""
-        key, key_reset = jax.random.split(key)
-        obs, state, r, term, trunc, info = self.env.step(key, state, action, params)
-        limit = self.max_episode_steps
-        assert limit is not None  # this step is built only with a limit
-        cut = (elapsed + 1 >= limit) & ~term & ~trunc  # the env did not end it itself
-        obs_re, state_re = self.env.reset(key_reset, params)
-        state = jax.tree.map(lambda a, b: jnp.where(cut, a, b), state_re, state)
-        obs = jax.tree.map(lambda a, b: jnp.where(cut, a, b), obs_re, obs)  # final_obs already holds the last one
-        trunc = trunc | cut
-        elapsed = jnp.where(term | trunc, 0, elapsed + 1)
-        return obs, state, elapsed, r, term, trunc, info
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
         super().reset(seed=seed)

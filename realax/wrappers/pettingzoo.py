@@ -23,8 +23,8 @@ import numpy as np
 from realax._extras import MissingExtra
 from realax.core import MultiAgentEnv
 from realax.errors import RealaxError
-from realax.registry import make
 from realax.spaces import Discrete
+from realax.wrappers.programs import programs
 
 try:
     from pettingzoo import ParallelEnv
@@ -36,7 +36,8 @@ class PettingZooEnv(ParallelEnv):
     metadata = {"name": "realax", "render_modes": ["rgb_array"], "is_parallelizable": True}
 
     def __init__(self, env_id: str, render_mode: str | None = None, strict_masks: bool = True, **kwargs: Any) -> None:
-        env, self.params = make(env_id, **kwargs)
+        shared = programs(env_id, kwargs)
+        env, self.params = shared.env, shared.params
         if not isinstance(strict_masks, (bool, np.bool_)):
             raise RealaxError(f"strict_masks must be true or false, got {strict_masks!r}")
         if not isinstance(env, MultiAgentEnv):
@@ -60,9 +61,8 @@ class PettingZooEnv(ParallelEnv):
             "action_mask": gymnasium.spaces.Box(0, 1, (act_sp.n,), np.int8)}) for a in self.possible_agents}
         self._act_spaces = {a: act_sp.to_gymnasium() for a in self.possible_agents}
         self.state_space = self.env.global_state_space(self.params).to_gymnasium()
-        self._reset = jax.jit(self.env.reset_env)
-        self._step = jax.jit(self.env.step_env)
-        self._mask = jax.jit(self.env.action_mask)
+        self._reset, self._step, self._mask = shared.reset, shared.step, shared.action_mask
+        self._global_state = shared.global_state
         self._key = jax.random.key(int(np.random.SeedSequence().generate_state(1)[0]))
         self._state: Any = None
         self._reward: np.ndarray | None = None  # float32 [A]: the last step's rewards (None right after reset), for render()
@@ -133,7 +133,7 @@ class PettingZooEnv(ParallelEnv):
     def state(self) -> np.ndarray:
         if self._state is None:
             raise RuntimeError("call reset() before state()")
-        return np.asarray(self.env.global_state(self._state, self.params))
+        return np.asarray(self._global_state(self._state, self.params))
 
     def render(self) -> np.ndarray | None:
         if self.render_mode == "rgb_array" and self._state is not None:
