@@ -15,6 +15,7 @@ from gymnasium.utils.env_checker import check_env
 import realax
 from realax.core import MultiAgentEnv
 from realax.errors import RealaxError
+from realax.wrappers.programs import programs
 
 ALL = realax.list_envs()
 SINGLE = realax.list_envs(multi_agent=False)
@@ -33,15 +34,17 @@ def _random_actions(env, params, key, state=None):
 
 
 def _rollout(env, params, key, steps):
+    """``(obs0, outs, seen)``: the reset's observation, ``env.step``'s outputs over ``steps`` random actions and
+    ``get_obs`` of the reset state and of each state ``step_env`` reached (before any autoreset)."""
     def body(carry, k):
         obs, state = carry
         ka, ks = jax.random.split(k)
-        out = env.step(ks, state, _random_actions(env, params, ka, state), params)
-        return (out[0], out[1]), out
+        *out, reached = env.step_with_final_state(ks, state, _random_actions(env, params, ka, state), params)
+        return (out[0], out[1]), (tuple(out), env.get_obs(reached, params))
 
     obs, state = env.reset(key, params)
-    _, outs = jax.lax.scan(body, (obs, state), jax.random.split(key, steps))
-    return obs, outs
+    _, (outs, seen) = jax.lax.scan(body, (obs, state), jax.random.split(key, steps))
+    return obs, outs, (env.get_obs(state, params), seen)
 
 
 def _episode_lengths(term, trunc):
@@ -58,18 +61,14 @@ def _episode_lengths(term, trunc):
 class Compiled:
     """One id's env and the jitted functions its tests share. Compilation is most of this suite's time, and
     un-jitted calls run op by op (each op compiled on first use), so every check goes through these few
-    programs; the tests of one id run in one worker (``xdist_group``) and reuse them."""
+    programs; the tests of one id run in one worker (``xdist_group``) and reuse them. ``reset`` and ``step`` are
+    the adapters' own (``reset_env``/``step_env``, ``realax.wrappers.programs``), so ``gymnasium.make`` and
+    ``realax.parallel_env`` of the id compile nothing more for them."""
 
     def __init__(self, env_id: str):
-        self.env, self.params = env, params = realax.make(env_id)
-        self.traces = 0
-
-        def counted_step(key, state, action, params):
-            self.traces += 1
-            return env.step(key, state, action, params)
-
-        self.reset = jax.jit(env.reset)
-        self.step = jax.jit(counted_step)
+        shared = programs(env_id, {})
+        self.env, self.params = env, params = shared.env, shared.params
+        self.reset, self.step = shared.reset, shared.step
         self.reset_to = jax.jit(env.reset_to)
         self.rollout = jax.jit(lambda k: _rollout(env, params, k, 2 * params.max_steps + 5))
 
@@ -101,7 +100,7 @@ def test_ids_are_versioned_and_unknown_ids_list_the_valid_ones():
 
 
 def test_shapes_dtypes_and_observations_in_space(made):
-    check_shapes_dtypes_and_episodes(made.env, made.params, *made.long_rollout)
+    check_shapes_dtypes_and_episodes(made.env, made.params, *made.long_rollout[:2])
 
 
 def check_shapes_dtypes_and_episodes(env, params, obs0, outs):
@@ -128,7 +127,7 @@ def check_shapes_dtypes_and_episodes(env, params, obs0, outs):
 
 def test_autoreset_returns_reset_obs_and_keeps_the_final_one(made):
     params = made.params
-    _, (obs, state, _, term, trunc, info) = made.long_rollout
+    _, (obs, state, _, term, trunc, info), _ = made.long_rollout
     done = np.asarray(term | trunc)
     assert done[:params.max_steps].any(), "an episode must end within the time limit"
     d = int(np.flatnonzero(done)[0])
@@ -141,38 +140,29 @@ def test_autoreset_returns_reset_obs_and_keeps_the_final_one(made):
 
 
 def test_observation_is_a_function_of_the_state(made):
-    """``reset_env`` and ``step_env`` return ``get_obs(state)``: ``step`` relies on it to observe once (core.py)."""
-    env, params = made.env, made.params
-
-    @jax.jit
-    def first(key):
-        obs, state = env.reset_env(key, params)
-        return obs, env.get_obs(state, params), state
-
-    @jax.jit
-    def then(key, state):
-        ka, ks = jax.random.split(key)
-        obs, state, *_ = env.step_env(ks, state, _random_actions(env, params, ka, state), params)
-        return obs, env.get_obs(state, params), state
-
-    returned, observed, state = first(jax.random.key(11))
-    for i in range(7):
-        np.testing.assert_allclose(np.asarray(returned, np.float64), np.asarray(observed, np.float64), atol=1e-6)
-        returned, observed, state = then(jax.random.key(i), state)
+    """``reset_env`` and ``step_env`` return ``get_obs(state)`` (``step`` relies on it to observe once, core.py):
+    the reset's observation, and ``step_env``'s at every step of the long rollout (its ``final_obs``, the
+    episode ends included), against ``get_obs`` of the state each reached."""
+    obs0, (*_, info), (seen0, seen) = made.long_rollout
+    np.testing.assert_allclose(np.asarray(obs0, np.float64), np.asarray(seen0, np.float64), atol=1e-6)
+    np.testing.assert_allclose(np.asarray(info["final_obs"], np.float64), np.asarray(seen, np.float64), atol=1e-6)
 
 
 def test_jit_compiles_once_vmaps_and_is_deterministic(made):
+    """The jitted step compiles once for one set of shapes; a rollout is a function of its key; reset vmaps
+    over keys (single-agent ids: the Gymnasium vector env's test vmaps reset and step already)."""
     env, params = made.env, made.params
     obs, state = made.reset(jax.random.key(0), params)
-    before = made.traces  # other tests of this id may have traced the shared step already
+    before = made.step._cache_size()  # other tests of this id may have compiled the shared step already
     for i in range(5):
         k = jax.random.key(i)
         obs, state, *_ = made.step(k, state, _random_actions(env, params, k), params)
-    assert made.traces - before <= 1, "the jitted step was traced again for the same shapes"
+    assert made.step._cache_size() - before <= 1, "the jitted step was compiled again for the same shapes"
     a, b = made.rollout(jax.random.key(7)), made.rollout(jax.random.key(7))
     jax.tree.map(np.testing.assert_array_equal, a, b)
-    obs_b, _ = jax.jit(jax.vmap(env.reset, in_axes=(0, None)))(jax.random.split(jax.random.key(0), 8), params)
-    assert obs_b.shape[0] == 8
+    if isinstance(env, MultiAgentEnv):
+        obs_b, _ = jax.jit(jax.vmap(env.reset, in_axes=(0, None)))(jax.random.split(jax.random.key(0), 8), params)
+        assert obs_b.shape[0] == 8
 
 
 def test_reset_to_restarts_from_a_state(made):

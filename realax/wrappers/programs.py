@@ -32,8 +32,8 @@ class Programs:
         self._vector: dict[int | None, tuple[Any, Any]] = {}
 
     @functools.cached_property
-    def action_mask(self) -> Any:
-        return jax.jit(self.env.action_mask)
+    def action_mask(self) -> Any:  # multi-agent envs
+        return jax.jit(self.env.action_mask)  # type: ignore[attr-defined]
 
     @functools.cached_property
     def global_state(self) -> Any:  # multi-agent envs

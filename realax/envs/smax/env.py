@@ -317,8 +317,10 @@ class SMAX(MultiAgentEnv[SMAXState, SMAXParams]):
         r_enemy = so.sum_axis(lost[:n_a]) / n_a + jnp.where(allies_dead & ~enemies_dead, bonus, 0.0)
         reward = jnp.where(jnp.asarray(self._is_ally[:A]), r_ally, r_enemy) * params.reward_scale
         t = state.t + 1
+        # prev_move as float32, not weakly typed: the state a step returns has reset's types, so a jitted step
+        # fed its own output compiles once, not twice
         state = SMAXState(t=t, pos=jnp.stack([x, y], axis=1), health=health, alive=alive, cooldown=cooldown,
-                          types=state.types, prev_move=jnp.stack([move_x, move_y], axis=1),
+                          types=state.types, prev_move=jnp.stack([move_x, move_y], axis=1).astype(jnp.float32),
                           prev_attack=jnp.where(act >= 5, act, 0), enemy_goal=state.enemy_goal, enemy_last=enemy_last)
         terminated = allies_dead | enemies_dead
         info = {"alive": alive[:A], "invalid_action": (~ok).astype(jnp.int32), "won": enemies_dead & ~allies_dead}

@@ -266,7 +266,7 @@ def test_every_scenario_passes_the_conformance_and_pettingzoo_checks(scenario):
     env, params = realax.make("realax/SMAX-v0", scenario=scenario)
 
     def run(k):
-        obs0, outs = conf._rollout(env, params, k, 2 * params.max_steps + 5)
+        obs0, outs, _ = conf._rollout(env, params, k, 2 * params.max_steps + 5)
         return obs0, outs, jax.vmap(lambda s: env.global_state(s, params))(outs[1])
 
     obs0, outs, gs = jax.jit(run)(jax.random.key(0))
