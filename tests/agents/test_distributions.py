@@ -61,12 +61,13 @@ def test_network_follows_the_action_space():
 def test_dirichlet_ppo_beats_equal_distribution_on_a_grid_city():
     # uneven demand (regions' demand scaled by U[0.1, 1.9]) and a tight fleet, so where the cars wait matters
     env, params = realax.make("realax/RoboTaxi-v0", alpha=0.9, fleet_per_region=10)
-    config = ppo.PPOConfig(num_envs=32, num_steps=20, total_timesteps=100_000, hidden=32, ent_coef=0.0, gamma=0.97,
+    config = ppo.PPOConfig(num_envs=32, num_steps=20, total_timesteps=60_000, hidden=32, ent_coef=0.0, gamma=0.97,
                            reward_scale=1e-3, updates_per_chunk=10)
     trainer = ppo.make_train(config, env, params)
     carry, _ = jax.jit(trainer.train)(jax.random.key(0))
     agent = float(jax.jit(lambda c, k: evaluate(env, params, trainer.policy(c), k, 32).mean())(carry, jax.random.key(1)))
     equal = float(jax.jit(lambda k: evaluate(env, params, baselines.get("equal_distribution", env, params), k, 32).mean())(
         jax.random.key(1)))
-    # measured: 4409 vs 4255 (+3.6 %); an untrained Dirichlet policy scores far below (random: see baselines)
+    # measured (jax 0.10.2, the tests' XLA flags): 4383 vs 4249 (+3.2 %) at 60k steps; +1.9 % at 40k, +3.6 % at
+    # 100k; one update (640 steps) gives +0.06 %, so a PPO that does not learn fails the 2 % margin
     assert agent > 1.02 * equal, (agent, equal)
