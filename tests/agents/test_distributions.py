@@ -15,6 +15,7 @@ from realax.agents.evaluate import evaluate
 from realax.agents.networks import ActorCritic, GraphActorCritic, actor_critic_for
 from realax.errors import RealaxError
 from realax.spaces import Box, Discrete, Simplex
+from tests.tuned import jit_tuned
 
 
 def test_dirichlet_matches_scipy():
@@ -64,9 +65,9 @@ def test_dirichlet_ppo_beats_equal_distribution_on_a_grid_city():
     config = ppo.PPOConfig(num_envs=32, num_steps=20, total_timesteps=60_000, hidden=32, ent_coef=0.0, gamma=0.97,
                            reward_scale=1e-3, updates_per_chunk=10)
     trainer = ppo.make_train(config, env, params)
-    carry, _ = jax.jit(trainer.train)(jax.random.key(0))
-    agent = float(jax.jit(lambda c, k: evaluate(env, params, trainer.policy(c), k, 32).mean())(carry, jax.random.key(1)))
-    equal = float(jax.jit(lambda k: evaluate(env, params, baselines.get("equal_distribution", env, params), k, 32).mean())(
+    carry, _ = jit_tuned(trainer.train)(jax.random.key(0))
+    agent = float(jit_tuned(lambda c, k: evaluate(env, params, trainer.policy(c), k, 32).mean())(carry, jax.random.key(1)))
+    equal = float(jit_tuned(lambda k: evaluate(env, params, baselines.get("equal_distribution", env, params), k, 32).mean())(
         jax.random.key(1)))
     # measured (jax 0.10.2, the tests' XLA flags): 4383 vs 4249 (+3.2 %) at 60k steps; +1.9 % at 40k, +3.6 % at
     # 100k; one update (640 steps) gives +0.06 %, so a PPO that does not learn fails the 2 % margin

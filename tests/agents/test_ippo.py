@@ -12,6 +12,7 @@ import realax
 from realax.agents import ippo
 from realax.agents.evaluate import evaluate
 from realax.agents.multi import MASKED_LOGIT, masked_logits, weighted_ppo_loss
+from tests.tuned import jit_tuned
 
 # two dsa radios, two constant emitters on channels 0 and 1 of 4: the optimum is both radios alone on
 # channels 2 and 3 for all 100 steps, a team return of 2 x 100
@@ -32,8 +33,8 @@ def train_seeds(make_train, config, env, params, seeds: int = 3):
     """Greedy team return per seed (8 episodes each) and the last training return per seed."""
     trainer = make_train(config, env, params)
     keys = jax.random.split(jax.random.key(0), seeds)
-    carry, metrics = jax.jit(jax.vmap(trainer.train))(keys)
-    team = jax.jit(jax.vmap(lambda c, k: evaluate(env, params, trainer.policy(c), k, 8).sum(-1).mean()))(
+    carry, metrics = jit_tuned(jax.vmap(trainer.train))(keys)
+    team = jit_tuned(jax.vmap(lambda c, k: evaluate(env, params, trainer.policy(c), k, 8).sum(-1).mean()))(
         carry, jax.random.split(jax.random.key(1), seeds))
     return np.asarray(team), np.asarray(metrics["return"][:, -1])
 

@@ -9,6 +9,7 @@ import realax
 from realax.agents import ippo, mappo
 from realax.agents.evaluate import RecurrentPolicy, actor, evaluate, stateful_actor
 from tests.agents.test_ippo import LEARN
+from tests.tuned import jit_tuned
 
 # two radios jamming the hopper 4, 4, 5 while seeing one step of the spectrum: after a 4 the next channel is
 # 4 or 5, so a memoryless policy is right at most 2 steps in 3 (team return <= ~134 of 200)
@@ -31,8 +32,8 @@ def trained(hopper):
     for recurrent in (False, True):
         budget = GRU_TIMESTEPS if recurrent else LEARN["total_timesteps"]
         trainer = ippo.make_train(ippo.IPPOConfig(**{**LEARN, "total_timesteps": budget}, recurrent=recurrent), env, params)
-        carry, _ = jax.jit(jax.vmap(trainer.train))(jax.random.split(jax.random.key(0), 3))
-        team = jax.jit(jax.vmap(lambda c, k, t=trainer: evaluate(env, params, t.policy(c), k, 8).sum(-1).mean()))(
+        carry, _ = jit_tuned(jax.vmap(trainer.train))(jax.random.split(jax.random.key(0), 3))
+        team = jit_tuned(jax.vmap(lambda c, k, t=trainer: evaluate(env, params, t.policy(c), k, 8).sum(-1).mean()))(
             carry, jax.random.split(jax.random.key(1), 3))
         runs[recurrent] = (trainer, carry, np.asarray(team))
     return runs

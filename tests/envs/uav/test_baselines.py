@@ -15,6 +15,7 @@ from realax.agents.evaluate import evaluate
 from realax.baselines import get, names
 from realax.baselines.pso import C1, C2, W, minimize
 from realax.baselines.uav import placement_score
+from tests.tuned import jit_tuned
 
 
 def _rastrigin(x):
@@ -59,7 +60,7 @@ def test_greedy_and_pso_beat_random_flight():
     params = params.replace(max_steps=12)  # the hotspots are 2-3 cells from the start: 12 steps tell them apart
     assert names(env) == ["random", "greedy", "pso"]
     key = jax.random.key(0)
-    score = {n: float(np.asarray(evaluate(env, params, get(n, env, params), key, 2)).mean())
+    score = {n: float(np.asarray(jit_tuned(lambda k, n=n: evaluate(env, params, get(n, env, params), k, 2))(key)).mean())
              for n in ("random", "greedy", "pso")}
     assert score["greedy"] > 2 * score["random"] and score["pso"] > 2 * score["random"], score
 
