@@ -6,6 +6,8 @@ Stable-Baselines3's ``make_vec_env`` and PettingZoo's own seed test build severa
 paid the whole compilation again (seconds per copy). ``programs(env_id, options)`` returns one ``Programs``
 per id and options instead (options that are not hashable, such as a scenario object, get a fresh one).
 Environments hold no mutable state, so adapters can share one; each adapter keeps its own key and state.
+A scenario given as a file path is read when its ``Programs`` is first built (the 32 most recent are kept):
+after editing the file, ``realax.wrappers.programs.clear()`` (or a new process) has it read anew.
 """
 
 from __future__ import annotations
@@ -79,3 +81,8 @@ def programs(env_id: str, options: dict[str, Any]) -> Programs:
 @functools.lru_cache(maxsize=32)
 def _cached(env_id: str, options: tuple[tuple[str, Any], ...]) -> Programs:
     return Programs(env_id, dict(options))
+
+
+def clear() -> None:
+    """Forget every shared ``Programs``: a scenario file edited since is read anew by the next adapter."""
+    _cached.cache_clear()
