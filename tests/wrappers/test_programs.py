@@ -11,6 +11,7 @@ from realax.wrappers import programs
 
 
 def test_adapters_of_one_id_and_options_compile_once():
+    programs.clear()  # fresh programs: earlier tests in this worker may have stepped them with other action types
     a, b = gymnasium.make("realax/Spectrum-v0").unwrapped, gymnasium.make("realax/Spectrum-v0").unwrapped
     assert a.env is b.env and a._step is b._step
     for env in (a, b):
