@@ -5,8 +5,8 @@
 
 Setting (issue 14, item 4): the ``mixed`` scenario at the default 1,024 complex samples per step, every entity at
 one in-channel SNR (``snr_db=``; mean burst power over the noise power in one channel), the radio silent (action
-0, so only the entities are on the air), AWGN sigma 0.01. For each SNR, ``ENVS`` copies step ``STEPS`` times
-under one ``jit(scan(vmap(step)))``; the rates are pooled counts over all of them: detection rate = channels
+0, so only the entities are on the air), AWGN sigma 0.01. For each SNR, ``EPISODES`` whole episodes (100 steps)
+under one ``jit``; the rates are pooled counts over all of them: detection rate = channels
 flagged while occupied / channels occupied, false-alarm rate = channels flagged while vacant / channels vacant
 (the env's ``info`` counts). The energy detector's threshold is RFRL Gym's 0.001 (``iq.RFRL_THRESHOLD``); its
 exact false-alarm probability on a noise-only channel (``iq.false_alarm_probability``) is printed beside it.
@@ -28,30 +28,25 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import realax  # noqa: E402
+from realax.agents.evaluate import evaluate_episodes  # noqa: E402
 from realax.bench import device_name  # noqa: E402
 from realax.envs.spectrum import iq  # noqa: E402
 
 SNRS = (-10.0, -5.0, 0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0)
-ENVS, STEPS = 64, 100
+EPISODES = 64
 
 
 def rates(detector: str, scenario: str = "mixed") -> tuple[np.ndarray, np.ndarray]:
-    """``(detection rate [S], false-alarm rate [S])`` over ``SNRS``."""
+    """``(detection rate [S], false-alarm rate [S])`` over ``SNRS``: ``EPISODES`` whole episodes per SNR
+    (``realax.agents.evaluate.evaluate_episodes``, summing the env's ``info`` counts), pooled."""
     env, params = realax.make("realax/SpectrumIQ-v0", scenario=scenario, detector=detector)
+    silent = lambda key, obs: jnp.int32(0)  # noqa: E731 (only the entities are on the air)
+    names = ("detected", "occupied", "false_alarms", "vacant")
 
     def one(snr, key):
         p = params.replace(snr_db=jnp.full_like(params.snr_db, snr))
-        keys = jax.random.split(key, ENVS)
-        _, state = jax.vmap(env.reset, in_axes=(0, None))(keys, p)
-        silent = jnp.zeros(ENVS, jnp.int32)
-
-        def body(s, k):
-            _, s, *_, info = jax.vmap(env.step, in_axes=(0, 0, 0, None))(jax.random.split(k, ENVS), s, silent, p)
-            return s, jnp.stack([info["detected"].sum(), info["occupied"].sum(), info["false_alarms"].sum(),
-                                 info["vacant"].sum()])
-
-        _, counts = jax.lax.scan(body, state, jax.random.split(key, STEPS))
-        return counts.sum(0)
+        sums = evaluate_episodes(env, p, silent, key, EPISODES, sums=names)
+        return jnp.stack([sums[n].sum() for n in names])
 
     counts = np.asarray(jax.jit(jax.vmap(one))(jnp.asarray(SNRS), jax.random.split(jax.random.key(0), len(SNRS))),
                         np.float64)
@@ -73,7 +68,8 @@ def main() -> None:
     lines = ["# SpectrumIQ-v0: detection and false alarms against SNR\n",
              f"`python benchmarks/spectrum_iq_detection.py` on {device_name()} ({platform.processor() or 'cpu'}), "
              f"jax {jax.__version__}: scenario `mixed`, {env.samples_per_step} samples per step, every entity at the "
-             f"SNR of the row, the radio silent, {ENVS} copies x {STEPS} steps per SNR, pooled counts. The energy "
+             f"SNR of the row, the radio silent, {EPISODES} episodes of {int(params.max_steps)} steps per SNR, pooled counts. "
+             f"The energy "
              f"detector's exact false-alarm probability on a noise-only channel of {bins} bins at threshold "
              f"{float(params.threshold):g}: {p_fa_text}.\n",
              "| SNR (dB) | energy: detection | energy: false alarm | CFAR: detection | CFAR: false alarm |",
@@ -100,7 +96,7 @@ def main() -> None:
     ax.set_xlabel("in-channel SNR of every entity (dB)")
     ax.set_ylabel("rate (pooled over channels and steps)")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_title(f"SpectrumIQ-v0 sensing ('mixed', {env.samples_per_step} samples/step, {ENVS}x{STEPS} steps per SNR)")
+    ax.set_title(f"SpectrumIQ-v0 sensing ('mixed', {env.samples_per_step} samples/step, {EPISODES} episodes per SNR)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="center right")
     fig.tight_layout()
