@@ -17,12 +17,14 @@ cost to keep low can be trained with a per-step limit instead (their ``cost_key`
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import struct
+from jax.custom_batching import custom_vmap
 
 from realax.errors import RealaxError
 from realax.spaces import Discrete, Space
@@ -105,6 +107,29 @@ def _select(pred: jax.Array, on_true: Any, on_false: Any) -> Any:
     return jax.tree.map(lambda a, b: jnp.where(pred, a, b), on_true, on_false)
 
 
+def when_any(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``g(pred, *args)``: ``f(*args)`` where ``pred``, zeros elsewhere, computed only when needed. Unbatched it is
+    a ``lax.cond``. Under ``vmap`` a batched ``cond`` would run ``f`` for every element and select; here
+    (``jax.custom_batching.custom_vmap``) the whole batch runs ``f`` only if any element's ``pred`` holds, so
+    a batch where nothing needs it skips ``f`` (nested vmaps recurse: the outer batch asks ``any`` again). The
+    values where ``pred`` is false are unspecified (zeros, or ``f``'s): callers select them away."""
+
+    @custom_vmap
+    def g(pred: Any, *args: Any) -> Any:
+        out = jax.eval_shape(f, *args)
+        zeros = lambda *_: jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), out)  # noqa: E731
+        return jax.lax.cond(pred, f, zeros, *args)
+
+    @g.def_vmap
+    def rule(axis_size: int, in_batched: Any, pred: Any, *args: Any) -> tuple[Any, Any]:
+        axes = jax.tree.map(lambda b: 0 if b else None, list(in_batched[1:]))
+        fv = jax.vmap(f, in_axes=tuple(axes), axis_size=axis_size)
+        out = when_any(fv)(jnp.any(pred), *args)
+        return out, jax.tree.map(lambda _: True, out)
+
+    return g
+
+
 class Environment(abc.ABC, Generic[TState, TParams]):
     """A single-agent environment: pure functions of (key, state, action, params).
 
@@ -113,6 +138,12 @@ class Environment(abc.ABC, Generic[TState, TParams]):
     ``terminated`` (a goal or failure state) and ``truncated`` (the time limit) are separate booleans.
     Nothing is jitted inside: wrap the methods in ``jax.jit``/``jax.vmap`` yourself.
     """
+
+    #: compute the autoreset's ``reset_env`` only when an episode ends (``when_any``: for a ``vmap`` batch, when
+    #: any of its episodes ends) instead of on every step and selecting it away. Same results. Worth it where a
+    #: reset costs a good part of a step (IQ samples, channel draws); where it is cheap, the ``cond`` costs more
+    #: than it saves. Copies that start together and only truncate then reset once an episode.
+    lazy_reset: bool = False
 
     #: one line shown by ``realax list``
     description: str = ""
@@ -183,12 +214,14 @@ class Environment(abc.ABC, Generic[TState, TParams]):
         params = self.default_params if params is None else params
         key_step, key_reset = jax.random.split(key)
         obs_st, state_st, reward, terminated, truncated, info = self.step_env(key_step, state, action, params)
-        obs_re, state_re = self.reset_env(key_reset, params)
         done = jnp.logical_or(terminated, truncated)
+        if self.lazy_reset:
+            state_re = when_any(lambda k, p: self.reset_env(k, p)[1])(done, key_reset, params)
+        else:
+            state_re = self.reset_env(key_reset, params)[1]
         state = _select(done, state_re, state_st)
-        # the observation is a function of the state (``get_obs``): select the state, observe once; the two
-        # observations computed inside step_env and reset_env are dead code unless ``final_obs`` is read
-        del obs_re
+        # the observation is a function of the state (``get_obs``): select the state, observe once; the
+        # observation computed inside step_env is dead code unless ``final_obs`` is read
         obs = self.get_obs(state, params)
         return obs, state, reward, terminated, truncated, {**info, "final_obs": obs_st}, state_st
 

@@ -37,16 +37,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import struct
-from jax.custom_batching import custom_vmap
 
-from realax.core import Environment, StepResult, _select, check_int
+from realax.core import Environment, StepResult, check_int
 from realax.envs.spectrum import dynamics as dyn
 from realax.envs.spectrum import iq, scenarios
 from realax.envs.spectrum.env import Spectrum, SpectrumParams
@@ -59,29 +57,6 @@ DETECTORS = ("energy", "cfar")
 SPEC_DB = (-20.0, 80.0)
 #: the most samples one step may hold
 MAX_SAMPLES = 2**20
-
-
-def when_any(f: Callable[..., Any]) -> Callable[..., Any]:
-    """``g(pred, *args)``: ``f(*args)`` where ``pred``, zeros elsewhere, computed only when needed. Unbatched it is
-    a ``lax.cond``. Under ``vmap`` a batched ``cond`` would run ``f`` for every element and select; here
-    (``jax.custom_batching.custom_vmap``) the whole batch runs ``f`` only if any element's ``pred`` holds, so
-    a batch where nothing needs it skips ``f`` (nested vmaps recurse: the outer batch asks ``any`` again). The
-    values where ``pred`` is false are unspecified (zeros, or ``f``'s): callers select them away."""
-
-    @custom_vmap
-    def g(pred: Any, *args: Any) -> Any:
-        out = jax.eval_shape(f, *args)
-        zeros = lambda *_: jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), out)  # noqa: E731
-        return jax.lax.cond(pred, f, zeros, *args)
-
-    @g.def_vmap
-    def rule(axis_size: int, in_batched: Any, pred: Any, *args: Any) -> tuple[Any, Any]:
-        axes = jax.tree.map(lambda b: 0 if b else None, list(in_batched[1:]))
-        fv = jax.vmap(f, in_axes=tuple(axes), axis_size=axis_size)
-        out = when_any(fv)(jnp.any(pred), *args)
-        return out, jax.tree.map(lambda _: True, out)
-
-    return g
 
 
 @struct.dataclass(kw_only=True)
@@ -108,6 +83,7 @@ class SpectrumIQState:
 
 class SpectrumIQ(Environment[SpectrumIQState, SpectrumIQParams]):
     description = "Spectrum-v0 sensed through synthetic IQ (RFRL Gym modems, AWGN) and an energy detector"
+    lazy_reset = True  # a reset's IQ samples cost as much as a step's
 
     def __init__(self, scenario: str = "mixed", history: int = 8, seed: int = 0, max_steps: int | None = None,
                  samples_per_step: int = 1024, obs_mode: str = "detect", detector: str | None = None,
@@ -227,20 +203,6 @@ class SpectrumIQ(Environment[SpectrumIQState, SpectrumIQParams]):
                 "false_alarm_rate": false_alarms / jnp.maximum(vacant, 1).astype(jnp.float32)}
         return (self.get_obs(state, params), state, reward.astype(jnp.float32), jnp.bool_(False),
                 t >= params.max_steps, info)
-
-    def step_with_final_state(self, key: jax.Array, state: SpectrumIQState, action: Any,
-                              params: SpectrumIQParams | None = None) -> tuple[Any, ...]:
-        """The base class's same-step autoreset, same keys, same results (up to float rounding), but the reset (its IQ samples
-        cost as much as the step's) computed only when an episode ends: for a batch (``vmap``) when any of its
-        episodes ends (``when_any``), instead of on every step for every copy."""
-        params = self.default_params if params is None else params
-        key_step, key_reset = jax.random.split(key)
-        obs_st, state_st, reward, terminated, truncated, info = self.step_env(key_step, state, action, params)
-        done = jnp.logical_or(terminated, truncated)
-        state_re = when_any(lambda k, p: self.reset_env(k, p)[1])(done, key_reset, params)
-        state = _select(done, state_re, state_st)
-        obs = self.get_obs(state, params)
-        return obs, state, reward, terminated, truncated, {**info, "final_obs": obs_st}, state_st
 
     def occupancy_from_spectrogram(self, row: jax.Array, params: SpectrumIQParams) -> jax.Array:
         """The energy detector applied to one spectrogram row (``bool [C]``): a channel's energy is the mean of

@@ -59,7 +59,8 @@ def _place(serving: jax.Array, sinr: jax.Array, eligible: jax.Array, room: jax.A
 def associate(uav_sinr: jax.Array, bs_sinr: jax.Array, uav_threshold: jax.Array, bs_threshold: jax.Array,
               uav_capacity: jax.Array, bs_capacity: jax.Array) -> jax.Array:
     """``int32 [U]`` serving index (see the module docstring) from ``uav_sinr [U, K]`` and ``bs_sinr [U, B]``
-    in dB; thresholds in dB, capacities in users (``[K]`` and ``[B]``, or scalars)."""
+    and thresholds on one scale, dB or linear (SINRs are only compared, and both scales order them alike);
+    capacities in users (``[K]`` and ``[B]``, or scalars)."""
     num_users, num_uavs = uav_sinr.shape
     serving = jnp.full((num_users,), UNSERVED, jnp.int32)
     room = jnp.broadcast_to(jnp.asarray(uav_capacity, jnp.int32), (num_uavs,))

@@ -244,19 +244,3 @@ def test_sense_is_band_energy_of_synthesize_with_the_noise_drawn_per_band():
         se = np.sqrt((a.var(0) + b.var(0)) / len(a))
         assert np.all(np.abs(a.mean(0) - b.mean(0)) < 4 * se)
         np.testing.assert_allclose(b.std(0) / a.std(0), 1.0, atol=0.08)
-
-
-def test_autoreset_skips_the_reset_only_when_no_episode_ends():
-    from realax.core import Environment
-
-    env, params = realax.make("realax/SpectrumIQ-v0", scenario="mixed", max_steps=2, samples_per_step=160)
-    _, s = jax.jit(jax.vmap(env.reset, in_axes=(0, None)))(jax.random.split(jax.random.key(0), 3), params)
-    keys, actions = jax.random.split(jax.random.key(1), 3), jnp.array([0, 3, 7])
-    fast = jax.jit(jax.vmap(env.step_with_final_state, in_axes=(0, 0, 0, None)))
-    base = jax.jit(jax.vmap(lambda *a: Environment.step_with_final_state(env, *a), in_axes=(0, 0, 0, None)))
-    for t in ([0, 0, 0], [1, 0, 0]):  # no episode ends; the first one ends and resets
-        state = s.replace(t=jnp.array(t, jnp.int32))
-        a, b = fast(keys, state, actions, params), base(keys, state, actions, params)
-        assert bool(a[4][0]) == (t[0] == 1)
-        for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):  # floats: up to XLA's rounding
-            np.testing.assert_allclose(np.asarray(x, np.float64), np.asarray(y, np.float64), rtol=0, atol=1e-4)

@@ -28,6 +28,26 @@ def test_elevation_is_in_degrees(horizontal, altitude, degrees):
     assert float(channel.elevation_deg(horizontal, altitude)) == pytest.approx(degrees, abs=1e-3)
 
 
+def test_elevation_polynomial_is_within_its_stated_error_of_atan2():
+    horizontal = np.concatenate([np.linspace(0.0, 5000.0, 20001), np.geomspace(1e-3, 1e5, 2001)])
+    for altitude in (1.0, 30.0, 100.0, 500.0):
+        got = np.asarray(channel.elevation_deg(jnp.asarray(horizontal, jnp.float32), jnp.float32(altitude)), np.float64)
+        exact = np.degrees(np.arctan2(altitude, horizontal))
+        assert np.abs(got - exact).max() < 1e-4  # the fit's 1.5e-5 degrees plus float32 rounding
+
+
+def test_linear_received_powers_equal_the_db_path_losses():
+    """The step's linear forms (no logarithm for free space, one for the ground model) against the dB losses."""
+    h = jnp.asarray(np.geomspace(1.0, 3000.0, 200), jnp.float32)
+    for env in channel.ENVIRONMENTS.values():
+        rx = channel.air_to_ground_rx_mw(20.0, h * h, 120.0, 2e9, jnp.asarray(env))
+        want = channel.dbm_to_mw(20.0 - channel.air_to_ground_db(h, 120.0, 2e9, jnp.asarray(env)))
+        np.testing.assert_allclose(np.asarray(rx), np.asarray(want), rtol=1e-4)
+    d = jnp.asarray(np.geomspace(1.0, 5000.0, 200), jnp.float32)  # below 35 m: the minimum distance
+    np.testing.assert_allclose(np.asarray(channel.ground_rx_mw(46.0, d * d)),
+                               np.asarray(channel.dbm_to_mw(46.0 - channel.ground_db(d))), rtol=1e-4)
+
+
 def test_los_probability_takes_degrees_not_radians():
     # urban at 45 degrees: 1 / (1 + 9.61 exp(-0.16 (45 - 9.61))) = 0.96769
     p = float(channel.los_probability(channel.elevation_deg(100.0, 100.0), URBAN[0], URBAN[1]))
