@@ -81,6 +81,18 @@ def measure(env, params, num_envs: int, num_steps: int = 100, repeats: int = 3,
     return Throughput(num_envs, num_envs * num_steps / best, compile_s, ndev)
 
 
+def state_bytes(env, params) -> int:
+    """Bytes of one environment's state (what a batch holds per copy), from the shapes ``reset`` returns
+    (``jax.eval_shape``: nothing is compiled or run). A PRNG key counts as its key data."""
+    _, state = jax.eval_shape(env.reset, jax.random.key(0), params)
+    total = 0
+    for leaf in jax.tree.leaves(state):
+        if jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+            leaf = jax.eval_shape(jax.random.key_data, leaf)
+        total += int(np.prod(leaf.shape, dtype=np.int64)) * np.dtype(leaf.dtype).itemsize
+    return total
+
+
 def device_name() -> str:
     d = jax.devices()[0]
     return f"{d.platform}:{getattr(d, 'device_kind', '?')} x{jax.device_count()}"

@@ -199,22 +199,32 @@ def eval_cmd(
 @app.command()
 @handles_bad_input
 def bench(
-    env_id: str = typer.Argument(...),
+    env_id: Optional[str] = typer.Argument(None, help="Environment id (or --all)."),
     scenario: Optional[str] = ScenarioOpt,
     env_arg: Optional[list[str]] = EnvArgOpt,
     num_envs: Optional[list[int]] = typer.Option(None, min=1, max=2**22,
                                                  help="Batch sizes (repeatable); default 1, 1024, 16384."),
     num_steps: int = typer.Option(100, min=1, max=100_000, help="Steps per rollout."),
+    all_: bool = typer.Option(False, "--all", help="Every registered id with its default options, as one table."),
 ):
-    """Environment steps per second with random actions and autoreset, compile time apart."""
-    from realax.bench import device_name, measure
+    """Environment steps per second with random actions and autoreset, compile time apart, and the bytes of
+    one environment's state; the device on every row."""
+    from realax.bench import device_name, measure, state_bytes
+    from realax.registry import list_envs
 
-    env, params = _make(env_id, env_kwargs(env_id, scenario, env_arg))
-    agents = getattr(env, "num_agents", None)
-    typer.echo(f"{env_id} on {device_name()}")
-    for n in num_envs or [1, 1024, 16384]:
-        r = measure(env, params, n, num_steps, num_agents=agents)
-        typer.echo(f"  N={n:>7d}: {r.steps_per_second / 1e6:9.3f} M steps/s   (compile {r.compile_seconds:.1f} s)")
+    if all_ == (env_id is not None):
+        raise RealaxError("give one ENV_ID, or --all for every registered id")
+    if all_ and (scenario or env_arg):
+        raise RealaxError("--all benchmarks each id with its default options; --scenario and -e need one ENV_ID")
+    ids = list_envs() if all_ else [env_id]
+    typer.echo("| id | device | N | steps/s | compile (s) | state bytes per env |\n|---|---|---|---|---|---|")
+    for i in ids:
+        env, params = _make(i, {} if all_ else env_kwargs(i, scenario, env_arg))
+        agents = getattr(env, "num_agents", None)
+        size = state_bytes(env, params)
+        for n in num_envs or [1, 1024, 16384]:
+            r = measure(env, params, n, num_steps, num_agents=agents)
+            typer.echo(f"| `{i}` | {device_name()} | {n} | {r.steps_per_second:,.0f} | {r.compile_seconds:.1f} | {size:,} |")
 
 
 #: picture formats ``realax render`` writes, by file extension

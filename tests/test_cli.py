@@ -44,7 +44,13 @@ def test_eval_baseline_json_and_bench():
     smax = json.loads(_ok(["eval", "realax/SMAX-v0", "--scenario", "3m", "--episodes", "16", "--json"]))
     assert smax["win_rate"] == 0.0  # random allies never beat the heuristic on 3m (0 of 10,000 in the parity run)
     out = _ok(["bench", "realax/Spectrum-v0", "--num-envs", "8", "--num-steps", "10"])
-    assert "N=      8" in out and "M steps/s" in out
+    row = next(line for line in out.splitlines() if line.startswith("| `realax/Spectrum-v0`")).split("|")
+    assert row[2].strip().startswith("cpu:") and row[3].strip() == "8" and float(row[4].replace(",", "")) > 0
+    assert row[6].strip() == "119"  # t, tx history, entity windows...: the state's bytes (bench.state_bytes)
+    for args, msg in ((["bench"], "give one ENV_ID, or --all"), (["bench", "realax/Spectrum-v0", "--all"], "give one ENV_ID"),
+                      (["bench", "--all", "--scenario", "mixed"], "--scenario and -e need one ENV_ID")):
+        r = runner.invoke(app, args)
+        assert r.exit_code == 2 and msg in r.output, r.output
 
 
 def test_bad_input_is_refused_with_a_message():

@@ -148,3 +148,17 @@ def test_mkdocs_build_strict(tmp_path):
     assert "--8&lt;--" not in results and results.count("<table>") >= 8
     for family in FAMILY_PAGES:
         assert (site / "envs" / family / "index.html").is_file()
+
+
+def test_readme_state_bytes_match_the_code():
+    """Issue 15: the README's bytes of state per environment, for every registered id, as the code computes them."""
+    import realax
+    from realax.bench import state_bytes
+
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    at = next(k for k, line in enumerate(lines) if line.startswith("| state bytes per env |"))
+    names = [c.strip().strip("`") for c in lines[at - 2].split("|")[2:-1]]
+    sizes = [int(c.replace(",", "")) for c in lines[at].split("|")[2:-1]]
+    assert sorted(f"realax/{n}" for n in names) == sorted(realax.list_envs())
+    for name, size in zip(names, sizes, strict=True):
+        assert size == state_bytes(*realax.make(f"realax/{name}")), name
