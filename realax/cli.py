@@ -215,7 +215,7 @@ def bench(
     if all_ == (env_id is not None):
         raise RealaxError("give one ENV_ID, or --all for every registered id")
     if all_ and (scenario or env_arg):
-        raise RealaxError("--all benchmarks each id with its default options; --scenario and -e need one ENV_ID")
+        raise RealaxError("--all takes no --scenario or -e (each id runs with its defaults)")
     ids = list_envs() if all_ else [env_id]
     typer.echo("| id | device | N | steps/s | compile (s) | state bytes per env |\n|---|---|---|---|---|---|")
     for i in ids:

@@ -48,7 +48,7 @@ def test_eval_baseline_json_and_bench():
     assert row[2].strip().startswith("cpu:") and row[3].strip() == "8" and float(row[4].replace(",", "")) > 0
     assert row[6].strip() == "119"  # t, tx history, entity windows...: the state's bytes (bench.state_bytes)
     for args, msg in ((["bench"], "give one ENV_ID, or --all"), (["bench", "realax/Spectrum-v0", "--all"], "give one ENV_ID"),
-                      (["bench", "--all", "--scenario", "mixed"], "--scenario and -e need one ENV_ID")):
+                      (["bench", "--all", "--scenario", "mixed"], "--all takes no --scenario or -e")):
         r = runner.invoke(app, args)
         assert r.exit_code == 2 and msg in r.output, r.output
 
