@@ -26,6 +26,8 @@ import math
 import jax
 import jax.numpy as jnp
 
+from realax.envs import smallops as so
+
 #: speed of light, m/s
 C = 299_792_458.0
 
@@ -124,16 +126,12 @@ def dbm_to_mw(dbm: jax.Array) -> jax.Array:
 def sinr(rx_mw: jax.Array, same_band: jax.Array | None, noise_mw: jax.Array) -> jax.Array:
     """Linear SINR of every (receiver, transmitter) pair: ``rx_mw [U, T]`` received powers, ``same_band [T, T]``
     whether two transmitters share a band (the diagonal is ignored; ``None``: all share one). Interference at
-    user ``u`` from ``t`` is the sum of the other same-band transmitters' powers at ``u``; the sum over ``T``
-    is unrolled (a few transmitters), which under ``vmap`` fuses where a ``[U, T] @ [T, T]`` product would not."""
+    user ``u`` from ``t`` is the sum of the other same-band transmitters' powers at ``u``, unrolled over the few
+    transmitters (``smallops.sum_axis``), which under ``vmap`` fuses where a ``[U, T] @ [T, T]`` product would not."""
     if same_band is None:  # one band for all: everyone else interferes
         return rx_mw / (rx_mw.sum(axis=1, keepdims=True) - rx_mw + noise_mw)
     others = (same_band & ~jnp.eye(same_band.shape[0], dtype=bool)).astype(rx_mw.dtype)
-    if rx_mw.shape[1] > 64:
-        interference = rx_mw @ others
-    else:
-        interference = sum((rx_mw[:, j:j + 1] * others[j][None, :] for j in range(rx_mw.shape[1])),
-                           jnp.zeros_like(rx_mw))
+    interference = so.sum_axis(rx_mw[:, :, None] * others[None, :, :], axis=1)  # [U, T]: over t' sharing t's band
     return rx_mw / (interference + noise_mw)
 
 
