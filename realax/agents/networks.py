@@ -23,6 +23,36 @@ from realax.spaces import Box, Discrete, MultiDiscrete, Space
 MAX_ONE_HOT_CLASSES = 16
 
 
+def orthogonal(scale: float = 1.0) -> nn.initializers.Initializer:
+    """``jax.nn.initializers.orthogonal(scale)`` (the same draw for the same key, bit for bit) whose QR
+    factorisation never runs batched.
+
+    Why: a learner's init is vmapped over seeds, which turns each layer's QR into one batched LAPACK call.
+    jaxlib 0.10.x's CPU LAPACK kernels split a batch over XLA's intra-op thread pool and block a pool thread
+    until the parts are done; when as many such calls run at once as the pool has threads (two devices on
+    a 2-core machine, or two layers' QRs scheduled side by side), every thread waits on the others and the
+    program never finishes (native stacks: ``BlockingCounter::Wait`` under ``jax::ParallelBatchMap`` in
+    ``lapack_sgeqrf_ffi`` on every ``tf_XLAEigen`` thread; ``tests/agents/test_networks.py``). Under ``vmap``
+    this initializer draws the matrices one after another (``lax.map``): each QR has a batch of one and
+    runs on its own thread, with the same result as the batched call (LAPACK factorises each matrix of a
+    batch on its own).
+    """
+    base = nn.initializers.orthogonal(scale)
+
+    def init(key: jax.Array, shape: Sequence[int], dtype: jnp.dtype = jnp.float32) -> jax.Array:
+        @jax.custom_batching.custom_vmap
+        def draw(k: jax.Array) -> jax.Array:
+            return base(k, shape, dtype)
+
+        @draw.def_vmap
+        def _one_at_a_time(axis_size: int, in_batched: list[bool], k: jax.Array) -> tuple[jax.Array, bool]:
+            return jax.lax.map(draw, k), True
+
+        return draw(key)
+
+    return init
+
+
 class ObsEncoder(nn.Module):
     """Flattens one observation (leading batch axes are kept): one-hot per cell or a float cast."""
 
@@ -51,7 +81,7 @@ def encoder_for(space: Space) -> ObsEncoder:
 
 def _mlp(x: jax.Array, hidden: Sequence[int]) -> jax.Array:
     for h in hidden:
-        x = nn.tanh(nn.Dense(h, kernel_init=nn.initializers.orthogonal(np.sqrt(2)))(x))
+        x = nn.tanh(nn.Dense(h, kernel_init=orthogonal(np.sqrt(2)))(x))
     return x
 
 
@@ -69,11 +99,11 @@ class ActorCritic(nn.Module):
     def __call__(self, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
         x = self.encoder(obs)
         n = self.num_outputs // 2 if self.gaussian else self.num_outputs
-        head = nn.Dense(n, kernel_init=nn.initializers.orthogonal(0.01))(_mlp(x, self.hidden))
+        head = nn.Dense(n, kernel_init=orthogonal(0.01))(_mlp(x, self.hidden))
         if self.gaussian:
             log_std = self.param("log_std", nn.initializers.zeros, (n,))
             head = jnp.concatenate([head, jnp.broadcast_to(log_std, head.shape)], -1)
-        value = nn.Dense(1, kernel_init=nn.initializers.orthogonal(1.0))(_mlp(x, self.hidden))
+        value = nn.Dense(1, kernel_init=orthogonal(1.0))(_mlp(x, self.hidden))
         return head, value[..., 0]
 
 
@@ -105,7 +135,7 @@ class GraphActorCritic(nn.Module):
         a = self._conv(x)
         for _ in range(2):
             a = nn.leaky_relu(nn.Dense(self.hidden)(a))
-        head = nn.Dense(1, kernel_init=nn.initializers.orthogonal(0.01))(a)[..., 0]
+        head = nn.Dense(1, kernel_init=orthogonal(0.01))(a)[..., 0]
         c = self._conv(x).sum(-2)
         for _ in range(2):
             c = nn.leaky_relu(nn.Dense(self.hidden)(c))
@@ -160,13 +190,13 @@ class AgentActorCritic(nn.Module):
         if self.recurrent:
             width = self.hidden[-1]
             self.memory_in = MLP((width,))
-            self.gru = nn.GRUCell(features=width)
+            self.gru = nn.GRUCell(features=width, recurrent_kernel_init=orthogonal())
             self.memory_out = MLP((width,))
         else:
             self.actor_torso = MLP(self.hidden)
-        self.logits_head = nn.Dense(self.num_actions, kernel_init=nn.initializers.orthogonal(0.01))
+        self.logits_head = nn.Dense(self.num_actions, kernel_init=orthogonal(0.01))
         self.critic_torso = MLP(self.hidden)
-        self.value_head = nn.Dense(1, kernel_init=nn.initializers.orthogonal(1.0))
+        self.value_head = nn.Dense(1, kernel_init=orthogonal(1.0))
 
     def _with_id(self, x: jax.Array, agent: jax.Array) -> jax.Array:
         if not self.num_ids:
@@ -218,4 +248,4 @@ class ValueHeads(nn.Module):
     @nn.compact
     def __call__(self, obs: jax.Array) -> jax.Array:
         x = _mlp(self.encoder(obs), self.hidden)
-        return nn.Dense(self.outputs, kernel_init=nn.initializers.orthogonal(1.0))(x)
+        return nn.Dense(self.outputs, kernel_init=orthogonal(1.0))(x)

@@ -54,7 +54,7 @@ from flax.training.train_state import TrainState
 
 from realax.agents import distributions
 from realax.agents.evaluate import RecurrentPolicy
-from realax.agents.networks import MLP, ObsEncoder, encoder_for
+from realax.agents.networks import MLP, ObsEncoder, encoder_for, orthogonal
 from realax.agents.ppo import PPOConfig, gae, optimizer, ppo_loss, sgd_epochs, update_metrics
 from realax.agents.trainer import RunningReturns, Trainer, make_trainer
 from realax.errors import RealaxError
@@ -106,17 +106,17 @@ class ContextActorCritic(nn.Module):
     context_hidden: int = 64
 
     def setup(self):
-        relu_init = nn.initializers.orthogonal(np.sqrt(2))
+        relu_init = orthogonal(np.sqrt(2))
         self.extractor_in = [nn.Dense(self.context_hidden, kernel_init=relu_init) for _ in range(2)]
-        self.gru = nn.GRUCell(features=self.context)
+        self.gru = nn.GRUCell(features=self.context, recurrent_kernel_init=orthogonal())
         self.extractor_out = nn.Dense(self.context)
         n = self.num_outputs // 2 if self.gaussian else self.num_outputs
         self.actor = MLP(self.hidden)
-        self.policy_head = nn.Dense(n, kernel_init=nn.initializers.orthogonal(0.01))
+        self.policy_head = nn.Dense(n, kernel_init=orthogonal(0.01))
         if self.gaussian:
             self.log_std = self.param("log_std", nn.initializers.zeros, (n,))
         self.critic = MLP(self.hidden)
-        self.value_head = nn.Dense(1, kernel_init=nn.initializers.orthogonal(1.0))
+        self.value_head = nn.Dense(1, kernel_init=orthogonal(1.0))
 
     def remember(self, obs: jax.Array, prev_action: jax.Array, memory: jax.Array, start: jax.Array) -> jax.Array:
         """The memory after reading ``obs`` and the action ``prev_action`` that led to it; where ``start`` (bool,

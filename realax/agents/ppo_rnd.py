@@ -50,7 +50,7 @@ import numpy as np
 from flax.training.train_state import TrainState
 
 from realax.agents import distributions
-from realax.agents.networks import MLP, ObsEncoder, actor_critic_for, encoder_for
+from realax.agents.networks import MLP, ObsEncoder, actor_critic_for, encoder_for, orthogonal
 from realax.agents.ppo import PPOConfig, gae, optimizer, policy_loss, sgd_epochs, update_metrics, value_loss
 from realax.agents.trainer import RunningReturns, Trainer, make_trainer
 from realax.options import SIZE_LIMITS, require
@@ -155,8 +155,8 @@ class RNDNet(nn.Module):
     @nn.compact
     def __call__(self, x: jax.Array) -> jax.Array:
         for _ in range(self.layers):
-            x = nn.relu(nn.Dense(self.hidden, kernel_init=nn.initializers.orthogonal(np.sqrt(2)))(x))
-        return nn.Dense(self.features, kernel_init=nn.initializers.orthogonal(np.sqrt(2)))(x)
+            x = nn.relu(nn.Dense(self.hidden, kernel_init=orthogonal(np.sqrt(2)))(x))
+        return nn.Dense(self.features, kernel_init=orthogonal(np.sqrt(2)))(x)
 
 
 def novelty(predictor: RNDNet, target: RNDNet, predictor_params, target_params, x: jax.Array) -> jax.Array:
@@ -177,7 +177,7 @@ class RNDActorCritic(nn.Module):
     def __call__(self, obs: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
         head, value = self.actor_critic(obs)
         x = MLP(self.hidden)(self.encoder(obs))
-        return head, value, nn.Dense(1, kernel_init=nn.initializers.orthogonal(1.0))(x)[..., 0]
+        return head, value, nn.Dense(1, kernel_init=orthogonal(1.0))(x)[..., 0]
 
 
 class RNDTransition(NamedTuple):
