@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Optional
 
 from realax._extras import typer  # the [cli] extra: MissingExtra names it when typer is absent
-from realax.cli_common import EnvArgOpt, ScenarioOpt, env_kwargs, handles_bad_input
+from realax.cli_common import DevicesOpt, EnvArgOpt, ScenarioOpt, env_kwargs, handles_bad_input
 from realax.cli_data import app as data_app
 from realax.errors import RealaxError
 
@@ -101,6 +101,7 @@ def train(
     resume: Optional[Path] = typer.Option(None, help="Continue the interrupted run in this folder from its last "
                                           "checkpoint, with its saved options (give no ALGO, ENV_ID or options)."),
     wandb: bool = typer.Option(False, help="Also log to Weights & Biases (pip install 'realax[wandb]')."),
+    devices: Optional[int] = DevicesOpt,
 ):
     """Train an agent with a progress bar; print its evaluation beside the baselines. The run folder gets
     meta.json, a checkpoint after every chunk (Ctrl-C stops after the chunk in flight; --resume continues),
@@ -116,7 +117,7 @@ def train(
         if given:
             raise RealaxError(f"--resume continues a run with its saved options; do not also give {', '.join(given)}")
         try:
-            result, folder = tr.resume(resume, progress=True, wandb=wandb)
+            result, folder = tr.resume(resume, progress=True, wandb=wandb, devices=devices)
         except tr.Interrupted as e:
             typer.echo(str(e), err=True)
             raise typer.Exit(130) from None
@@ -143,19 +144,29 @@ def train(
     command = ["realax", "train", algo, env_id, *(["--scenario", scenario] if scenario else []),
                *[a for e in env_arg or [] for a in ("-e", e)], *[a for e in set_ or [] for a in ("--set", e)],
                *(["--total-timesteps", str(total_timesteps)] if total_timesteps else []), "--num-seeds", str(num_seeds),
-               "--seed", str(seed), "--episodes", str(episodes), "--out", str(path)]
+               "--seed", str(seed), "--episodes", str(episodes), "--out", str(path),
+               *(["--devices", str(devices)] if devices else [])]
     from realax.registry import options_of
 
     meta = {"algo": algo, "env_id": env_id, "env_kwargs": kwargs, "env_options": {**options_of(env_id), **kwargs},
             "config": dataclasses.asdict(config), "seed": seed, "num_seeds": config.num_seeds, "episodes": episodes,
-            "command": shlex.join(command)}
+            "command": shlex.join(command), **_device_meta(devices)}
     folder = RunFolder.create(path, meta, overwrite=overwrite, wandb=wandb)
     try:
-        result = tr.run(algo, env, params, overrides, seed=seed, episodes=episodes, progress=True, folder=folder)
+        result = tr.run(algo, env, params, overrides, seed=seed, episodes=episodes, progress=True, folder=folder,
+                        devices=devices)
     except tr.Interrupted as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(130) from None
     _finish(tr, result, folder, env_id, kwargs)
+
+
+def _device_meta(devices: int | None) -> dict:
+    """What ``meta.json`` records of the devices a run is spread over (it fails early on a bad count)."""
+    from realax import sharding
+
+    mesh = sharding.mesh(devices)
+    return {"devices": mesh.size, "device_kind": mesh.devices.flat[0].device_kind}
 
 
 def _finish(tr, result, folder, env_id: str, kwargs: dict) -> None:

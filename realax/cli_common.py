@@ -16,6 +16,9 @@ ScenarioOpt = typer.Option(None, "--scenario", help="Built-in scenario name or p
 EnvArgOpt = typer.Option(None, "--env-arg", "-e", help="Any constructor argument, KEY=VALUE (repeatable), "
                          "e.g. -e history=1; typed from the constructor (booleans: true/false).",
                          rich_help_panel=_ENV_OPTS)
+DevicesOpt = typer.Option(None, "--devices", min=1, help="Devices to spread the environment batch over (default: "
+                          "every device JAX sees); on CPU, XLA_FLAGS=--xla_force_host_platform_device_count=N "
+                          "makes N devices of the cores.")
 
 
 #: click's ``ClickException`` (typer re-exports click's errors; newer typer versions vendor click)

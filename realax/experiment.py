@@ -13,12 +13,12 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 import jax
 import numpy as np
 
-from realax import baselines
+from realax import baselines, sharding
 from realax.agents import algorithms, checkpoint
 from realax.agents.algorithms import make_config
 from realax.agents.evaluate import evaluate_episodes
@@ -106,6 +106,20 @@ def _ctrl_c_after_chunk() -> Iterator[dict]:
         signal.signal(signal.SIGINT, previous)
 
 
+class _Placement(NamedTuple):
+    carry: Any  # a NamedSharding per leaf of the carry
+    metrics: Any
+
+
+def _placement(mesh: Any, config: Any, offline: bool, template: Any) -> _Placement | None:
+    """Where the carry lives on a mesh of several devices (None on one device: the plain, unsharded path)."""
+    if mesh.size == 1:
+        return None
+    size, axis, what = (config.num_seeds, 0, "num_seeds") if offline else (config.num_envs, 1, "num_envs")
+    sharding.check_divides(mesh, size, what)
+    return _Placement(sharding.batch_shardings(template, mesh, size, axis), sharding.replicated(mesh))
+
+
 def _data_for(algo: str, config: Any, data: Any) -> Any:
     """The transitions an algorithm trains on: ``data`` as given, or the dataset a hybrid config names."""
     if data is None and getattr(config, "dataset", ""):
@@ -117,13 +131,17 @@ def _data_for(algo: str, config: Any, data: Any) -> Any:
 
 def run(algo: str, env: Any, params: Any, overrides: dict, seed: int = 0, episodes: int = 100,
         progress: bool = True, data: Any = None, folder: RunFolder | None = None,
-        resume_from: RunFolder | None = None, evaluate: bool = True) -> Result:
+        resume_from: RunFolder | None = None, evaluate: bool = True, devices: int | None = None) -> Result:
     """Train ``algo`` on ``env`` (offline learners on ``data``, a ``Transitions``) over ``num_seeds`` vmapped
     seeds, chunk by chunk; log and checkpoint each chunk into ``folder`` when given; continue the checkpoint of
     ``resume_from`` when given (the same result as a run never interrupted). Ctrl-C stops after the chunk in
     flight and raises ``Interrupted``. Then evaluate every seed's greedy policy for ``episodes`` episodes, and
     (online) the env's fast baselines for as many; ``evaluate=False`` skips both (for callers that evaluate the
-    trained carry their own way: ``agent_returns`` is then empty)."""
+    trained carry their own way: ``agent_returns`` is then empty).
+
+    ``devices`` (``None``: every device JAX sees): with more than one, the training carry is sharded over a 1-D
+    mesh (``realax.sharding``) -- online learners split their ``num_envs`` environments, offline ones their
+    ``num_seeds`` seeds -- and the compiler spreads each chunk over the devices."""
     config = make_config(algo, overrides)
     data = _data_for(algo, config, data)
     trainer = algorithms.make_trainer(algo, config, env, params, data)
@@ -131,11 +149,15 @@ def run(algo: str, env: Any, params: Any, overrides: dict, seed: int = 0, episod
     keys = jax.random.split(jax.random.key(seed), config.num_seeds)
     compiled: dict[int, Any] = {}  # one jitted program per stage (one for most learners)
     folder = resume_from or folder
+    template = jax.eval_shape(jax.vmap(trainer.init), keys)
+    place = _placement(sharding.mesh(devices), config, offline, template)
     if resume_from is not None:
-        template = jax.eval_shape(jax.vmap(trainer.init), keys)
         carry, metrics, done, wall0 = resume_from.load_checkpoint(template)
+        carry = jax.device_put(carry, place.carry) if place else carry
     else:
-        carry, metrics, done, wall0 = jax.jit(jax.vmap(trainer.init))(keys), {}, 0, 0.0
+        init = jax.vmap(trainer.init)
+        init = jax.jit(init, out_shardings=place.carry) if place else jax.jit(init)
+        carry, metrics, done, wall0 = init(keys), {}, 0, 0.0
     steps_per_update = 1 if offline else config.env_steps_per_update
     per_chunk = config.updates_per_chunk * steps_per_update
     bar = _bar(progress, trainer.num_chunks, done, f"{algo} {type(env.unwrapped).__name__}")
@@ -146,7 +168,9 @@ def run(algo: str, env: Any, params: Any, overrides: dict, seed: int = 0, episod
                 tc = time.perf_counter()
                 stage = trainer.stage_of(done)
                 if stage not in compiled:
-                    compiled[stage] = jax.jit(jax.vmap(trainer.stage_step(stage)))
+                    step = jax.vmap(trainer.stage_step(stage))
+                    compiled[stage] = jax.jit(step, in_shardings=(place.carry,), out_shardings=(place.carry, place.metrics)
+                                              ) if place else jax.jit(step)
                 new_carry, m = compiled[stage](carry)
                 m = {k: np.asarray(v) for k, v in jax.device_get(m).items()}
                 carry, done = new_carry, done + 1
@@ -230,8 +254,10 @@ def finish(result: Result, folder: RunFolder, title: str) -> None:
     folder.finish(jax.tree.map(lambda x: x[best], r.carry), summary, best, plot)
 
 
-def resume(path: Path | str, progress: bool = True, wandb: bool = False) -> tuple[Result, RunFolder]:
-    """Continue the interrupted run in ``path`` from its checkpoint, with the options in its ``meta.json``."""
+def resume(path: Path | str, progress: bool = True, wandb: bool = False, devices: int | None = None
+           ) -> tuple[Result, RunFolder]:
+    """Continue the interrupted run in ``path`` from its checkpoint, with the options in its ``meta.json``
+    (on ``devices``, which need not be the devices it started on)."""
     import realax
 
     folder = RunFolder.resume(path, wandb=wandb)
@@ -245,7 +271,7 @@ def resume(path: Path | str, progress: bool = True, wandb: bool = False) -> tupl
         data, dmeta = loader.load(meta["dataset"], check=False)
         env, params = env_of(dmeta)
     result = run(meta["algo"], env, params, meta["config"], seed=meta["seed"], episodes=meta["episodes"],
-                 progress=progress, data=data, resume_from=folder)
+                 progress=progress, data=data, resume_from=folder, devices=devices)
     return result, folder
 
 

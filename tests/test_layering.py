@@ -26,11 +26,13 @@ FORBIDDEN = {
     "realax.offline": ("realax.experiment", "realax.run_folder", "realax.cli"),
     "realax.run_folder": ("realax.experiment", "realax.cli"),
     "realax.experiment": ("realax.cli",),
+    "realax.sharding": ("realax.envs", "realax.wrappers", "realax.agents", "realax.offline", "realax.baselines",
+                        "realax.experiment", "realax.run_folder", "realax.cli"),
 }
 #: the library below the command: nothing in it imports the command layer
 LIBRARY = ("realax.core", "realax.spaces", "realax.registry", "realax.options", "realax.errors", "realax.files",
            "realax.envs", "realax.wrappers", "realax.agents", "realax.offline", "realax.baselines",
-           "realax.experiment", "realax.run_folder", "realax.bench")
+           "realax.experiment", "realax.run_folder", "realax.bench", "realax.sharding")
 
 
 def _module(path: Path) -> str:

@@ -1,0 +1,66 @@
+"""One 1-D device mesh for a batch axis (DESIGN §7): training and data generation spread their environment
+batch over several devices with ``jax.sharding``, nothing home-made.
+
+A run's carry (vmapped over seeds) holds arrays with an environment axis (env states, observations, running
+returns: ``[seeds, num_envs, ...]``) and arrays without one (network parameters, optimiser state, keys).
+``batch_shardings`` splits the first kind along that axis over the mesh and replicates the rest; under
+``jax.jit`` the compiler then places the work where the data is and inserts the reductions a loss over the
+batch needs (gradients are summed across devices by XLA, not by a hand-written all-reduce). Shardings never
+change what a program computes, only where: an array wrongly taken for a batch one (a parameter with a
+dimension equal to ``num_envs``) is only split, not altered. What can differ between a sharded and an
+unsharded run is the order of float sums across devices (round-off, ~1e-7 relative per sum).
+
+Random bits are the same sharded or not, with either setting of ``jax_threefry_partitionable`` (JAX's
+default, ``True``, lets each device draw only its part of them).
+
+Several processes (``jax.distributed.initialize``) see every process's devices in ``jax.devices()``; the mesh
+is over all of them, and each process holds its own devices' part of the batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from realax.errors import RealaxError
+
+#: the mesh's one axis
+AXIS = "batch"
+
+
+def mesh(devices: int | None = None) -> Mesh:
+    """A 1-D mesh over the first ``devices`` devices (``None``: all of them, every process's)."""
+    available = jax.devices()
+    n = len(available) if devices is None else devices
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= len(available):
+        raise RealaxError(f"devices must be an integer from 1 to {len(available)} (the devices JAX sees: "
+                          f"{available[0].platform} x{len(available)}), got {devices!r}; on CPU, "
+                          f"XLA_FLAGS=--xla_force_host_platform_device_count=N makes N devices")
+    return Mesh(np.array(available[:n]), (AXIS,))
+
+
+def check_divides(mesh: Mesh, size: int, what: str) -> None:
+    """A clear error when ``size`` (``what``: the option that sets it) does not split evenly over the mesh."""
+    if size % mesh.size:
+        raise RealaxError(f"{what} = {size} does not split over {mesh.size} devices: give a multiple of "
+                          f"{mesh.size}, or fewer devices")
+
+
+def batch_shardings(tree: Any, mesh: Mesh, size: int, axis: int) -> Any:
+    """Per leaf of ``tree`` (arrays or shape structs): split along ``axis`` over the mesh when that axis has
+    ``size`` entries, replicated otherwise."""
+
+    def one(leaf: Any) -> NamedSharding:
+        shape = getattr(leaf, "shape", ())
+        if len(shape) > axis and shape[axis] == size:
+            return NamedSharding(mesh, PartitionSpec(*([None] * axis), AXIS))
+        return NamedSharding(mesh, PartitionSpec())
+
+    return jax.tree.map(one, tree)
+
+
+def replicated(mesh: Mesh) -> NamedSharding:
+    return NamedSharding(mesh, PartitionSpec())
