@@ -52,7 +52,7 @@ def main() -> None:
     one = run(1, args.num_envs, args.num_steps, args.ids)
     two = run(2, args.num_envs, args.num_steps, args.ids)
     print(f"N = {args.num_envs}, {args.num_steps} steps a timed run")
-    print(f"| id | device | 1 device steps/s | 2 devices steps/s | ratio |\n|---|---|---|---|---|")
+    print("| id | device | 1 device steps/s | 2 devices steps/s | ratio |\n|---|---|---|---|---|")
     for i in args.ids:
         a, b = one[i], two[i]
         print(f"| `{i}` | {b['device']} | {a['sps']:,.0f} | {b['sps']:,.0f} | {b['sps'] / a['sps']:.2f} |")

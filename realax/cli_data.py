@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from realax.cli_common import EnvArgOpt, ScenarioOpt, env_kwargs, handles_bad_input
+from realax.cli_common import DevicesOpt, EnvArgOpt, ScenarioOpt, env_kwargs, handles_bad_input
 from realax.files import dumps
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -76,6 +76,7 @@ def generate(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing realax dataset folder (nothing else).")] = False,
     measure: Annotated[bool, typer.Option(help="Also compute TQ and SACo and store them in the metadata.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    devices: int | None = DevicesOpt,
 ):
     """Collect a dataset with vectorised JAX rollouts and write it in the Minari format (atomically, under an
     exclusive lock on --out)."""
@@ -100,7 +101,7 @@ def generate(
         spec = dataclasses.replace(spec, level=found)
     t0 = time.perf_counter()
     path, meta = generate_dataset(spec, out, progress=not quiet, overwrite=overwrite, max_envs=num_envs,
-                                  measure=measure)
+                                  measure=measure, devices=devices)
     wall = time.perf_counter() - t0
     _say(meta.get("notes", []), "note")
     steps = meta["total_steps"]

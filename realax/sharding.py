@@ -64,3 +64,21 @@ def batch_shardings(tree: Any, mesh: Mesh, size: int, axis: int) -> Any:
 
 def replicated(mesh: Mesh) -> NamedSharding:
     return NamedSharding(mesh, PartitionSpec())
+
+
+def mesh_for(size: int, devices: int | None = None, what: str = "the batch") -> Mesh:
+    """The mesh a batch of ``size`` is split over: ``devices`` of them (``size`` must split evenly), or with
+    ``None`` the most devices JAX sees that split it evenly (all of them for a batch that is a multiple of
+    the device count)."""
+    if devices is None:
+        devices = max(d for d in range(1, len(jax.devices()) + 1) if size % d == 0)
+    m = mesh(devices)
+    check_divides(m, size, what)
+    return m
+
+
+def split_leading(tree: Any, mesh: Mesh) -> Any:
+    """``tree``'s arrays placed on ``mesh``, split along their first axis (unchanged on a one-device mesh)."""
+    if mesh.size == 1:
+        return tree
+    return jax.device_put(tree, NamedSharding(mesh, PartitionSpec(AXIS)))

@@ -56,6 +56,21 @@ res = CliRunner().invoke(app, ["train", "ppo", "realax/Spectrum-v0", "--devices"
                                "--num-seeds", "2", "--set", "num_envs=16", "--set", "num_steps=32", "--set",
                                "updates_per_chunk=1", "--episodes", "2", "--out", sys.argv[1]])
 out["cli"] = [res.exit_code, res.output[-1500:]]
+from realax.offline.generate import collect
+from realax.offline import policies
+act = policies.behaviour(env, params, env, params, policies.resolve("random", "realax/Spectrum-v0", env, params))
+eps = [collect(env, params, act, jax.random.key(5), 12, max_envs=6, progress=False, devices=d) for d in (1, 2)]
+out["data_same"] = all(np.array_equal(getattr(eps[0], f), getattr(eps[1], f))
+                       for f in ("observations", "next_observations", "actions", "rewards", "terminations",
+                                 "truncations", "lengths"))
+try:
+    collect(env, params, act, jax.random.key(5), 5, max_envs=5, progress=False, devices=2)
+except RealaxError as e:
+    out["errors"].append(str(e))
+data = CliRunner().invoke(app, ["data", "generate", "realax/Spectrum-v0", "--episodes", "8", "--devices", "2",
+                                "--out", sys.argv[1] + "-data-v0", "--quiet"])
+verify = CliRunner().invoke(app, ["data", "verify", sys.argv[1] + "-data-v0"])
+out["data_cli"] = [data.exit_code, data.output[-1500:], verify.exit_code, verify.output[-500:]]
 print("RESULT " + json.dumps(out))
 """
 
@@ -81,3 +96,9 @@ def test_two_devices_train_what_one_trains(tmp_path: Path):
     assert code == 0, text
     meta = json.loads((run / "meta.json").read_text())
     assert meta["devices"] == 2 and "--devices 2" in meta["command"]
+    # data generation: the same episodes on two devices as on one, and a dataset that verifies
+    assert out["data_same"]
+    assert "the parallel environments (5 episodes, at most 5 side by side) = 5 does not split over 2" in out["errors"][2]
+    code, text, vcode, vtext = out["data_cli"]
+    assert code == 0 and "wrote" in text, text
+    assert vcode == 0, vtext

@@ -30,9 +30,10 @@ def gymnasium_spec(spec: DataSpec):
 
 
 def generate_dataset(spec: DataSpec, out, progress: bool = True, overwrite: bool = False,
-                     max_envs: int = 1024, measure: bool = False) -> tuple[Any, dict]:
+                     max_envs: int = 1024, measure: bool = False, devices: int | None = None) -> tuple[Any, dict]:
     """Generate ``spec`` and write it to ``out`` (atomically, Minari format): ``(path, metadata)``.
     ``measure``: also compute TQ and SACo (``measures``) and store them, with the binning, in the metadata.
+    ``devices``: how many devices the collection is split over (``generate.collect``).
 
     ``out`` is checked before anything is collected (``write_guard.check_target``: a Minari id, and an existing
     folder only with ``overwrite`` and only when it holds a realax dataset), and its write lock is held from
@@ -43,7 +44,7 @@ def generate_dataset(spec: DataSpec, out, progress: bool = True, overwrite: bool
     out = write_guard.check_target(out, overwrite)  # fail before spending the time to collect
     with write_guard.write_lock(out) as lock:
         spec = spec.resolved()
-        eps, meta = generate(spec, progress=progress, max_envs=max_envs)
+        eps, meta = generate(spec, progress=progress, max_envs=max_envs, devices=devices)
         if measure:
             if meta["expert_policy"] is None:
                 raise RealaxError(f"{spec.env_id} has no non-random baseline to serve as the expert: pass an expert")

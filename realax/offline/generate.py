@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import realax
+from realax import sharding
 from realax.core import is_multi_agent
 from realax.errors import RealaxError
 from realax.offline import policies
@@ -141,12 +142,15 @@ def check_size(setup: Setup, episodes: int, max_envs: int) -> int:
 
 
 def collect(env, params, act, key: jax.Array, episodes: int, level: float | tuple[float, float] = 1.0,
-            max_envs: int = 1024, chunk: int | None = None, progress: bool = True, desc: str = "collect") -> Episodes:
+            max_envs: int = 1024, chunk: int | None = None, progress: bool = True, desc: str = "collect",
+            devices: int | None = None) -> Episodes:
     """``episodes`` whole episodes of ``act`` on ``env``, vectorised.
 
     ``level`` is the behaviour level of every env, or ``(first, last)``: a linear schedule over the ``N``
     parallel envs (the replay proxy of ``measures``). Chunks of ``chunk`` steps (default: the episode
-    limit, clamped to 16..500) are one jitted ``lax.scan`` of a vmapped step each.
+    limit, clamped to 16..500) are one jitted ``lax.scan`` of a vmapped step each. The ``N`` envs are split
+    over ``devices`` devices (``realax.sharding.mesh_for``; ``None``: as many as split them evenly); the
+    episodes are the same, bit for bit, on any number of devices (each env's stream is computed alone).
     """
     n, q = _layout(int(episodes), int(max_envs))
     max_steps = int(params.max_steps)
@@ -156,12 +160,14 @@ def collect(env, params, act, key: jax.Array, episodes: int, level: float | tupl
     k_seeds, k_run = jax.random.split(key)
     seeds = episode_seeds(k_seeds, n * q)
     starts = reset_keys(seeds).reshape(n, q)  # episode j of stream i starts from the key of seed i * q + j
+    mesh = sharding.mesh_for(n, devices, f"the parallel environments ({episodes} episodes, at most {max_envs} side by side)")
+    levels, starts = sharding.split_leading((levels, starts), mesh)
     obs, state = _reset_runner(env)(starts[:, 0], params)
     probe = jax.eval_shape(lambda: env.step(k_run, jax.tree.map(lambda x: x[0], state),
                                             act(k_run, obs[0], jax.tree.map(lambda x: x[0], state), levels[0]),
                                             params)[5])
     run_chunk = _chunk_runner(env, act, T, "cost" in probe)
-    carry = (obs, state, jax.random.split(k_run, n), jnp.zeros(n, jnp.int32))
+    carry = sharding.split_leading((obs, state, jax.random.split(k_run, n), jnp.zeros(n, jnp.int32)), mesh)
     bound = math.ceil(q * max_steps / T) + 1
     chunks, done_count = [], np.zeros(n, np.int64)
     from tqdm import tqdm
@@ -246,8 +252,9 @@ def _assemble(chunks: list[dict], n: int, q: int, episodes: int, has_cost: bool,
                     lengths, field("cost") if has_cost else None, infos, seeds[:episodes])
 
 
-def mean_return(setup: Setup, act, key, episodes: int, progress: bool = False, desc: str = "reference") -> float:
-    eps = collect(setup.env, setup.params, act, key, episodes, progress=progress, desc=desc)
+def mean_return(setup: Setup, act, key, episodes: int, progress: bool = False, desc: str = "reference",
+                devices: int | None = None) -> float:
+    eps = collect(setup.env, setup.params, act, key, episodes, progress=progress, desc=desc, devices=devices)
     return float(eps.returns().mean())
 
 
@@ -300,10 +307,11 @@ def choose_expert(setup: Setup, spec: DataSpec, key, random_return: float) -> di
 
 
 def generate(spec: DataSpec, progress: bool = True, max_envs: int = 1024,
-             references: bool = True) -> tuple[Episodes, dict]:
+             references: bool = True, devices: int | None = None) -> tuple[Episodes, dict]:
     """The episodes of ``spec`` and their metadata (env, params, policy, level, seed, realism, split,
     ``ref_min_score`` = random policy, ``ref_max_score`` = expert (``choose_expert``), over ``REF_EPISODES``
-    episodes). ``references=False``: no reference returns, the expert is the first candidate, unmeasured."""
+    episodes). ``references=False``: no reference returns, the expert is the first candidate, unmeasured.
+    ``devices``: the collection is split over that many devices (``collect``; the same episodes on any number)."""
     spec.validate()
     spec = spec.resolved()
     setup = build(spec)
@@ -311,7 +319,7 @@ def generate(spec: DataSpec, progress: bool = True, max_envs: int = 1024,
     act = behaviour_of(setup, spec)
     t0 = time.perf_counter()
     eps = collect(setup.env, setup.params, act, jax.random.key(spec.seed), spec.episodes, level=spec.level,
-                  max_envs=max_envs, progress=progress, desc=f"{spec.env_id} {spec.policy}")
+                  max_envs=max_envs, progress=progress, desc=f"{spec.env_id} {spec.policy}", devices=devices)
     seconds = time.perf_counter() - t0
     n_val = round(spec.val_fraction * eps.num_episodes)
     n_train = eps.num_episodes - n_val
