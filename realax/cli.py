@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Optional
 
 from realax._extras import typer  # the [cli] extra: MissingExtra names it when typer is absent
-from realax.cli_common import DevicesOpt, EnvArgOpt, ScenarioOpt, env_kwargs, handles_bad_input
+from realax.cli_common import (
+    CoordinatorOpt,
+    DevicesOpt,
+    EnvArgOpt,
+    NumProcessesOpt,
+    ProcessIdOpt,
+    ScenarioOpt,
+    env_kwargs,
+    handles_bad_input,
+)
 from realax.cli_data import app as data_app
 from realax.errors import RealaxError
 
@@ -102,15 +111,24 @@ def train(
                                           "checkpoint, with its saved options (give no ALGO, ENV_ID or options)."),
     wandb: bool = typer.Option(False, help="Also log to Weights & Biases (pip install 'realax[wandb]')."),
     devices: Optional[int] = DevicesOpt,
+    coordinator: Optional[str] = CoordinatorOpt,
+    num_processes: int = NumProcessesOpt,
+    process_id: int = ProcessIdOpt,
 ):
     """Train an agent with a progress bar; print its evaluation beside the baselines. The run folder gets
     meta.json, a checkpoint after every chunk (Ctrl-C stops after the chunk in flight; --resume continues),
     metrics.jsonl, TensorBoard events (tb/), then the agent, metrics.json and a learning curve."""
     from realax import experiment as tr
-    from realax import options
+    from realax import options, sharding
     from realax.agents import algorithms
     from realax.run_folder import RunFolder, choose
 
+    if coordinator is not None:
+        if resume is not None:
+            raise RealaxError("--resume continues a run in one process; give no --coordinator")
+        sharding.join(coordinator, num_processes, process_id)
+    elif num_processes > 1 or process_id:
+        raise RealaxError("--num-processes and --process-id need --coordinator HOST:PORT (process 0's address)")
     if resume is not None:
         given = [f for f, v in (("ALGO", algo), ("ENV_ID", env_id), ("--scenario", scenario), ("-e", env_arg),
                                 ("--set", set_), ("--out", out), ("--total-timesteps", total_timesteps)) if v]
@@ -137,6 +155,10 @@ def train(
         raise RealaxError(f"{algo} learns from a dataset: use `realax data train {algo} DATASET`")
     algorithms.check_env(algo, env, params)
     config = tr.make_config(algo, overrides)
+    if process_id:  # process 0 writes the run folder and evaluates; the others train their part and stop
+        tr.run(algo, env, params, overrides, seed=seed, episodes=episodes, progress=False, devices=devices)
+        typer.echo(f"process {process_id} of {num_processes}: trained its part; process 0 writes the run folder")
+        return
     path, note = choose(out, Path("runs") / f"{algo}_{_tag(env_id, kwargs)}", overwrite)
     for line in (tr.budget_note(config), note):
         if line:
@@ -151,6 +173,7 @@ def train(
     meta = {"algo": algo, "env_id": env_id, "env_kwargs": kwargs, "env_options": {**options_of(env_id), **kwargs},
             "config": dataclasses.asdict(config), "seed": seed, "num_seeds": config.num_seeds, "episodes": episodes,
             "command": shlex.join(command), **_device_meta(devices)}
+    meta["processes"] = num_processes
     folder = RunFolder.create(path, meta, overwrite=overwrite, wandb=wandb)
     try:
         result = tr.run(algo, env, params, overrides, seed=seed, episodes=episodes, progress=True, folder=folder,

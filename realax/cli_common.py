@@ -16,6 +16,11 @@ ScenarioOpt = typer.Option(None, "--scenario", help="Built-in scenario name or p
 EnvArgOpt = typer.Option(None, "--env-arg", "-e", help="Any constructor argument, KEY=VALUE (repeatable), "
                          "e.g. -e history=1; typed from the constructor (booleans: true/false).",
                          rich_help_panel=_ENV_OPTS)
+CoordinatorOpt = typer.Option(None, "--coordinator", help="Several processes (one per machine or per GPU): "
+                              "process 0's HOST:PORT, the same for every process (jax.distributed.initialize).")
+NumProcessesOpt = typer.Option(1, "--num-processes", min=1, help="Processes in the run (with --coordinator).")
+ProcessIdOpt = typer.Option(0, "--process-id", min=0, help="This process's index, 0 to --num-processes - 1; "
+                            "process 0 writes the run folder.")
 DevicesOpt = typer.Option(None, "--devices", min=1, help="Devices to spread the environment batch over (default: "
                           "every device JAX sees); on CPU, XLA_FLAGS=--xla_force_host_platform_device_count=N "
                           "makes N devices of the cores.")

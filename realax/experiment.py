@@ -141,7 +141,9 @@ def run(algo: str, env: Any, params: Any, overrides: dict, seed: int = 0, episod
 
     ``devices`` (``None``: every device JAX sees): with more than one, the training carry is sharded over a 1-D
     mesh (``realax.sharding``) -- online learners split their ``num_envs`` environments, offline ones their
-    ``num_seeds`` seeds -- and the compiler spreads each chunk over the devices."""
+    ``num_seeds`` seeds -- and the compiler spreads each chunk over the devices. With several processes
+    (``sharding.join``) every process calls ``run`` with the same arguments; give ``folder`` to one of them
+    (it alone writes), and only process 0 evaluates (the others' ``agent_returns`` are empty)."""
     config = make_config(algo, overrides)
     data = _data_for(algo, config, data)
     trainer = algorithms.make_trainer(algo, config, env, params, data)
@@ -149,6 +151,7 @@ def run(algo: str, env: Any, params: Any, overrides: dict, seed: int = 0, episod
     keys = jax.random.split(jax.random.key(seed), config.num_seeds)
     compiled: dict[int, Any] = {}  # one jitted program per stage (one for most learners)
     folder = resume_from or folder
+    processes = jax.process_count()
     template = jax.eval_shape(jax.vmap(trainer.init), keys)
     place = _placement(sharding.mesh(devices), config, offline, template)
     if resume_from is not None:
@@ -176,9 +179,11 @@ def run(algo: str, env: Any, params: Any, overrides: dict, seed: int = 0, episod
                 carry, done = new_carry, done + 1
                 metrics = {k: np.concatenate([metrics[k], v], 1) if k in metrics else v for k, v in m.items()}
                 x = m["env_steps"][0] if "env_steps" in m else (done - 1) * per_chunk + np.arange(1, per_chunk + 1)
+                if folder is not None or processes > 1:  # every process gathers; the one with the folder writes
+                    host = sharding.to_host(carry)
                 if folder is not None:
                     folder.chunk(done, trainer.num_chunks, m, x, time.perf_counter() - t0, time.perf_counter() - tc, per_chunk)
-                    folder.save_checkpoint(carry, metrics, done, time.perf_counter() - t0)
+                    folder.save_checkpoint(host, metrics, done, time.perf_counter() - t0)
                 _report(bar, m, int(x[-1]))
         except KeyboardInterrupt:
             ctrl_c["stop"] = True
@@ -188,6 +193,8 @@ def run(algo: str, env: Any, params: Any, overrides: dict, seed: int = 0, episod
             folder.interrupted(done)
         raise Interrupted(done, trainer.num_chunks, done * per_chunk, folder.path if folder is not None else None)
     wall = time.perf_counter() - t0
+    if processes > 1:  # the trained carry on every process; process 0 evaluates it, the others return it
+        carry, evaluate = sharding.to_host(carry), evaluate and jax.process_index() == 0
     result = _evaluate(algo, config, env, params, trainer, carry, metrics, wall, seed, episodes if evaluate else 0,
                        offline or not evaluate)
     return result

@@ -82,3 +82,33 @@ def split_leading(tree: Any, mesh: Mesh) -> Any:
     if mesh.size == 1:
         return tree
     return jax.device_put(tree, NamedSharding(mesh, PartitionSpec(AXIS)))
+
+
+def join(coordinator: str, num_processes: int, process_id: int) -> None:
+    """Join a run of ``num_processes`` processes (``jax.distributed.initialize``; on CPU the processes talk
+    through gloo). Call it before anything starts JAX's backend; afterwards ``jax.devices()`` lists every
+    process's devices and ``mesh()`` spans them all."""
+    if not isinstance(num_processes, int) or num_processes < 1:
+        raise RealaxError(f"num_processes must be a whole number >= 1, got {num_processes!r}")
+    if not isinstance(process_id, int) or not 0 <= process_id < num_processes:
+        raise RealaxError(f"process_id must be from 0 to {num_processes - 1} (num_processes - 1), got {process_id!r}")
+    if ":" not in str(coordinator):
+        raise RealaxError(f"coordinator must be HOST:PORT (process 0's address, e.g. localhost:12355), got {coordinator!r}")
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(coordinator, num_processes, process_id)
+
+
+def to_host(tree: Any) -> Any:
+    """A host copy of ``tree`` (NumPy arrays; random keys as keys). With several processes the parts held by other processes' devices are
+    gathered: that is a collective, so every process must call it at the same point of the program."""
+    if jax.process_count() == 1:
+        return jax.device_get(tree)
+    from jax.experimental import multihost_utils
+
+    def one(x: Any) -> Any:
+        if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):  # keys travel as their raw bits
+            bits = multihost_utils.process_allgather(jax.random.key_data(x), tiled=True)
+            return jax.random.wrap_key_data(bits, impl=jax.random.key_impl(x))
+        return multihost_utils.process_allgather(x, tiled=True)
+
+    return jax.tree.map(one, tree)
