@@ -15,7 +15,17 @@ from typing import Annotated
 
 import typer
 
-from realax.cli_common import DevicesOpt, EnvArgOpt, ScenarioOpt, env_kwargs, handles_bad_input
+from realax.cli_common import (
+    CoordinatorOpt,
+    DevicesOpt,
+    EnvArgOpt,
+    NumProcessesOpt,
+    ProcessIdOpt,
+    ScenarioOpt,
+    env_kwargs,
+    handles_bad_input,
+)
+from realax.errors import RealaxError
 from realax.files import dumps
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -77,13 +87,23 @@ def generate(
     measure: Annotated[bool, typer.Option(help="Also compute TQ and SACo and store them in the metadata.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
     devices: int | None = DevicesOpt,
+    coordinator: str | None = CoordinatorOpt,
+    num_processes: int = NumProcessesOpt,
+    process_id: int = ProcessIdOpt,
 ):
     """Collect a dataset with vectorised JAX rollouts and write it in the Minari format (atomically, under an
-    exclusive lock on --out)."""
+    exclusive lock on --out). With --num-processes K each process writes its part (OUT's name + -partIofK)
+    and, given --coordinator, process 0 merges the parts into OUT once all are written; without it, run
+    `realax data merge OUT --parts K` after the last."""
+    from realax import sharding
     from realax.offline import write_guard
-    from realax.offline.dataset import generate_dataset
+    from realax.offline.dataset import generate_dataset, merge_parts
     from realax.offline.generate import DataSpec, build, calibrate_level
     from realax.wrappers.realism import RealismConfig
+    if process_id >= num_processes:
+        raise RealaxError(f"--process-id must be from 0 to {num_processes - 1} (--num-processes - 1), got {process_id}")
+    if coordinator is not None:  # before anything starts JAX's backend
+        sharding.join(coordinator, num_processes, process_id)
 
     realism = RealismConfig(action_delay=action_delay, obs_delay=obs_delay, disturbance=disturbance,
                             disturbance_rho=disturbance_rho, disturbance_sigma=disturbance_sigma,
@@ -101,7 +121,7 @@ def generate(
         spec = dataclasses.replace(spec, level=found)
     t0 = time.perf_counter()
     path, meta = generate_dataset(spec, out, progress=not quiet, overwrite=overwrite, max_envs=num_envs,
-                                  measure=measure, devices=devices)
+                                  measure=measure, devices=devices, part=(process_id, num_processes))
     wall = time.perf_counter() - t0
     _say(meta.get("notes", []), "note")
     steps = meta["total_steps"]
@@ -110,14 +130,42 @@ def generate(
     typer.echo(f"collect {meta['collect_seconds']:.1f} s, write {meta['write_seconds']:.1f} s, total {wall:.1f} s: "
                f"{steps / wall:,.0f} transitions/s")
     cands = ", ".join(f"{k} {v:.3f}" for k, v in (meta.get("expert_candidates") or {}).items())
-    typer.echo(f"behaviour return {meta['behaviour_return']:.2f}; ref_min {meta.get('ref_min_score')} (random), "
-               f"ref_max {meta.get('ref_max_score')} (expert {meta.get('expert_policy')}; {meta.get('expert_choice')}"
-               f"{': ' + cands if cands else ''})")
+    if process_id == 0:  # the reference returns are measured in part 0
+        typer.echo(f"behaviour return {meta['behaviour_return']:.2f}; ref_min {meta.get('ref_min_score')} (random), "
+                   f"ref_max {meta.get('ref_max_score')} (expert {meta.get('expert_policy')}; "
+                   f"{meta.get('expert_choice')}{': ' + cands if cands else ''})")
     if "reference_warning" in meta:
         _say([meta["reference_warning"]], "warning")
     if "measures" in meta:
         m = meta["measures"]
         typer.echo(f"TQ {_fmt(m['tq'], '.4f')}, SACo {m['saco']:.4f} (stored in the metadata)")
+    if num_processes == 1:
+        return
+    if coordinator is None:
+        typer.echo(f"part {process_id} of {num_processes}; when all are written: realax data merge {out} "
+                   f"--parts {num_processes}")
+        return
+    sharding.barrier("realax data generate: every part written")
+    if process_id == 0:
+        path, meta = merge_parts(out, num_processes, overwrite=overwrite, remove=True)
+        typer.echo(f"merged {num_processes} parts into {path}: {meta['total_episodes']} episodes, "
+                   f"{meta['total_steps']} transitions")
+
+
+@app.command()
+@handles_bad_input
+def merge(
+    out: Annotated[Path, typer.Argument(help="The dataset the parts were generated for (their --out).")],
+    parts: Annotated[int, typer.Option(min=2, help="How many parts (--num-processes of the generation).")],
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing realax dataset at OUT.")] = False,
+    remove_parts: Annotated[bool, typer.Option(help="Delete the parts once OUT is written.")] = False,
+):
+    """Assemble a dataset from the parts `realax data generate --num-processes K` wrote (each checked against
+    its checksums); the result is the dataset one process would have written."""
+    from realax.offline.dataset import merge_parts
+
+    path, meta = merge_parts(out, parts, overwrite=overwrite, remove=remove_parts)
+    typer.echo(f"merged {parts} parts into {path}: {meta['total_episodes']} episodes, {meta['total_steps']} transitions")
 
 
 @app.command()

@@ -31,9 +31,10 @@ from realax.errors import RealaxError
 AXIS = "batch"
 
 
-def mesh(devices: int | None = None) -> Mesh:
-    """A 1-D mesh over the first ``devices`` devices (``None``: all of them, every process's)."""
-    available = jax.devices()
+def mesh(devices: int | None = None, local: bool = False) -> Mesh:
+    """A 1-D mesh over the first ``devices`` devices (``None``: all of them, every process's, or with
+    ``local`` this process's only)."""
+    available = jax.local_devices() if local else jax.devices()
     n = len(available) if devices is None else devices
     if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= len(available):
         raise RealaxError(f"devices must be an integer from 1 to {len(available)} (the devices JAX sees: "
@@ -67,12 +68,12 @@ def replicated(mesh: Mesh) -> NamedSharding:
 
 
 def mesh_for(size: int, devices: int | None = None, what: str = "the batch") -> Mesh:
-    """The mesh a batch of ``size`` is split over: ``devices`` of them (``size`` must split evenly), or with
-    ``None`` the most devices JAX sees that split it evenly (all of them for a batch that is a multiple of
-    the device count)."""
+    """The mesh of this process's devices a batch of ``size`` is split over: ``devices`` of them (``size`` must
+    split evenly), or with ``None`` the most that split it evenly (all of them for a batch that is a multiple
+    of the device count)."""
     if devices is None:
-        devices = max(d for d in range(1, len(jax.devices()) + 1) if size % d == 0)
-    m = mesh(devices)
+        devices = max(d for d in range(1, len(jax.local_devices()) + 1) if size % d == 0)
+    m = mesh(devices, local=True)
     check_divides(m, size, what)
     return m
 
@@ -99,8 +100,9 @@ def join(coordinator: str, num_processes: int, process_id: int) -> None:
 
 
 def to_host(tree: Any) -> Any:
-    """A host copy of ``tree`` (NumPy arrays; random keys as keys). With several processes the parts held by other processes' devices are
-    gathered: that is a collective, so every process must call it at the same point of the program."""
+    """A host copy of ``tree`` (NumPy arrays; random keys as keys). With several processes the parts held by
+    other processes' devices are gathered: that is a collective, so every process must call it at the same
+    point of the program."""
     if jax.process_count() == 1:
         return jax.device_get(tree)
     from jax.experimental import multihost_utils
@@ -112,3 +114,11 @@ def to_host(tree: Any) -> Any:
         return multihost_utils.process_allgather(x, tiled=True)
 
     return jax.tree.map(one, tree)
+
+
+def barrier(name: str) -> None:
+    """Wait until every process of the run reaches the barrier of this ``name`` (no-op with one process)."""
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)

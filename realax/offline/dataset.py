@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import shutil
 import time
+from pathlib import Path
 from typing import Any
 
 from realax import registry
 from realax.errors import RealaxError
 from realax.offline import measures, minari_io, write_guard
-from realax.offline.generate import DataSpec, build, generate
+from realax.offline.episodes import Episodes
+from realax.offline.generate import DataSpec, build, episode_meta, generate
 
 
 def gymnasium_spec(spec: DataSpec):
@@ -29,11 +32,21 @@ def gymnasium_spec(spec: DataSpec):
     return dataclasses.replace(base, kwargs={**base.kwargs, **spec.env_kwargs})
 
 
+def part_path(out: Path | str, i: int, k: int) -> Path:
+    """Where part ``i`` of ``k`` of the dataset ``out`` (``NAME-vN``) is written: ``NAME-part{i}of{k}-vN`` beside it."""
+    out = Path(out)
+    name, _, version = out.name.rpartition("-v")
+    return out.with_name(f"{name}-part{i}of{k}-v{version}")
+
+
 def generate_dataset(spec: DataSpec, out, progress: bool = True, overwrite: bool = False,
-                     max_envs: int = 1024, measure: bool = False, devices: int | None = None) -> tuple[Any, dict]:
+                     max_envs: int = 1024, measure: bool = False, devices: int | None = None,
+                     part: tuple[int, int] = (0, 1)) -> tuple[Any, dict]:
     """Generate ``spec`` and write it to ``out`` (atomically, Minari format): ``(path, metadata)``.
     ``measure``: also compute TQ and SACo (``measures``) and store them, with the binning, in the metadata.
     ``devices``: how many devices the collection is split over (``generate.collect``).
+    ``part=(i, k)`` with ``k > 1``: collect and write only the ``i``-th of ``k`` parts, at ``part_path``;
+    ``merge_parts`` assembles the dataset from them (the same as one process writes).
 
     ``out`` is checked before anything is collected (``write_guard.check_target``: a Minari id, and an existing
     folder only with ``overwrite`` and only when it holds a realax dataset), and its write lock is held from
@@ -41,20 +54,56 @@ def generate_dataset(spec: DataSpec, out, progress: bool = True, overwrite: bool
     if isinstance(max_envs, bool) or not isinstance(max_envs, numbers.Integral) or max_envs < 1:
         raise RealaxError(f"max_envs (--num-envs) must be a whole number >= 1, got {max_envs!r}")
     spec.validate()
+    if part[1] > 1:
+        if measure:
+            raise RealaxError("TQ and SACo measure a whole dataset: run `realax data measure` on the merged one")
+        out = part_path(out, *part)
     out = write_guard.check_target(out, overwrite)  # fail before spending the time to collect
     with write_guard.write_lock(out) as lock:
         spec = spec.resolved()
-        eps, meta = generate(spec, progress=progress, max_envs=max_envs, devices=devices)
+        eps, meta = generate(spec, progress=progress, max_envs=max_envs, devices=devices, part=part)
         if measure:
             if meta["expert_policy"] is None:
                 raise RealaxError(f"{spec.env_id} has no non-random baseline to serve as the expert: pass an expert")
             refs = measures.references(spec, meta["expert_policy"], max_envs=max_envs, progress=progress)
             meta["measures"] = {**measures.measure_episodes(eps, refs), "reference": measures.REPLAY_PROXY}
-        setup = build(spec)
-        obs_space, act_space = minari_io.gym_spaces(setup.env, setup.params, setup.multi_agent)
-        t0 = time.perf_counter()
-        path = minari_io.write(out, eps, meta, obs_space, act_space, env_spec=gymnasium_spec(spec),
-                               overwrite=overwrite)
-        meta["write_seconds"] = time.perf_counter() - t0
+        path, meta["write_seconds"] = _write(out, spec, eps, meta, overwrite)
     meta["notes"] = list(lock.notes)
+    return path, meta
+
+
+def _write(out: Path, spec: DataSpec, eps: Episodes, meta: dict, overwrite: bool) -> tuple[Path, float]:
+    setup = build(spec)
+    obs_space, act_space = minari_io.gym_spaces(setup.env, setup.params, setup.multi_agent)
+    t0 = time.perf_counter()
+    path = minari_io.write(out, eps, meta, obs_space, act_space, env_spec=gymnasium_spec(spec), overwrite=overwrite)
+    return path, time.perf_counter() - t0
+
+
+def merge_parts(out: Path | str, k: int, overwrite: bool = False, remove: bool = False) -> tuple[Path, dict]:
+    """Assemble the dataset ``out`` from its ``k`` parts (``part_path``; each checked against its checksums,
+    all of one spec) and write it atomically: the same episodes and metadata as one process writes, but for
+    timings (``collect_seconds``: the slowest part's) and ``"parts": k``. ``remove``: delete the parts once
+    the dataset is written."""
+    parts = [part_path(out, i, k) for i in range(k)]
+    missing = [str(p) for p in parts if not p.exists()]
+    if missing:
+        raise RealaxError(f"cannot merge {out}: part(s) {', '.join(missing)} not written (expected {k} parts)")
+    for p in parts:
+        minari_io.require_intact(p)
+    metas = [minari_io.metadata(p) for p in parts]
+    for i, (p, m) in enumerate(zip(parts, metas, strict=True)):
+        if m.get("part") != [i, k] or m.get("spec") != metas[0].get("spec"):
+            raise RealaxError(f"{p} is not part {i} of {k} of the dataset part 0 describes (its part: "
+                              f"{m.get('part')}; same spec: {m.get('spec') == metas[0].get('spec')})")
+    spec = DataSpec.from_dict(metas[0]["spec"])
+    eps = Episodes.concatenate([minari_io.read(p) for p in parts])
+    meta = {**{key: v for key, v in metas[0].items() if key not in ("part", "write_seconds")},
+            **episode_meta(eps, spec), "collect_seconds": max(m["collect_seconds"] for m in metas), "parts": k}
+    out = write_guard.check_target(out, overwrite)
+    with write_guard.write_lock(out):
+        path, meta["write_seconds"] = _write(out, spec, eps, meta, overwrite)
+    if remove:
+        for p in parts:
+            shutil.rmtree(p)
     return path, meta

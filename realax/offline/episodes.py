@@ -40,6 +40,21 @@ class Episodes:
         if self.seeds is not None and len(self.seeds) != len(self.lengths):
             raise ValueError(f"seeds has {len(self.seeds)} entries for {len(self.lengths)} episodes")
 
+    @classmethod
+    def concatenate(cls, parts: list["Episodes"]) -> "Episodes":
+        """The episodes of ``parts``, in order (they must record the same fields)."""
+        cat = lambda get: np.concatenate([get(p) for p in parts])  # noqa: E731
+        keys = [set(p.infos) for p in parts]
+        if any(k != keys[0] for k in keys) or len({p.costs is None for p in parts}) > 1 or \
+                len({p.seeds is None for p in parts}) > 1:
+            raise ValueError("the parts record different fields (infos, costs or seeds)")
+        return cls(*(cat(lambda p, f=f: getattr(p, f)) for f in ("observations", "next_observations", "actions",
+                                                                 "rewards", "terminations", "truncations",
+                                                                 "lengths")),
+                   costs=None if parts[0].costs is None else cat(lambda p: p.costs),
+                   infos={k: cat(lambda p, k=k: p.infos[k]) for k in keys[0]},
+                   seeds=None if parts[0].seeds is None else cat(lambda p: p.seeds))
+
     @property
     def num_episodes(self) -> int:
         return len(self.lengths)

@@ -143,7 +143,7 @@ def check_size(setup: Setup, episodes: int, max_envs: int) -> int:
 
 def collect(env, params, act, key: jax.Array, episodes: int, level: float | tuple[float, float] = 1.0,
             max_envs: int = 1024, chunk: int | None = None, progress: bool = True, desc: str = "collect",
-            devices: int | None = None) -> Episodes:
+            devices: int | None = None, part: tuple[int, int] = (0, 1)) -> Episodes:
     """``episodes`` whole episodes of ``act`` on ``env``, vectorised.
 
     ``level`` is the behaviour level of every env, or ``(first, last)``: a linear schedule over the ``N``
@@ -151,8 +151,16 @@ def collect(env, params, act, key: jax.Array, episodes: int, level: float | tupl
     limit, clamped to 16..500) are one jitted ``lax.scan`` of a vmapped step each. The ``N`` envs are split
     over ``devices`` devices (``realax.sharding.mesh_for``; ``None``: as many as split them evenly); the
     episodes are the same, bit for bit, on any number of devices (each env's stream is computed alone).
+
+    ``part=(i, k)``: only the ``i``-th of ``k`` equal runs of the parallel envs (processes of one dataset
+    each collect one part; ``Episodes.concatenate`` of parts ``0..k-1`` is the whole collection, bit for bit).
     """
     n, q = _layout(int(episodes), int(max_envs))
+    i, k = part
+    first, end = i * n // k, (i + 1) * n // k  # this part's parallel envs
+    if first == end:
+        raise RealaxError(f"part {i} of {k} has no environment: {episodes} episodes run as {n} parallel "
+                          f"environments; use at most {n} parts")
     max_steps = int(params.max_steps)
     T = int(chunk or min(max(max_steps, 16), 500))
     lo, hi = (level, level) if np.isscalar(level) else level
@@ -160,14 +168,18 @@ def collect(env, params, act, key: jax.Array, episodes: int, level: float | tupl
     k_seeds, k_run = jax.random.split(key)
     seeds = episode_seeds(k_seeds, n * q)
     starts = reset_keys(seeds).reshape(n, q)  # episode j of stream i starts from the key of seed i * q + j
-    mesh = sharding.mesh_for(n, devices, f"the parallel environments ({episodes} episodes, at most {max_envs} side by side)")
+    keys = jax.random.split(k_run, n)
+    levels, starts, keys, seeds = levels[first:end], starts[first:end], keys[first:end], seeds[first * q:end * q]
+    n, cut = end - first, min(max(int(episodes) - first * q, 0), (end - first) * q)  # its envs, episodes kept
+    mesh = sharding.mesh_for(n, devices, f"the parallel environments ({episodes} episodes, at most {max_envs} side by "
+                                         f"side{f', part {i} of {k}' if k > 1 else ''})")
     levels, starts = sharding.split_leading((levels, starts), mesh)
     obs, state = _reset_runner(env)(starts[:, 0], params)
     probe = jax.eval_shape(lambda: env.step(k_run, jax.tree.map(lambda x: x[0], state),
                                             act(k_run, obs[0], jax.tree.map(lambda x: x[0], state), levels[0]),
                                             params)[5])
     run_chunk = _chunk_runner(env, act, T, "cost" in probe)
-    carry = sharding.split_leading((obs, state, jax.random.split(k_run, n), jnp.zeros(n, jnp.int32)), mesh)
+    carry = sharding.split_leading((obs, state, keys, jnp.zeros(n, jnp.int32)), mesh)
     bound = math.ceil(q * max_steps / T) + 1
     chunks, done_count = [], np.zeros(n, np.int64)
     from tqdm import tqdm
@@ -185,7 +197,7 @@ def collect(env, params, act, key: jax.Array, episodes: int, level: float | tupl
     bar.close()
     if done_count.min() < q:
         raise RuntimeError(f"episodes did not end within {bound} chunks of {T} steps (max_steps={max_steps})")
-    return _assemble(chunks, n, q, int(episodes), "cost" in probe, seeds)
+    return _assemble(chunks, n, q, cut, "cost" in probe, seeds)
 
 
 def episode_seeds(key: jax.Array, count: int) -> np.ndarray:
@@ -307,11 +319,14 @@ def choose_expert(setup: Setup, spec: DataSpec, key, random_return: float) -> di
 
 
 def generate(spec: DataSpec, progress: bool = True, max_envs: int = 1024,
-             references: bool = True, devices: int | None = None) -> tuple[Episodes, dict]:
+             references: bool = True, devices: int | None = None, part: tuple[int, int] = (0, 1)
+             ) -> tuple[Episodes, dict]:
     """The episodes of ``spec`` and their metadata (env, params, policy, level, seed, realism, split,
     ``ref_min_score`` = random policy, ``ref_max_score`` = expert (``choose_expert``), over ``REF_EPISODES``
     episodes). ``references=False``: no reference returns, the expert is the first candidate, unmeasured.
-    ``devices``: the collection is split over that many devices (``collect``; the same episodes on any number)."""
+    ``devices``: the collection is split over that many devices (``collect``; the same episodes on any number).
+    ``part=(i, k)``: the ``i``-th of ``k`` parts of the episodes (``collect``), its metadata saying so
+    (``"part"``); the reference returns are measured in part 0 only."""
     spec.validate()
     spec = spec.resolved()
     setup = build(spec)
@@ -319,32 +334,41 @@ def generate(spec: DataSpec, progress: bool = True, max_envs: int = 1024,
     act = behaviour_of(setup, spec)
     t0 = time.perf_counter()
     eps = collect(setup.env, setup.params, act, jax.random.key(spec.seed), spec.episodes, level=spec.level,
-                  max_envs=max_envs, progress=progress, desc=f"{spec.env_id} {spec.policy}", devices=devices)
+                  max_envs=max_envs, progress=progress, desc=f"{spec.env_id} {spec.policy}", devices=devices,
+                  part=part)
     seconds = time.perf_counter() - t0
-    n_val = round(spec.val_fraction * eps.num_episodes)
-    n_train = eps.num_episodes - n_val
     meta = {"spec": spec.to_dict(), "env_id": spec.env_id, "env_kwargs": spec.env_kwargs,
             "env_params": params_to_json(setup.params), "policy": spec.policy, "level": spec.level,
             "noise": spec.noise, "seed": spec.seed, "realism": spec.realism.to_dict(),
             "expert_policy": spec.expert or policies.default_expert(spec.policy, setup.base_env),
             "multi_agent": setup.multi_agent,
             "agents": list(setup.base_env.agents) if setup.multi_agent else None,
-            "split": {"train": [0, n_train], "validation": [n_train, eps.num_episodes]},
-            "total_steps": eps.num_steps, "total_episodes": eps.num_episodes,
-            "behaviour_return": float(eps.returns().mean()), "collect_seconds": seconds, "max_envs": int(max_envs),
-            "realax_version": realax.__version__}
-    if eps.costs is not None:
-        ec = eps.episode_costs()
-        meta["episode_cost_mean"] = float(ec.mean())
-        if spec.realism.cost_budget is not None:  # an env's own info["cost"] is recorded without a budget too
-            meta["over_budget_fraction"] = float(np.mean(ec > spec.realism.cost_budget))
-    if references:
+            "collect_seconds": seconds, "max_envs": int(max_envs), "realax_version": realax.__version__,
+            **episode_meta(eps, spec)}
+    if part[1] > 1:
+        meta["part"] = list(part)
+    if references and part[0] == 0:
         key = jax.random.key(spec.seed + 1_000_003)
         rand = behaviour_of(setup, spec, "random", plain=True)
         meta["ref_min_score"] = mean_return(setup, rand, key, REF_EPISODES)
         meta.update(choose_expert(setup, spec, key, meta["ref_min_score"]))
         meta["num_episodes_average_score"] = REF_EPISODES
     return eps, meta
+
+
+def episode_meta(eps: Episodes, spec: DataSpec) -> dict:
+    """The metadata that depends on the episodes: counts, train/validation split, behaviour return, costs."""
+    n_val = round(spec.val_fraction * eps.num_episodes)
+    n_train = eps.num_episodes - n_val
+    meta = {"split": {"train": [0, n_train], "validation": [n_train, eps.num_episodes]},
+            "total_steps": eps.num_steps, "total_episodes": eps.num_episodes,
+            "behaviour_return": float(eps.returns().mean())}
+    if eps.costs is not None:
+        ec = eps.episode_costs()
+        meta["episode_cost_mean"] = float(ec.mean())
+        if spec.realism.cost_budget is not None:  # an env's own info["cost"] is recorded without a budget too
+            meta["over_budget_fraction"] = float(np.mean(ec > spec.realism.cost_budget))
+    return meta
 
 
 def params_to_json(params) -> Any:
