@@ -179,8 +179,8 @@ def run(algo: str, env: Any, params: Any, overrides: dict, seed: int = 0, episod
                 carry, done = new_carry, done + 1
                 metrics = {k: np.concatenate([metrics[k], v], 1) if k in metrics else v for k, v in m.items()}
                 x = m["env_steps"][0] if "env_steps" in m else (done - 1) * per_chunk + np.arange(1, per_chunk + 1)
-                if folder is not None or processes > 1:  # every process gathers; the one with the folder writes
-                    host = sharding.to_host(carry)
+                # with several processes every one gathers the carry; the one with the folder writes it
+                host = sharding.to_host(carry) if processes > 1 else carry
                 if folder is not None:
                     folder.chunk(done, trainer.num_chunks, m, x, time.perf_counter() - t0, time.perf_counter() - tc, per_chunk)
                     folder.save_checkpoint(host, metrics, done, time.perf_counter() - t0)
