@@ -86,6 +86,9 @@ def generate(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing realax dataset folder (nothing else).")] = False,
     measure: Annotated[bool, typer.Option(help="Also compute TQ and SACo and store them in the metadata.")] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bar.")] = False,
+    propensities: Annotated[bool, typer.Option(help="Record each action's probability under the behaviour "
+                                               "(infos['propensity'], for off-policy evaluation; discrete actions, "
+                                               "random or deterministic policies).")] = False,
     devices: int | None = DevicesOpt,
     coordinator: str | None = CoordinatorOpt,
     num_processes: int = NumProcessesOpt,
@@ -111,7 +114,7 @@ def generate(
                             conservative=conservative)
     spec = DataSpec(env_id, policy=policy, episodes=episodes, seed=seed, level=level, noise=noise,
                     env_kwargs=env_kwargs(env_id, scenario, env_arg), realism=realism, val_fraction=val_fraction,
-                    expert=expert)
+                    expert=expert, propensities=propensities)
     spec.validate()
     write_guard.check_target(out, overwrite)  # before the calibration's rollouts (and again under the lock)
     if return_fraction is not None:

@@ -23,6 +23,7 @@ import numpy as np
 
 import realax
 from realax import sharding
+from realax.agents.evaluate import actor
 from realax.core import is_multi_agent
 from realax.errors import RealaxError
 from realax.offline import policies
@@ -51,6 +52,7 @@ class DataSpec:
     realism: RealismConfig = dataclasses.field(default_factory=RealismConfig)
     val_fraction: float = DEFAULT_VAL_FRACTION
     expert: str | None = None  # expert reference policy; None: the best of policies.expert_candidates
+    propensities: bool = False  # record infos["propensity"], the behaviour's probability of each logged action
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
@@ -79,6 +81,9 @@ class DataSpec:
             raise RealaxError(f"level must be in [0, 1] (probability of the policy's action), got {self.level}")
         if not 0.0 <= float(self.val_fraction) < 1.0:
             raise RealaxError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+        if self.propensities and (self.noise or self.realism.conservative is not None):
+            raise RealaxError("propensities are probabilities of discrete actions; --noise and --conservative "
+                              "make continuous ones (give neither with --propensities)")
         if not float(self.noise) >= 0.0:
             raise RealaxError(f"noise must be >= 0, got {self.noise}")
 
@@ -109,6 +114,22 @@ def behaviour_of(setup: Setup, spec: DataSpec, policy: str | None = None, plain:
     return policies.behaviour(setup.env, setup.params, setup.base_env, setup.base_params, fn,
                               noise=0.0 if plain else spec.noise,
                               conservative_width=None if plain else spec.realism.conservative)
+
+
+def propensity_of(setup: Setup, spec: DataSpec):
+    """``prop(key, obs, state, level, action)`` of the behaviour (``policies.propensity``), after checking that
+    the policy is ``random`` or deterministic: its actions on a batch of start states are the same for two
+    keys (a ``RealaxError`` names a policy that draws)."""
+    fn = policies.resolve(spec.policy, spec.env_id, setup.base_env, setup.base_params)
+    is_random = spec.policy == "random"
+    if not is_random:
+        keys = jax.random.split(jax.random.key(spec.seed + 17), 64)
+        obs, state = jax.vmap(setup.env.reset, in_axes=(0, None))(keys, setup.params)
+        act = jax.vmap(actor(setup.env, setup.params, fn))
+        if not bool(jnp.all(act(keys, obs, state) == act(jax.random.split(keys[0], 64), obs, state))):
+            raise RealaxError(f"policy {spec.policy!r} draws its actions at random: propensities are recorded "
+                              f"for random and deterministic policies only")
+    return policies.propensity(setup.env, setup.params, setup.base_env, setup.base_params, fn, is_random)
 
 
 def _layout(episodes: int, max_envs: int) -> tuple[int, int]:
@@ -143,7 +164,7 @@ def check_size(setup: Setup, episodes: int, max_envs: int) -> int:
 
 def collect(env, params, act, key: jax.Array, episodes: int, level: float | tuple[float, float] = 1.0,
             max_envs: int = 1024, chunk: int | None = None, progress: bool = True, desc: str = "collect",
-            devices: int | None = None, part: tuple[int, int] = (0, 1)) -> Episodes:
+            devices: int | None = None, part: tuple[int, int] = (0, 1), prop=None) -> Episodes:
     """``episodes`` whole episodes of ``act`` on ``env``, vectorised.
 
     ``level`` is the behaviour level of every env, or ``(first, last)``: a linear schedule over the ``N``
@@ -154,6 +175,8 @@ def collect(env, params, act, key: jax.Array, episodes: int, level: float | tupl
 
     ``part=(i, k)``: only the ``i``-th of ``k`` equal runs of the parallel envs (processes of one dataset
     each collect one part; ``Episodes.concatenate`` of parts ``0..k-1`` is the whole collection, bit for bit).
+    ``prop`` (``propensity_of``): also record each action's probability under the behaviour,
+    ``infos["propensity"]``.
     """
     n, q = _layout(int(episodes), int(max_envs))
     i, k = part
@@ -178,7 +201,7 @@ def collect(env, params, act, key: jax.Array, episodes: int, level: float | tupl
     probe = jax.eval_shape(lambda: env.step(k_run, jax.tree.map(lambda x: x[0], state),
                                             act(k_run, obs[0], jax.tree.map(lambda x: x[0], state), levels[0]),
                                             params)[5])
-    run_chunk = _chunk_runner(env, act, T, "cost" in probe)
+    run_chunk = _chunk_runner(env, act, T, "cost" in probe, prop)
     carry = sharding.split_leading((obs, state, keys, jnp.zeros(n, jnp.int32)), mesh)
     bound = math.ceil(q * max_steps / T) + 1
     chunks, done_count = [], np.zeros(n, np.int64)
@@ -211,7 +234,7 @@ def _reset_runner(env):
 
 
 @functools.lru_cache(maxsize=32)
-def _chunk_runner(env, act, T: int, has_cost: bool):
+def _chunk_runner(env, act, T: int, has_cost: bool, prop=None):
     """One jitted chunk, ``run_chunk(carry, levels, starts, params) -> (carry, records [T, N, ...])``; cached per
     (env, behaviour), so collecting again with the same behaviour (other levels, keys) does not recompile.
 
@@ -233,6 +256,8 @@ def _chunk_runner(env, act, T: int, has_cost: bool):
                "info": {key: v for key, v in info.items() if key not in ("cost", "final_obs")}}
         if has_cost:
             rec["cost"] = jnp.atleast_1d(info["cost"])
+        if prop is not None:
+            rec["info"]["propensity"] = prop(k_act, o, s, lvl, a)
         return o2, s2, count, rec
 
     @jax.jit
@@ -335,7 +360,7 @@ def generate(spec: DataSpec, progress: bool = True, max_envs: int = 1024,
     t0 = time.perf_counter()
     eps = collect(setup.env, setup.params, act, jax.random.key(spec.seed), spec.episodes, level=spec.level,
                   max_envs=max_envs, progress=progress, desc=f"{spec.env_id} {spec.policy}", devices=devices,
-                  part=part)
+                  part=part, prop=propensity_of(setup, spec) if spec.propensities else None)
     seconds = time.perf_counter() - t0
     meta = {"spec": spec.to_dict(), "env_id": spec.env_id, "env_kwargs": spec.env_kwargs,
             "env_params": params_to_json(setup.params), "policy": spec.policy, "level": spec.level,

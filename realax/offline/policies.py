@@ -21,12 +21,14 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from realax import baselines
 from realax.agents import algorithms, checkpoint
 from realax.agents.evaluate import actor
+from realax.core import is_multi_agent
 from realax.errors import RealaxError
-from realax.spaces import Box
+from realax.spaces import Box, Discrete, MultiDiscrete, Slate
 from realax.wrappers.realism import conservative
 
 #: ``act(key, obs, state, level) -> action``: the behaviour at one env (``level`` is a float32 scalar)
@@ -149,3 +151,41 @@ def behaviour(env, params, base_env, base_params, policy: Callable, noise: float
         return jnp.where(pick, a, r).astype(a.dtype)
 
     return act
+
+
+def uniform_log_prob(space) -> float:
+    """Log-probability of any one action under ``space.sample`` (uniform) for the discrete spaces: ``Discrete(n)``
+    ``-log n``; ``MultiDiscrete`` ``-sum log nvec``; ``Slate(k of n)`` (ordered, without repeats)
+    ``-log(n (n-1) ... (n-k+1))``. A ``RealaxError`` for continuous spaces (a density, not a probability)."""
+    if isinstance(space, Slate):
+        return -float(np.sum(np.log(space.num_items - np.arange(space.k))))
+    if isinstance(space, MultiDiscrete):
+        return -float(np.sum(np.log(space.nvec)))
+    if isinstance(space, Discrete):
+        return -float(np.log(space.n))
+    raise RealaxError(f"propensities are recorded for discrete actions; {space} is continuous")
+
+
+def propensity(env, params, base_env, base_params, policy: Callable, policy_is_random: bool) -> Callable:
+    """``prop(key, obs, state, level, action) -> float32 [] or [A]``: the probability that the behaviour of
+    ``behaviour`` (without noise or conservative narrowing) takes ``action`` (per agent for multi-agent envs,
+    whose agents mix independently): ``level * pi(action) + (1 - level) * u(action)``, ``u`` the random
+    policy's probability (uniform over the space, or per agent over its valid actions), ``pi`` the policy's:
+    ``u`` again for the random policy, else ``1`` where ``action`` is the policy's own and ``0`` otherwise,
+    which holds for deterministic policies only (``generate`` checks that the policy is one). The inverse of
+    these is what importance-sampling estimators of off-policy evaluation weigh by."""
+    space = base_env.action_space(base_params)
+    log_u = uniform_log_prob(space)
+    act_pol = actor(env, params, policy)
+    multi = is_multi_agent(base_env)
+
+    def prop(key, obs, state, level, action):
+        if multi:  # each agent uniform over its valid actions
+            u = 1.0 / jnp.sum(env.action_mask(state, params), axis=-1)
+        else:
+            u = jnp.exp(jnp.float32(log_u))
+        pi = u if policy_is_random else jnp.all(
+            (act_pol(key, obs, state) == action).reshape(jnp.shape(u) + (-1,)), axis=-1).astype(jnp.float32)
+        return (level * pi + (1.0 - level) * u).astype(jnp.float32)
+
+    return prop
