@@ -88,7 +88,7 @@ ALGO_HELP = ("Algorithm: ppo, ppo_rnd (PPO with a random-network-distillation ex
              "ippo, mappo (multi-agent; --set recurrent=true for a GRU actor); "
              "ppo_ctx (context-aware PPO: a GRU context of the episode so far beside the observation, Sim2Rec); "
              "ppo_lag, tscac (constrained: PPO-Lagrangian and two-stage constrained actor-critic, on envs that "
-             "report info['cost_margin'])")
+             "report info['cost_margin']); slateq (slates, on envs that report info['choice'])")
 
 
 @app.command()

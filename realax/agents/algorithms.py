@@ -12,7 +12,7 @@ import dataclasses
 from typing import Any, Callable
 
 from realax import options
-from realax.agents import bc, cql, dqn, ippo, iql, mappo, ppo, ppo_ctx, ppo_lag, ppo_rnd, qlearning, td3bc, tscac
+from realax.agents import bc, cql, dqn, ippo, iql, mappo, ppo, ppo_ctx, ppo_lag, ppo_rnd, qlearning, slateq, td3bc, tscac
 from realax.agents.offline_nets import Transitions, action_kind
 from realax.agents.trainer import Trainer
 from realax.core import is_multi_agent
@@ -58,6 +58,7 @@ ALGOS: dict[str, Algorithm] = {
                        multi_agent=None, action_kinds=("discrete",)),
     "dqn": Algorithm(dqn.DQNConfig, lambda c, env, p, data=None: dqn.make_train(c, env, p, offline=data),
                      action_kinds=("discrete",)),
+    "slateq": Algorithm(slateq.SlateQConfig, _online(slateq.make_train)),
     "ippo": Algorithm(ippo.IPPOConfig, _online(ippo.make_train), multi_agent=True),
     "mappo": Algorithm(mappo.MAPPOConfig, _online(mappo.make_train), multi_agent=True),
     "bc": Algorithm(bc.BCConfig, _dataset(bc.make_train), offline=True),
