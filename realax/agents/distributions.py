@@ -1,6 +1,7 @@
 """Action distributions for policy-gradient agents, chosen from the action space.
 
 - ``Discrete`` -> categorical over logits;
+- ``Slate`` (``k`` distinct items of ``n``, in order) -> Plackett-Luce over ``n`` item scores;
 - ``Simplex`` (a distribution over ``n`` places, e.g. RoboTaxi's desired fleet distribution) -> Dirichlet
   with concentrations ``softplus(x) + MIN_CONCENTRATION``, RL4AMOD's actor (Tresca et al. 2025,
   ``StanfordASL/RL4AMOD`` ``src/algos/a2c_gnn.py``: ``softplus`` concentrations, the greedy action the mean
@@ -23,7 +24,7 @@ import jax.numpy as jnp
 from jax.scipy.special import digamma, gammaln
 
 from realax.errors import RealaxError
-from realax.spaces import Box, Discrete, Simplex, Space
+from realax.spaces import Box, Discrete, Simplex, Slate, Space
 
 #: lower bound of a Dirichlet concentration (keeps log-probabilities finite at initialisation)
 MIN_CONCENTRATION = 1e-3
@@ -45,6 +46,43 @@ class Categorical:
 
     def mode(self):
         return jnp.argmax(self.logits, -1).astype(jnp.int32)
+
+
+@dataclasses.dataclass(frozen=True)
+class PlackettLuce:
+    """An ordered slate of ``k`` distinct items drawn one after another without replacement, each with
+    probability ``softmax`` of the scores of the items left (Plackett 1975, Luce 1959), the usual ranking
+    policy for slates. ``sample`` uses the Gumbel-top-k trick (Kool, van Hoof & Welling, ICML 2019: the ``k``
+    largest of ``scores + Gumbel noise``, in order, are an exact sample). The entropy of a slate has no closed
+    form: ``entropy`` is the sum over positions of the entropy of each pick along the most likely slate, an
+    approximation (exact for ``k = 1``) that serves as PPO's exploration bonus."""
+
+    logits: jax.Array  # [..., n] scores
+    k: int
+
+    def sample(self, key):
+        g = jax.random.gumbel(key, self.logits.shape)
+        return jax.lax.top_k(self.logits + g, self.k)[1].astype(jnp.int32)
+
+    def _steps(self, slate):
+        """Log-softmax of every pick over the items left before it: ``[..., k, n]``."""
+        n = self.logits.shape[-1]
+        taken = jax.nn.one_hot(slate, n, dtype=bool)  # [..., k, n]
+        before = jnp.cumsum(taken, axis=-2) - taken  # items picked at earlier positions
+        masked = jnp.where(before > 0, -jnp.inf, self.logits[..., None, :])
+        return jax.nn.log_softmax(masked, axis=-1)
+
+    def log_prob(self, slate):
+        logp = self._steps(slate)
+        return jnp.take_along_axis(logp, slate[..., None].astype(jnp.int32), -1)[..., 0].sum(-1)
+
+    def entropy(self):
+        logp = self._steps(self.mode())
+        p = jnp.exp(logp)
+        return -jnp.where(p > 0, p * logp, 0.0).sum((-2, -1))
+
+    def mode(self):
+        return jax.lax.top_k(self.logits, self.k)[1].astype(jnp.int32)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,9 +133,11 @@ def head_size(space: Space) -> int:
     """Outputs of the policy head for ``space``."""
     if isinstance(space, Discrete):
         return int(space.n)
+    if isinstance(space, Slate):
+        return int(space.num_items)
     if isinstance(space, Box) and len(space.shape) == 1:
         return int(space.shape[0])
-    raise RealaxError(f"no policy distribution for {space}: Discrete, Simplex or a 1-D Box are supported")
+    raise RealaxError(f"no policy distribution for {space}: Discrete, Slate, Simplex or a 1-D Box are supported")
 
 
 def is_gaussian(space: Space) -> bool:
@@ -109,6 +149,8 @@ def make(space: Space, x: jax.Array):
     """The distribution of ``space`` from the head output ``x [..., head_size]``."""
     if isinstance(space, Discrete):
         return Categorical(x)
+    if isinstance(space, Slate):
+        return PlackettLuce(x, space.k)
     if isinstance(space, Simplex):
         return Dirichlet(jax.nn.softplus(x) + MIN_CONCENTRATION)
     if isinstance(space, Box):
