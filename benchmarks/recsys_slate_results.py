@@ -1,7 +1,7 @@
 """SlateRec-v0 (RecSim's interest evolution, slate 2 of 10): random, myopic greedy, SlateQ and PPO (issue 13,
 item 6). Prints Markdown.
 
-    python benchmarks/recsys_slate_results.py          # about 15 minutes on 2 CPU cores
+    python benchmarks/recsys_slate_results.py          # about 7 minutes on 2 CPU cores
 
 The learners' rows are `realax train` commands (3 seeds; the greedy policy of each seed over 100 episodes:
 mean ± std over seeds); the baselines' rows come from the same runs' evaluation (300 episodes each, the
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 LEARNERS = [("SlateQ", "train slateq realax/SlateRec-v0 --total-timesteps 200000"),
-            ("PPO", "train ppo realax/SlateRec-v0 --total-timesteps 1000000")]
+            ("PPO", "train ppo realax/SlateRec-v0 --total-timesteps 2000000")]
 BASELINES = [("random", "random"), ("myopic greedy", "greedy"), ("popularity (reads the params' topic qualities)",
                                                                   "popularity"),
              ("oracle (reads the latent user)", "oracle")]
