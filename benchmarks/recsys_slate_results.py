@@ -11,12 +11,9 @@ mean ± std over seeds); the baselines' rows come from the same runs' evaluation
 from __future__ import annotations
 
 import argparse
-import json
-import shlex
-import subprocess
-import sys
-import time
 from pathlib import Path
+
+from train_rows import train
 
 LEARNERS = [("SlateQ", "train slateq realax/SlateRec-v0 --total-timesteps 200000"),
             ("PPO", "train ppo realax/SlateRec-v0 --total-timesteps 2000000")]
@@ -33,17 +30,9 @@ def main() -> None:
     print("|---|---:|---|---:|")
     baselines: dict = {}
     for name, cmd in LEARNERS:
-        out = Path(args.out) / f"slaterec_{cmd.split()[1]}"
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "realax.cli", *shlex.split(cmd), "--out", str(out), "--overwrite"],
-                       check=True, capture_output=True)
-        wall = time.perf_counter() - t0
-        m = json.loads((out / "metrics.json").read_text())
-        seeds = m["agent_seed_means"]
-        mean = sum(seeds) / len(seeds)
-        std = (sum((s - mean) ** 2 for s in seeds) / len(seeds)) ** 0.5
-        baselines = m["baselines"]
-        print(f"| **{name}** | **{mean:.1f} ± {std:.1f}** | `realax {cmd}` | {wall:.0f} s |", flush=True)
+        r = train(cmd, Path(args.out) / f"slaterec_{cmd.split()[1]}")
+        baselines = r.baselines
+        print(f"| **{name}** | **{r.mean:.1f} ± {r.std:.1f}** | `realax {cmd}` | {r.wall:.0f} s |", flush=True)
     for name, key in BASELINES:
         print(f"| {name} | {baselines[key]:.1f} | `realax eval realax/SlateRec-v0 --policy {key}` | |")
 

@@ -11,12 +11,9 @@ SNR); the numbers are read back from the run's metrics.json: the greedy agent's 
 from __future__ import annotations
 
 import argparse
-import json
-import shlex
-import subprocess
-import sys
-import time
 from pathlib import Path
+
+from train_rows import train
 
 #: 30 dB: the energy detector finds every burst; 15 dB: it finds none (benchmarks/results/spectrum_iq_detection.md)
 SNRS = (30, 15)
@@ -36,17 +33,9 @@ def main() -> None:
     print("| SNR (dB) | observation | command | wall | PPO (greedy) | sense-and-avoid | random |")
     print("|---:|---|---|---:|---:|---:|---:|")
     for snr, obs, cmd in rows(args.steps):
-        out = Path(args.out) / f"iq_{obs}_{snr}db"
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "realax.cli", *shlex.split(cmd), "--out", str(out), "--overwrite"], check=True,
-                       capture_output=True)
-        wall = time.perf_counter() - t0
-        m = json.loads((out / "metrics.json").read_text())
-        seeds = m["agent_seed_means"]
-        mean = sum(seeds) / len(seeds)
-        std = (sum((s - mean) ** 2 for s in seeds) / len(seeds)) ** 0.5
-        b = m["baselines"]
-        print(f"| {snr} | {obs} | `realax {cmd}` | {wall:.0f} s | **{mean:.1f} ± {std:.1f}** | "
+        r = train(cmd, Path(args.out) / f"iq_{obs}_{snr}db")
+        b = r.baselines
+        print(f"| {snr} | {obs} | `realax {cmd}` | {r.wall:.0f} s | **{r.mean:.1f} ± {r.std:.1f}** | "
               f"{b['sense_and_avoid']:.1f} | {b['random']:.1f} |", flush=True)
 
 
