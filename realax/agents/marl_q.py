@@ -72,7 +72,7 @@ class MarlQConfig(RolloutBudget):
     buffer_size: int = 1_000
     """Replay capacity in sequences of ``num_steps`` steps, oldest overwritten. JaxMARL keeps 5,000; realax
     keeps fewer by default because it stores each step's next observation too (so truncations bootstrap) and
-    checkpoints the buffer with the run: 1,000 sequences of SMAX 3m are ~0.6 GB per seed."""
+    checkpoints the buffer with the run: QMIX's 1,000 sequences of SMAX 3m are 0.32 GB per seed (5,000: 1.6 GB)."""
     batch_size: int = 32
     """Sequences per gradient step (JaxMARL: 32)."""
     num_epochs: int = 8
