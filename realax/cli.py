@@ -86,6 +86,8 @@ ALGO_HELP = ("Algorithm: ppo, ppo_rnd (PPO with a random-network-distillation ex
              "dqn --set dataset=DIR for the hybrid offline+online recipe); "
              "qlearning, sarsa (tabular; one table per agent on multi-agent envs); "
              "ippo, mappo (multi-agent; --set recurrent=true for a GRU actor); "
+             "iql_marl, vdn, qmix (multi-agent value-based: independent Q-learning, VDN, QMIX; GRU agents, "
+             "--set recurrent=false for feed-forward ones); "
              "ppo_ctx (context-aware PPO: a GRU context of the episode so far beside the observation, Sim2Rec); "
              "ppo_lag, tscac (constrained: PPO-Lagrangian and two-stage constrained actor-critic, on envs that "
              "report info['cost_margin']); slateq (slates, on envs that report info['choice'])")

@@ -35,6 +35,19 @@ def test_train_eval_render_roundtrip(tmp_path):
     assert gif.stat().st_size > 100
 
 
+def test_train_qmix_on_smax_and_eval_the_saved_recurrent_agent(tmp_path):
+    run = tmp_path / "qmix"
+    out = _ok(["train", "qmix", "realax/SMAX-v0", "--scenario", "3m", "--total-timesteps", "256", "--num-seeds", "1",
+               "--episodes", "2", "--out", str(run), "--set", "num_envs=4", "--set", "num_steps=16", "--set", "hidden=16",
+               "--set", "buffer_size=4", "--set", "learning_starts=64", "--set", "mixer_embed=8",
+               "--set", "hypernet_hidden=16"])
+    assert "qmix (greedy)" in out and "win rate" in out and "random" in out
+    saved = json.loads((run / "metrics.json").read_text())
+    assert saved["step"] == 256 and len(saved["agent_seed_means"]) == 1
+    res = json.loads(_ok(["eval", "realax/SMAX-v0", "--policy", str(run), "--episodes", "2", "--json"]))
+    assert res["episodes"] == 2 and 0.0 <= res["win_rate"] <= 1.0
+
+
 def test_eval_baseline_json_and_bench():
     res = json.loads(_ok(["eval", "realax/Spectrum-v0", "--scenario", "mixed", "--policy", "sense_and_avoid",
                           "--episodes", "20", "--json"]))

@@ -12,7 +12,7 @@ import dataclasses
 from typing import Any, Callable
 
 from realax import options
-from realax.agents import bc, cql, dqn, ippo, iql, mappo, ppo, ppo_ctx, ppo_lag, ppo_rnd, qlearning, slateq, td3bc, tscac
+from realax.agents import bc, cql, dqn, ippo, iql, mappo, marl_q, ppo, ppo_ctx, ppo_lag, ppo_rnd, qlearning, slateq, td3bc, tscac
 from realax.agents.offline_nets import Transitions, action_kind
 from realax.agents.trainer import Trainer
 from realax.core import is_multi_agent
@@ -46,6 +46,12 @@ def _dataset(make):
     return lambda config, env, params, data: make(config, data, env, params)
 
 
+def _value_based(config: type, mixer: str) -> Algorithm:
+    """A multi-agent value-based learner of ``marl_q`` (independent, VDN or QMIX by ``mixer``)."""
+    return Algorithm(config, lambda c, env, params, data=None: marl_q.make_train(c, env, params, mixer),
+                     multi_agent=True, action_kinds=("discrete",))
+
+
 ALGOS: dict[str, Algorithm] = {
     "ppo": Algorithm(ppo.PPOConfig, _online(ppo.make_train)),
     "ppo_rnd": Algorithm(ppo_rnd.PPORNDConfig, _online(ppo_rnd.make_train)),
@@ -61,6 +67,9 @@ ALGOS: dict[str, Algorithm] = {
     "slateq": Algorithm(slateq.SlateQConfig, _online(slateq.make_train)),
     "ippo": Algorithm(ippo.IPPOConfig, _online(ippo.make_train), multi_agent=True),
     "mappo": Algorithm(mappo.MAPPOConfig, _online(mappo.make_train), multi_agent=True),
+    "iql_marl": _value_based(marl_q.IQLMarlConfig, "none"),
+    "vdn": _value_based(marl_q.VDNConfig, "vdn"),
+    "qmix": _value_based(marl_q.QMIXConfig, "qmix"),
     "bc": Algorithm(bc.BCConfig, _dataset(bc.make_train), offline=True),
     "cql": Algorithm(cql.CQLConfig, _dataset(cql.make_train), offline=True, action_kinds=("discrete",)),
     "td3bc": Algorithm(td3bc.TD3BCConfig, _dataset(td3bc.make_train), offline=True, action_kinds=("box", "simplex")),

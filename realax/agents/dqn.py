@@ -30,7 +30,7 @@ import optax
 from flax.training.train_state import TrainState
 
 from realax.agents import offline_nets as on
-from realax.agents.trainer import RunningReturns, Trainer, make_trainer
+from realax.agents.trainer import RunningReturns, Trainer, epsilon_schedule, make_trainer
 from realax.errors import RealaxError
 from realax.options import SIZE_LIMITS, require
 
@@ -152,7 +152,7 @@ def make_train(config: DQNConfig, env, params, offline: on.Transitions | None = 
     net = on.Head(on.encoder(env, params), space.n, on.hidden_layers(c.hidden, c.layers))
     tx = optax.adam(c.lr)
     v_step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
-    decay = max(1.0, c.eps_fraction * c.num_updates)
+    epsilon = epsilon_schedule(c)
 
     if offline is not None:
         on.check_transitions(offline, env, params, "dqn (hybrid)")
@@ -181,7 +181,7 @@ def make_train(config: DQNConfig, env, params, offline: on.Transitions | None = 
 
     def update(carry: DQNCarry, _):
         key, k_eps, k_rand, k_env, k_learn = jax.random.split(carry.key, 5)
-        eps = c.eps_start + jnp.minimum(carry.update / decay, 1.0) * (c.eps_end - c.eps_start)
+        eps = epsilon(carry.update)
         greedy = jnp.argmax(net.apply(carry.train_state.params, carry.obs), -1)
         explore = jax.random.uniform(k_eps, (c.num_envs,)) < eps
         a = jnp.where(explore, jax.random.randint(k_rand, (c.num_envs,), 0, space.n), greedy).astype(jnp.int32)

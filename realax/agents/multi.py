@@ -26,7 +26,6 @@ backpropagation through time over ``num_steps``); the critic stays feed-forward.
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any, NamedTuple
 
 import jax
@@ -37,7 +36,7 @@ from flax.training.train_state import TrainState
 from realax.agents.evaluate import RecurrentPolicy
 from realax.agents.networks import agent_actor_critic_for
 from realax.agents.ppo import gae
-from realax.agents.trainer import RunningReturns, Trainer, make_trainer
+from realax.agents.trainer import RolloutBudget, RunningReturns, Trainer, make_trainer
 from realax.core import MultiAgentEnv
 from realax.errors import RealaxError
 from realax.options import SIZE_LIMITS, require
@@ -47,7 +46,7 @@ MASKED_LOGIT = -1e9
 
 
 @dataclasses.dataclass(frozen=True)
-class MultiPPOConfig:
+class MultiPPOConfig(RolloutBudget):
     """Settings shared by IPPO and MAPPO (feed-forward, parameter-shared actor and critic)."""
 
     num_envs: int = 64
@@ -93,18 +92,6 @@ class MultiPPOConfig:
                                 "hidden", "num_seeds", "updates_per_chunk"),
                 nonnegative=("lr", "clip_eps", "ent_coef", "vf_coef", "max_grad_norm"), unit=("gamma", "gae_lambda"),
                 at_most=SIZE_LIMITS)
-
-    @property
-    def env_steps_per_update(self) -> int:
-        return self.num_envs * self.num_steps
-
-    @property
-    def num_updates(self) -> int:
-        return max(1, self.total_timesteps // self.env_steps_per_update)
-
-    @property
-    def num_chunks(self) -> int:
-        return math.ceil(self.num_updates / self.updates_per_chunk)
 
 
 class Transition(NamedTuple):
@@ -167,6 +154,25 @@ def weighted_ppo_loss(logits, value, mb_action, mb_log_prob, mb_value, adv, targ
     return pg_loss, v_loss, entropy, approx_kl
 
 
+def reports_won(env, params) -> bool:
+    """Whether ``env`` reports ``info["won"]`` (decided once, from shapes)."""
+    _o, state = jax.eval_shape(env.reset, jax.random.key(0), params)
+    return "won" in jax.eval_shape(env.step, jax.random.key(0), state, jnp.zeros(env.num_agents, jnp.int32), params)[5]
+
+
+def update_win_rate(win_rate: jax.Array, done: jax.Array, won: jax.Array) -> jax.Array:
+    """The share of won episodes among those that ended (``done``, any shape); ``win_rate`` if none did."""
+    n_done = done.sum()
+    return jnp.where(n_done > 0, (done & won).sum() / jnp.maximum(n_done, 1), win_rate)
+
+
+def episode_metrics(stats: RunningReturns, win_rate: jax.Array | None, env_steps: jax.Array) -> dict:
+    """An update's episode metrics: team ``return`` and ``length`` of the episodes that ended, ``env_steps``,
+    and ``win_rate`` unless None (envs that report no ``info["won"]``)."""
+    out = {"return": stats.last_return, "length": stats.last_length, "env_steps": env_steps}
+    return out if win_rate is None else {**out, "win_rate": win_rate}
+
+
 def make_multi_train(config: MultiPPOConfig, env, params, centralised: bool) -> Trainer:
     """A ``Trainer`` running IPPO (``centralised=False``) or MAPPO (``centralised=True``) on ``env``."""
     if not isinstance(env, MultiAgentEnv):
@@ -197,10 +203,7 @@ def make_multi_train(config: MultiPPOConfig, env, params, centralised: bool) -> 
         gs = jax.vmap(env.global_state, in_axes=(0, None))(state, params)
         return jnp.broadcast_to(gs[:, None], (gs.shape[0], A, *gs.shape[1:]))
 
-    # does the env report info["won"]? (decided once, from shapes)
-    _o, _s = jax.eval_shape(env.reset, jax.random.key(0), params)
-    _info = jax.eval_shape(env.step, jax.random.key(0), _s, jnp.zeros(A, jnp.int32), params)[5]
-    has_won = "won" in _info
+    has_won = reports_won(env, params)
 
     def init(key):
         key, k_net, k_env = jax.random.split(key, 3)
@@ -308,33 +311,35 @@ def make_multi_train(config: MultiPPOConfig, env, params, centralised: bool) -> 
         key, k_epochs = jax.random.split(carry.key)
         (ts, _, _), aux = jax.lax.scan(epoch, (carry.train_state, k_epochs, data), None, c.update_epochs)
         stats = carry.stats.summarise(traj.done, traj.ep_return, traj.ep_length)
-        n_done = traj.done.sum()
-        win_rate = jnp.where(n_done > 0, (traj.done & traj.won).sum() / jnp.maximum(n_done, 1), carry.win_rate)
+        win_rate = update_win_rate(carry.win_rate, traj.done, traj.won)
         carry = carry._replace(train_state=ts, stats=stats, win_rate=win_rate, key=key, update=carry.update + 1)
         metrics = {k: v.mean() for k, v in aux.items()}
-        metrics.update({"return": stats.last_return, "length": stats.last_length,
-                        "env_steps": carry.update * c.env_steps_per_update})
-        if has_won:
-            metrics["win_rate"] = win_rate
-        return carry, metrics
+        return carry, {**metrics, **episode_metrics(stats, win_rate if has_won else None,
+                                                    carry.update * c.env_steps_per_update)}
 
     def step(carry: MultiCarry):
         return jax.lax.scan(update, carry, None, c.updates_per_chunk)
 
     def policy(carry: MultiCarry):
-        net_params = carry.train_state.params
-
-        def fn(key, obs, mask=None):
-            """Greedy joint action ``[A]`` for one stacked observation ``[A, ...]``; ``mask`` ``bool [A, n]``."""
-            logits = net.apply(net_params, obs, jnp.arange(A), method="actor")
-            return jnp.argmax(masked_logits(logits, mask), -1).astype(jnp.int32)
-
-        def recurrent_fn(key, obs, memory, mask=None):
-            """Greedy joint action ``[A]`` and the next memory ``[A, H]`` (zeros start an episode)."""
-            memory, logits = net.apply(net_params, obs, jnp.arange(A), memory, jnp.zeros(A, bool),
-                                       method="actor_step")
-            return jnp.argmax(masked_logits(logits, mask), -1).astype(jnp.int32), memory
-
-        return RecurrentPolicy(recurrent_fn, jnp.zeros((A, H))) if c.recurrent else fn
+        return greedy_policy(net, carry.train_state.params, A, H)
 
     return make_trainer(init, step, c.num_chunks, policy)
+
+
+def greedy_policy(net, net_params, num_agents: int, memory: int):
+    """The greedy policy of a parameter-shared ``AgentActorCritic``'s actor output (logits, or Q-values for the
+    value-based learners of ``realax.agents.marl_q``): ``fn(key, obs [A, ...], mask=None) -> actions [A]``, or
+    with a GRU (``memory`` > 0, its width) a ``RecurrentPolicy`` that also carries the memory ``[A, memory]``."""
+    agents = jnp.arange(num_agents)
+
+    def fn(key, obs, mask=None):
+        """Greedy joint action ``[A]`` for one stacked observation ``[A, ...]``; ``mask`` ``bool [A, n]``."""
+        logits = net.apply(net_params, obs, agents, method="actor")
+        return jnp.argmax(masked_logits(logits, mask), -1).astype(jnp.int32)
+
+    def recurrent_fn(key, obs, memory, mask=None):
+        """Greedy joint action ``[A]`` and the next memory ``[A, H]`` (zeros start an episode)."""
+        memory, logits = net.apply(net_params, obs, agents, memory, jnp.zeros(num_agents, bool), method="actor_step")
+        return jnp.argmax(masked_logits(logits, mask), -1).astype(jnp.int32), memory
+
+    return RecurrentPolicy(recurrent_fn, jnp.zeros((num_agents, memory))) if memory else fn

@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from realax.agents.trainer import RunningReturns, Trainer, make_trainer
+from realax.agents.trainer import RunningReturns, Trainer, epsilon_schedule, make_trainer
 from realax.core import is_multi_agent
 from realax.errors import RealaxError
 from realax.options import SIZE_LIMITS, require
@@ -151,7 +151,7 @@ def make_train(config: QConfig, env, params, rule: str = "qlearning") -> Trainer
     index, rows = make_indexer(env.observation_space(params), c.table_size)
     rows_of = jax.vmap(jax.vmap(index))  # [N, A, ...] -> [N, A]
     v_step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
-    decay_updates = max(1.0, c.eps_fraction * c.num_updates)
+    epsilon = epsilon_schedule(c)
     agents = jnp.arange(A)
     # one agent axis everywhere inside; a single-agent env's arrays get (and lose) it at the boundary
     split = (lambda x: x) if multi else (lambda x: jax.tree.map(lambda y: y[:, None], x))
@@ -165,9 +165,6 @@ def make_train(config: QConfig, env, params, rule: str = "qlearning") -> Trainer
     def greedy(q, s, explore, random_action):
         """epsilon-greedy ``[N, A]`` actions at rows ``s [N, A]`` with the given ``draws``."""
         return jnp.where(explore, random_action, jnp.argmax(q[agents[None, :], s], -1)).astype(jnp.int32)
-
-    def epsilon(update):
-        return c.eps_start + jnp.minimum(update / decay_updates, 1.0) * (c.eps_end - c.eps_start)
 
     def init(key):
         key, k_env, k_eps, k_rand = jax.random.split(key, 4)

@@ -35,7 +35,7 @@ from flax.training.train_state import TrainState
 
 from realax.agents import offline_nets as on
 from realax.agents.dqn import Buffer, buffer_add, buffer_sample
-from realax.agents.trainer import RunningReturns, Trainer, make_trainer
+from realax.agents.trainer import RunningReturns, Trainer, epsilon_schedule, make_trainer
 from realax.errors import RealaxError
 from realax.options import SIZE_LIMITS, require
 from realax.spaces import Slate
@@ -162,7 +162,7 @@ def make_train(config: SlateQConfig, env, params) -> Trainer:
     split = lambda out: (out[..., :C + 1], out[..., C + 1:])  # noqa: E731  (Qbar, choice scores)
     tx = optax.adam(c.lr)
     v_step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
-    decay = max(1.0, c.eps_fraction * c.num_updates)
+    epsilon = epsilon_schedule(c)
 
     def init(key):
         key, k_net, k_env = jax.random.split(key, 3)
@@ -192,7 +192,7 @@ def make_train(config: SlateQConfig, env, params) -> Trainer:
 
     def update(carry: SlateQCarry, _):
         key, k_eps, k_rand, k_env, k_learn = jax.random.split(carry.key, 5)
-        eps = c.eps_start + jnp.minimum(carry.update / decay, 1.0) * (c.eps_end - c.eps_start)
+        eps = epsilon(carry.update)
         q, v = split(net.apply(carry.train_state.params, carry.obs))
         greedy = jax.vmap(greedy_slate, in_axes=(0, 0, None))(q, v, k)
         explore = jax.random.uniform(k_eps, (c.num_envs,)) < eps

@@ -9,6 +9,7 @@ this lives in the training carry instead of a wrapper, because realax environmen
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, Callable, NamedTuple
 
 import jax
@@ -68,6 +69,36 @@ def make_trainer(init, step, num_chunks: int, policy, stages: tuple[int, ...] = 
         return carry, jax.tree.map(lambda m: m.reshape(-1, *m.shape[2:]), metrics)
 
     return trainer._replace(train=train)
+
+
+class RolloutBudget:
+    """The run's arithmetic for configs (frozen dataclasses) with ``num_envs``, ``num_steps``,
+    ``total_timesteps`` and ``updates_per_chunk``: each update steps every env ``num_steps`` times."""
+
+    num_envs: int
+    num_steps: int
+    total_timesteps: int
+    updates_per_chunk: int
+
+    @property
+    def env_steps_per_update(self) -> int:
+        return self.num_envs * self.num_steps
+
+    @property
+    def num_updates(self) -> int:
+        return max(1, self.total_timesteps // self.env_steps_per_update)
+
+    @property
+    def num_chunks(self) -> int:
+        return math.ceil(self.num_updates / self.updates_per_chunk)
+
+
+def epsilon_schedule(config) -> Callable[[jax.Array], jax.Array]:
+    """``eps(update)``: ``config.eps_start`` decaying linearly to ``config.eps_end`` over the first
+    ``config.eps_fraction`` of ``config.num_updates``, then held (CleanRL's ``linear_schedule``)."""
+    c = config
+    decay = max(1.0, c.eps_fraction * c.num_updates)
+    return lambda update: c.eps_start + jnp.minimum(update / decay, 1.0) * (c.eps_end - c.eps_start)
 
 
 class RunningReturns(NamedTuple):
