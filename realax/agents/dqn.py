@@ -36,8 +36,8 @@ from realax.options import SIZE_LIMITS, require
 
 
 @dataclasses.dataclass(frozen=True)
-class DQNConfig:
-    """DQN settings (online, or hybrid with ``dataset``)."""
+class ReplayConfig:
+    """Settings every replay-based learner here shares (DQN's defaults; ``slateq`` changes some)."""
 
     num_envs: int = 8
     """Environments stepped in parallel; one update is one step of all of them."""
@@ -67,11 +67,6 @@ class DQNConfig:
     """Width of each ReLU hidden layer."""
     layers: int = 2
     """Hidden layers."""
-    dataset: str = ""
-    """Hybrid: a dataset folder (``realax data generate``) of this env whose transitions fill the offline share
-    of every batch (its shapes are checked, not that its env and realism options match); empty for plain DQN."""
-    offline_fraction: float = 0.5
-    """Hybrid: share of each batch drawn from the offline data (RLPD: 0.5)."""
     num_seeds: int = 1
     """Independent runs (the caller vmaps ``init``/``step`` over this many keys)."""
     updates_per_chunk: int = 500
@@ -80,8 +75,8 @@ class DQNConfig:
     def __post_init__(self):
         require(self, positive=("num_envs", "total_timesteps", "buffer_size", "batch_size", "train_every",
                                 "target_every", "hidden", "layers", "num_seeds", "updates_per_chunk"),
-                nonnegative=("lr", "learning_starts"), unit=("gamma", "eps_start", "eps_end", "eps_fraction",
-                                                         "offline_fraction"), at_most=SIZE_LIMITS)
+                nonnegative=("lr", "learning_starts"), unit=("gamma", "eps_start", "eps_end", "eps_fraction"),
+                at_most=SIZE_LIMITS)
 
     @property
     def env_steps_per_update(self) -> int:
@@ -94,6 +89,21 @@ class DQNConfig:
     @property
     def num_chunks(self) -> int:
         return math.ceil(self.num_updates / self.updates_per_chunk)
+
+
+@dataclasses.dataclass(frozen=True)
+class DQNConfig(ReplayConfig):
+    """DQN settings (online, or hybrid with ``dataset``)."""
+
+    dataset: str = ""
+    """Hybrid: a dataset folder (``realax data generate``) of this env whose transitions fill the offline share
+    of every batch (its shapes are checked, not that its env and realism options match); empty for plain DQN."""
+    offline_fraction: float = 0.5
+    """Hybrid: share of each batch drawn from the offline data (RLPD: 0.5)."""
+
+    def __post_init__(self):
+        super().__post_init__()
+        require(self, unit=("offline_fraction",))
 
 
 class Buffer(NamedTuple):

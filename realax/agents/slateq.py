@@ -25,7 +25,6 @@ user's choice as ``info["choice"]``: the slate position picked, or ``k`` for no 
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any, NamedTuple
 
 import jax
@@ -34,67 +33,30 @@ import optax
 from flax.training.train_state import TrainState
 
 from realax.agents import offline_nets as on
-from realax.agents.dqn import Buffer, buffer_add, buffer_sample
+from realax.agents.dqn import Buffer, ReplayConfig, buffer_add, buffer_sample
 from realax.agents.trainer import RunningReturns, Trainer, epsilon_schedule, make_trainer
 from realax.errors import RealaxError
-from realax.options import SIZE_LIMITS, require
+from realax.options import require
 from realax.spaces import Slate
 
 
 @dataclasses.dataclass(frozen=True)
-class SlateQConfig:
-    """SlateQ settings (defaults: ``realax.agents.dqn``'s, RLlib's SlateQ learning rate 1e-3)."""
+class SlateQConfig(ReplayConfig):
+    """SlateQ settings: ``realax.agents.dqn``'s, with a larger buffer, RLlib's SlateQ learning rate (1e-3) and a
+    slower target copy, plus the choice model's weight."""
 
-    num_envs: int = 8
-    """Environments stepped in parallel; one update is one step of all of them."""
-    total_timesteps: int = 200_000
-    """Environment steps in the whole run (``num_envs`` per update)."""
     buffer_size: int = 50_000
     """Replay buffer capacity (transitions)."""
-    batch_size: int = 128
-    """Transitions per gradient step."""
     lr: float = 1e-3
     """Adam learning rate."""
-    gamma: float = 0.99
-    """Discount factor."""
-    eps_start: float = 1.0
-    """Probability of a uniformly random slate at the start."""
-    eps_end: float = 0.05
-    """... after the decay."""
-    eps_fraction: float = 0.5
-    """Fraction of the run over which epsilon decays linearly."""
-    learning_starts: int = 1_000
-    """Environment steps before the first gradient step."""
     target_every: int = 100
     """Updates between copies of the online network into the target network."""
     choice_coef: float = 1.0
     """Weight of the choice model's cross-entropy beside the TD loss."""
-    hidden: int = 128
-    """Width of each ReLU hidden layer."""
-    layers: int = 2
-    """Hidden layers."""
-    num_seeds: int = 1
-    """Independent runs (the caller vmaps ``init``/``step`` over this many keys)."""
-    updates_per_chunk: int = 500
-    """Updates per ``Trainer.step`` call."""
 
     def __post_init__(self):
-        require(self, positive=("num_envs", "total_timesteps", "buffer_size", "batch_size", "target_every", "hidden",
-                                "layers", "num_seeds", "updates_per_chunk"),
-                nonnegative=("lr", "learning_starts", "choice_coef"),
-                unit=("gamma", "eps_start", "eps_end", "eps_fraction"), at_most=SIZE_LIMITS)
-
-    @property
-    def env_steps_per_update(self) -> int:
-        return self.num_envs
-
-    @property
-    def num_updates(self) -> int:
-        return max(1, self.total_timesteps // self.num_envs)
-
-    @property
-    def num_chunks(self) -> int:
-        return math.ceil(self.num_updates / self.updates_per_chunk)
+        super().__post_init__()
+        require(self, nonnegative=("choice_coef",))
 
 
 class SlateTransition(NamedTuple):
@@ -205,7 +167,7 @@ def make_train(config: SlateQConfig, env, params) -> Trainer:
                                                        reward.astype(jnp.float32), info["final_obs"],
                                                        term.astype(jnp.float32)))
         carry = carry._replace(buffer=buf)
-        ready = (carry.update + 1) * c.num_envs >= c.learning_starts
+        ready = ((carry.update + 1) * c.num_envs >= c.learning_starts) & (carry.update % c.train_every == 0)
         nan = jnp.float32(jnp.nan)
         ts, td, xent = jax.lax.cond(ready, learn, lambda cr, kk: (cr.train_state, nan, nan), carry, k_learn)
         target = jax.tree.map(lambda t, o: jnp.where((carry.update + 1) % c.target_every == 0, o, t),
