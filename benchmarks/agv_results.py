@@ -30,8 +30,9 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import realax  # noqa: E402
-from realax import baselines, experiment  # noqa: E402
+from realax import baselines, experiment, options  # noqa: E402
 from realax.agents.evaluate import actor  # noqa: E402
+from realax.envs.agv import AGV  # noqa: E402
 
 SCENES = ("simple_static", "simple_dynamic", "complex_static", "complex_dynamic")
 ALGOS = ("ppo", "ppo_rnd")
@@ -73,8 +74,9 @@ def fmt(per: list[dict]) -> str:
     return f"{pm(succ)} | {pm(coll)} | {ttg}"
 
 
-def command(algo: str, scene: str, reward: str, steps: int, seeds: int) -> str:
-    return (f"realax train {algo} realax/AGV-v0 -e scenario={scene} -e reward_mode={reward} "
+def command(algo: str, scene: str, reward: str, steps: int, seeds: int, env_opts: list[str], sets: list[str]) -> str:
+    extra = "".join(f" -e {e}" for e in env_opts) + "".join(f" --set {e}" for e in sets)
+    return (f"realax train {algo} realax/AGV-v0 -e scenario={scene} -e reward_mode={reward}{extra} "
             f"--total-timesteps {steps} --num-seeds {seeds}")
 
 
@@ -88,7 +90,13 @@ def main() -> None:
     ap.add_argument("--episodes", type=int, default=64)
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--curves", type=Path, default=None)
+    ap.add_argument("-e", "--env", dest="env_opts", action="append", default=[],
+                    help="env option KEY=VALUE for every row (repeatable), e.g. -e routes=1")
+    ap.add_argument("--set", dest="sets", action="append", default=[],
+                    help="learner config field KEY=VALUE (repeatable), e.g. --set num_envs=256")
+    ap.add_argument("--no-baselines", action="store_true", help="only the learner rows")
     args = ap.parse_args()
+    env_kw = options.coerce_all(options.split_pairs(args.env_opts, "-e"), options.env_hints(AGV)[0], "AGV")
     key = jax.random.key(1)
     lines = [f"device {jax.devices()[0].device_kind}; {args.episodes} first episodes per seed and per baseline; "
              f"time to goal in steps of 0.1 s over the successful episodes", "",
@@ -97,22 +105,24 @@ def main() -> None:
     curves: dict[str, tuple] = {}
     for scene in args.scenes:
         for reward in args.rewards:
-            env, params = realax.make("realax/AGV-v0", scenario=scene, reward_mode=reward)
-            for name in ("random", "astar"):
+            env, params = realax.make("realax/AGV-v0", scenario=scene, reward_mode=reward, **env_kw)
+            opts = "".join(f" -e {e}" for e in args.env_opts)
+            for name in () if args.no_baselines else ("random", "astar"):
                 res = first_episodes(env, params, baselines.get(name, env, params), key, args.episodes)
-                cmd = f"realax eval realax/AGV-v0 -e scenario={scene} -e reward_mode={reward} --policy {name}"
+                cmd = f"realax eval realax/AGV-v0 -e scenario={scene} -e reward_mode={reward}{opts} --policy {name}"
                 lines.append(f"| {scene} | {reward} | {name} | {fmt([res])} | `{cmd}` |")
                 print(lines[-1], flush=True)
             for algo in args.algos:
                 t0 = time.perf_counter()
-                r = experiment.run(algo, env, params, {"total_timesteps": args.steps, "num_seeds": args.seeds},
+                r = experiment.run(algo, env, params, {**options.split_pairs(args.sets, "--set"),
+                                                      "total_timesteps": args.steps, "num_seeds": args.seeds},
                                    episodes=1)
                 wall = time.perf_counter() - t0
                 per = [first_episodes(env, params, r.trainer.policy(jax.tree.map(lambda x, i=i: x[i], r.carry)),
                                       key, args.episodes) for i in range(args.seeds)]
                 label = f"**{algo}** ({args.seeds} seeds, {args.steps:,} steps, {wall:.0f} s)"
                 lines.append(f"| {scene} | {reward} | {label} | {fmt(per)} | "
-                             f"`{command(algo, scene, reward, args.steps, args.seeds)}` |")
+                             f"`{command(algo, scene, reward, args.steps, args.seeds, args.env_opts, args.sets)}` |")
                 print(lines[-1], flush=True)
                 if reward == "sparse" and scene.startswith("complex"):
                     curves[f"{algo} {scene}"] = (r.curve_steps, r.curve_returns)

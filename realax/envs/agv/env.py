@@ -128,9 +128,10 @@ def _hash(*ints: int) -> int:
     return h
 
 
-def split_table(s: Scenario, split: str, layout_seed: int) -> np.ndarray:
+def split_table(s: Scenario, split: str, layout_seed: int, routes: int = 0) -> np.ndarray:
     """``bool [S, G]``: the (start, goal) pairs of ``split``: at least ``min_goal_distance_m`` apart, and in the
-    test split exactly when the hash of the two cells and ``layout_seed`` is 0 mod 4."""
+    test split exactly when the hash of the two cells and ``layout_seed`` is 0 mod 4. ``routes`` k > 0 keeps k
+    of them: those whose hash of ``layout_seed`` and the two cells (a second hash) is smallest."""
     lay = s.layout
     st, go = lay.centres(lay.starts), lay.centres(lay.goals)
     far = np.linalg.norm(st[:, None] - go[None], axis=-1) >= max(s.min_goal_distance_m, 1e-6)
@@ -139,17 +140,26 @@ def split_table(s: Scenario, split: str, layout_seed: int) -> np.ndarray:
     if not table.any():
         raise ScenarioError(f"scenario {s.name}: the {split!r} split with layout_seed={layout_seed} holds no "
                             f"(start, goal) pair at least {s.min_goal_distance_m:g} m apart; try another seed or split")
+    if routes:
+        pairs = np.argwhere(table)
+        if routes > len(pairs):
+            raise ScenarioError(f"scenario {s.name}: routes={routes}, but the {split!r} split with "
+                                f"layout_seed={layout_seed} holds only {len(pairs)} (start, goal) pairs; allowed 0..{len(pairs)}")
+        rank = [_hash(layout_seed, 0x5EED, *lay.starts[i], *lay.goals[j]) for i, j in pairs]
+        table = np.zeros_like(table)
+        for i, j in pairs[np.argsort(rank, kind="stable")[:routes]]:
+            table[i, j] = True
     return table
 
 
 def params_of(s: Scenario, reward_mode: str = "sparse", split: str = "train", layout_seed: int = 0,
-              max_steps: int | None = None) -> AGVParams:
-    """The ``AGVParams`` of a scenario (``max_steps`` overrides the scenario's)."""
+              max_steps: int | None = None, routes: int = 0) -> AGVParams:
+    """The ``AGVParams`` of a scenario (``max_steps`` overrides the scenario's; ``routes`` as ``split_table``)."""
     lay = s.layout
     f32 = lambda x: jnp.asarray(x, jnp.float32)  # noqa: E731
     W, H = lay.width_m, lay.height_m
     edge = [(-1.0, -1.0, W + 1.0, 0.0), (-1.0, H, W + 1.0, H + 1.0), (-1.0, 0.0, 0.0, H), (W, 0.0, W + 1.0, H)]
-    table = split_table(s, split, layout_seed)
+    table = split_table(s, split, layout_seed, routes)
     obs = np.asarray(s.obstacles, np.float32).reshape(-1, 6)
     goal, coll, step, prog, prox, prox_m = REWARDS[reward_mode]
     return AGVParams(
@@ -289,17 +299,20 @@ class AGV(Accessors, Environment[AGVState, AGVParams]):
 
     def __init__(self, scenario: str | Scenario = "simple_static", action_mode: str = "continuous",
                  reward_mode: str = "sparse", num_beams: int = 64, split: str = "train", layout_seed: int = 0,
-                 max_steps: int | None = None):
+                 max_steps: int | None = None, routes: int = 0):
         """``scenario``: a preset (``simple_static``, ``simple_dynamic``, ``complex_static``, ``complex_dynamic``)
         or a JSON file; ``action_mode``: ``continuous`` (``Box [0, 1] x [-1, 1]``) or ``discrete`` (15 pairs);
         ``reward_mode``: ``sparse`` or ``dense``; ``num_beams`` 1..1024 lidar beams over 360 degrees;
         ``split``: ``train``, ``test`` or ``all`` (start, goal) pairs, drawn with ``layout_seed``;
-        ``max_steps`` None (the scenario's) or 1..2**30."""
+        ``max_steps`` None (the scenario's) or 1..2**30; ``routes``: 0 (every pair of the split, a new one
+        each episode) or k >= 1 (only k of them, picked by ``layout_seed``; 1 is a fixed route, the reading of
+        Yin et al.'s scenes with one start and one target)."""
         self.num_beams, self.layout_seed, max_steps = check_options(
             "AGV", action_mode, reward_mode, split, num_beams, layout_seed, max_steps)
+        self.routes = check_int("routes", routes, 0, 2**16, "AGV")
         self.scenario = resolve(scenario)
         self.action_mode, self.reward_mode, self.split = action_mode, reward_mode, split
-        self._params = params_of(self.scenario, reward_mode, split, self.layout_seed, max_steps)
+        self._params = params_of(self.scenario, reward_mode, split, self.layout_seed, max_steps, self.routes)
         self.beam_angles = angles = lidar.beam_angles(self.num_beams)
         self._cos, self._sin = np.cos(angles), np.sin(angles)
         self.noop_action = 0 if action_mode == "discrete" else 0.0

@@ -136,6 +136,22 @@ def test_train_and_test_layouts_are_disjoint_and_fixed_by_the_seed():
         assert 0.05 < 1.0 - np.asarray(st.shelf_on).mean() < 0.3  # about 15 % of shelves left out
 
 
+def test_routes_keep_k_pairs_of_the_split_and_one_is_a_fixed_route():
+    s = PRESETS["complex_static"]
+    train = split_table(s, "train", 0)
+    three = split_table(s, "train", 0, routes=3)
+    assert three.sum() == 3 and not (three & ~train).any()
+    assert (split_table(s, "train", 0, routes=1) & three).sum() == 1  # the first of a fixed order
+    assert not np.array_equal(split_table(s, "train", 1, routes=3), three)  # another seed, other routes
+    env = AGV("complex_static", routes=1)
+    _, st = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(jax.random.key(2), 64), env.default_params)
+    assert len({tuple(x) for x in np.asarray(st.pos)}) == 1 and len({tuple(x) for x in np.asarray(st.goal)}) == 1
+    with pytest.raises(RealaxError, match=rf"routes={train.sum() + 1}, but .* holds only {train.sum()} .*allowed"):
+        AGV("complex_static", routes=int(train.sum()) + 1)
+    with pytest.raises(RealaxError, match="routes"):
+        AGV("complex_static", routes=-1)
+
+
 def test_agv_agv_collision_parks_both_and_ends_the_episode():
     env = MultiAGV(DUO, num_agvs=2)
     params = env.default_params
