@@ -142,7 +142,7 @@ def main() -> None:
             ax.fill_between(x, np.nanmin(y, 0), np.nanmax(y, 0), alpha=0.15)
         ax.set_xlabel("env steps per seed")
         ax.set_ylabel("episode return (sparse: +1 goal, -1 collision)")
-        ax.set_title("AGV-v0, sparse complex scenes: PPO vs PPO+RND, mean and min-max over seeds")
+        ax.set_title(f"AGV-v0 {' '.join(args.env_opts)}, sparse: PPO vs PPO+RND, mean and min-max over seeds")
         ax.legend()
         iio.imwrite(args.curves, plotting.to_rgb(fig))
 
