@@ -49,19 +49,21 @@ def main() -> None:
     for protocol in (False, True):
         if protocol:
             print("RL4AMOD's protocol (no rebalancing before the first matching: 19 decisions, 20 matchings):")
-        for name in ("no_rebalancing", "random", "equal_distribution"):
+        for name in ("no_rebalancing", "random", "equal_distribution", "plus_one"):
             out = jax.device_get(rb.episode_totals(env, params, baselines.get(name, env, params), key, args.episodes,
                                                    rl4amod_protocol=protocol))
             r = out["reward"]
-            tgt = TARGETS[name]
-            print(f"{name:<20s} {r.mean():>9.0f} ± {r.std():<5.0f} {tgt:>9.0f} {r.mean() / tgt:>6.3f}  "
+            tgt = TARGETS.get(name)
+            ref = f"{tgt:>9.0f} {r.mean() / tgt:>6.3f}" if tgt else f"{'-':>9s} {'-':>6s}"
+            print(f"{name:<20s} {r.mean():>9.0f} ± {r.std():<5.0f} {ref}  "
                   f"{out['profit'].mean():>18.0f} {out['rebalancing_cost'].mean():>9.0f} {out['served'].mean():>7.0f} "
                   f"{out['demand'].mean():>7.0f}")
-    if args.mpc_episodes:
+    for kind in ("oracle", "forecast") if args.mpc_episodes else ():
         t0 = time.perf_counter()
-        out = rb.mpc_oracle_episodes(env, params, key, args.mpc_episodes)
+        out = rb.mpc_episodes(env, params, key, args.mpc_episodes, kind=kind)
         r = out["reward"]
-        print(f"{'mpc_oracle (6 steps)':<20s} {r.mean():>9.0f} ± {r.std():<5.0f} {'-':>9s} {'-':>6s}  "
+        label = f"mpc_{kind} ({rb.MPC[kind][1]} steps)"
+        print(f"{label:<20s} {r.mean():>9.0f} ± {r.std():<5.0f} {'-':>9s} {'-':>6s}  "
               f"{out['profit'].mean():>18.0f} {out['rebalancing_cost'].mean():>9.0f} {out['served'].mean():>7.0f} "
               f"{out['demand'].mean():>7.0f}   ({args.mpc_episodes} episodes, {time.perf_counter() - t0:.0f} s host loop)")
 

@@ -80,7 +80,7 @@ def main() -> None:
         for name in ("no_rebalancing", "random", "equal_distribution"):
             lines.append(row(name, rb.episode_totals(env, params, baselines.get(name, env, params), key, args.episodes)))
         if args.mpc_episodes:
-            mpc = rb.mpc_oracle_episodes(env, params, key, args.mpc_episodes)
+            mpc = rb.mpc_episodes(env, params, key, args.mpc_episodes)
             lines.append(row(f"MPC oracle, {args.mpc_episodes} episodes (true demand)", mpc))
         lines.append(row(f"**PPO, Dirichlet GNN** ({PPO['num_seeds']} seeds)", agent, over_seeds=True))
         lines.append("")

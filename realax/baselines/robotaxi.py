@@ -6,17 +6,31 @@ regions) into integer targets and rebalancing flows, so each baseline is a distr
 - equal distribution: equal weights (RL4AMOD ``ed.py``: ``1 / nregion`` each);
 - random: the generic random baseline, a sample of the ``Simplex`` action space, i.e. ``Dirichlet(1, ..., 1)``
   (RL4AMOD ``random.py``);
+- plus one (RL4AMOD ``plus_one.py``): every origin region that dispatched trips in the last matching gets one
+  vehicle back per destination it served (the code adds 1 per origin-destination pair with trips, not per
+  vehicle: hence the name), taken from the regions nearest by rebalancing time that still have idle vehicles,
+  origins in index order; the counts after these moves are the targets. It reads the last matching, which the
+  observation does not hold, so it is a policy ``fn(key, obs, state)`` (JAX, jit- and vmap-able);
 - MPC oracle: HiGHS over a short horizon with the episode's true demand (``reference.mpc_plan``), acting
   through the same action. It needs the state (the true demand is not in the observation): as a policy
   ``fn(key, obs, state)`` (``mpc_oracle``, HiGHS through ``jax.pure_callback``) for ``realax eval``, and as a
-  plain host loop (``mpc_oracle_episodes``).
+  plain host loop (``mpc_episodes``);
+- MPC forecast: the same plan over 10 steps (RL4AMOD's MPC-Forecast horizon ``T = 10``, research notes
+  ``amod-recsys.md`` §1.3) with the *expected* demand, the Poisson means ``params.rate``, in place of the
+  requests the episode will bring: what a planner with a perfect demand model but no foresight of the draws
+  can do. RL4AMOD's stored code does not say which forecast its row used; the means are the best one a
+  forecaster can have here.
 """
 
 from __future__ import annotations
 
+import inspect
+
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from realax.envs.robotaxi.matching import match
 
 
 def _features(env) -> int:
@@ -59,14 +73,40 @@ def _plan_action(env, t: int, idle, arrivals, demand, params, lookahead: int) ->
     return out
 
 
-def _true_demand(env, state, params, lookahead: int) -> jax.Array:
+def true_demand(env, state, params, lookahead: int) -> jax.Array:
+    """``[lookahead, N, N]`` the requests the episode will bring (the oracle's foresight)."""
     return jax.vmap(lambda s: env.demand(state, params, s))(state.t + jnp.arange(lookahead))
 
 
-def mpc_action(env, state, params, lookahead: int = 6) -> np.ndarray:
-    """The oracle's action in ``state`` (concrete arrays, on the host)."""
-    demand = np.asarray(_true_demand(env, state, params, lookahead))
+def expected_demand(env, state, params, lookahead: int) -> jax.Array:
+    """``[lookahead, N, N]`` the Poisson means of the coming steps (the forecast: no foresight of the draws)."""
+    t = state.t + jnp.arange(lookahead)
+    rate = params.rate[jnp.clip(t, 0, env.periods - 1)]
+    return jnp.where((t < env.periods)[:, None, None], rate, 0.0)
+
+
+#: the two MPC planners: (demand over the horizon, default horizon)
+MPC = {"oracle": (true_demand, 6), "forecast": (expected_demand, 10)}
+
+
+def mpc_action(env, state, params, lookahead: int = 6, demand_fn=true_demand) -> np.ndarray:
+    """The planner's action in ``state`` (concrete arrays, on the host)."""
+    demand = np.asarray(demand_fn(env, state, params, lookahead))
     return _plan_action(env, int(state.t), state.idle, state.arrivals, demand, params, lookahead)
+
+
+def _mpc_policy(env, params, lookahead: int, demand_fn):
+    host_params = jax.tree.map(np.asarray, params)
+
+    def host(t, idle, arrivals, demand):
+        return _plan_action(env, int(t), idle, arrivals, demand, host_params, lookahead)
+
+    def fn(key, obs, state):
+        demand = demand_fn(env, state, params, lookahead)
+        return jax.pure_callback(host, jax.ShapeDtypeStruct((env.n,), jnp.float32), state.t, state.idle,
+                                 state.arrivals, demand, vmap_method="sequential")
+
+    return fn
 
 
 def mpc_oracle(env, params, lookahead: int = 6):
@@ -74,23 +114,70 @@ def mpc_oracle(env, params, lookahead: int = 6):
     hands the state to policies that take one): the true demand of the next ``lookahead`` steps is read in
     JAX, the plan solved by HiGHS on the host through ``jax.pure_callback``, one solve per step and episode.
     Slow (about 0.1 s a step), so ``realax train`` leaves it out of its baseline rows (its module's ``SLOW``)."""
-    host_params = jax.tree.map(np.asarray, params)
+    return _mpc_policy(env, params, lookahead, true_demand)
 
-    def host(t, idle, arrivals, demand):
-        return _plan_action(env, int(t), idle, arrivals, demand, host_params, lookahead)
+
+def mpc_forecast(env, params, lookahead: int = 10):
+    """MPC on the expected demand (module docstring) as a policy ``fn(key, obs, state)``; slow as the oracle."""
+    return _mpc_policy(env, params, lookahead, expected_demand)
+
+
+def last_matching(env, state, params) -> jax.Array:
+    """``int [N, N]`` the trips matched in the step that led to ``state`` (zeros at reset), recomputed: the
+    matching is a deterministic function of the idle vehicles before it, which are the idle vehicles after it
+    plus those it dispatched (the requests' row sums minus ``state.unserved``), and of the step's requests,
+    which the episode's demand key fixes."""
+    t = state.t - 1
+    d = env.demand(state, params, t)
+    idle_before = state.idle + d.sum(1) - state.unserved
+    tp = jnp.clip(t, 0, env.periods - 1)
+    price, tau = params.price[tp], params.trip_steps[tp]
+    x = match(idle_before, d, jnp.where(params.match_on_profit, price - params.beta * tau, price))
+    return jnp.where(state.t > 0, x, 0)
+
+
+def plus_one_targets(idle: jax.Array, count: jax.Array, reb_steps: jax.Array, mask: jax.Array) -> jax.Array:
+    """RL4AMOD's plus-one targets: origin by origin (index order), ``count[o]`` vehicles (if positive) move to
+    ``o`` from the other real regions nearest by ``reb_steps`` (ties: lower index first) that have idle
+    vehicles left, as many from each as it has before going on to the next; a region that gives vehicles owes
+    as many fewer to its own count. Returns the counts after the moves (the same total as ``idle``)."""
+    n = idle.shape[0]
+    far = jnp.eye(n, dtype=bool) | ~mask[None, :]
+    cost = jnp.where(far, jnp.inf, reb_steps.astype(jnp.float32))
+    order = jnp.argsort(cost, axis=1, stable=True)
+
+    def body(o, carry):
+        acc, owed = carry
+        idx = order[o]
+        avail = jnp.where(far[o, idx], 0, jnp.maximum(acc[idx], 0))
+        take = jnp.clip(jnp.maximum(owed[o], 0) - (jnp.cumsum(avail) - avail), 0, avail)
+        return acc.at[idx].add(-take).at[o].add(take.sum()), owed.at[idx].add(-take)
+
+    acc, _ = jax.lax.fori_loop(0, n, body, (idle, count.astype(idle.dtype)))
+    return acc
+
+
+def plus_one(env, params):
+    """The plus-one baseline (module docstring) as a policy ``fn(key, obs, state)``: its targets as a
+    distribution (the env floors ``dist * total`` back to the same counts)."""
 
     def fn(key, obs, state):
-        demand = _true_demand(env, state, params, lookahead)
-        return jax.pure_callback(host, jax.ShapeDtypeStruct((env.n,), jnp.float32), state.t, state.idle,
-                                 state.arrivals, demand, vmap_method="sequential")
+        served_pairs = (last_matching(env, state, params) > 0).sum(1)
+        acc = plus_one_targets(state.idle, served_pairs, params.reb_steps, params.mask)
+        total = acc.sum()
+        return jnp.where(total > 0, acc / jnp.maximum(total, 1), params.mask / params.mask.sum()).astype(jnp.float32)
 
     return fn
 
 
-def mpc_oracle_episodes(env, params, key, episodes: int, lookahead: int = 6) -> dict[str, np.ndarray]:
-    """Run ``episodes`` episodes of the MPC oracle on the host (jitted env, one HiGHS solve per step).
-    Returns per-episode sums of ``reward``, ``profit``, ``rebalancing_cost``, ``served``, ``demand``; the
-    episodes of a key meet the same requests as ``episode_totals``'s."""
+def mpc_episodes(env, params, key, episodes: int, lookahead: int | None = None, kind: str = "oracle"
+                 ) -> dict[str, np.ndarray]:
+    """Run ``episodes`` episodes of the MPC ``kind`` (``oracle`` or ``forecast``, ``MPC``) on the host
+    (jitted env, one HiGHS solve per step). Returns per-episode sums of ``reward``, ``profit``,
+    ``rebalancing_cost``, ``served``, ``demand``; the episodes of a key meet the same requests as
+    ``episode_totals``'s."""
+    demand_fn, default = MPC[kind]
+    lookahead = default if lookahead is None else lookahead
     reset, step = jax.jit(env.reset_env), jax.jit(env.step_env)
     keys = ("profit", "rebalancing_cost", "served", "demand")
     out = {k: np.zeros(episodes) for k in ("reward", *keys)}
@@ -98,7 +185,7 @@ def mpc_oracle_episodes(env, params, key, episodes: int, lookahead: int = 6) -> 
         k, _ = jax.random.split(k)  # the reset key of ``episode_totals``: same demand for the same key
         _, state = reset(k, params)
         for _ in range(int(params.max_steps)):
-            a = jnp.asarray(mpc_action(env, state, params, lookahead))
+            a = jnp.asarray(mpc_action(env, state, params, lookahead, demand_fn))
             _, state, r, _, _, info = step(k, state, a, params)
             out["reward"][e] += float(r)
             for name in keys:
@@ -108,12 +195,14 @@ def mpc_oracle_episodes(env, params, key, episodes: int, lookahead: int = 6) -> 
 
 def episode_totals(env, params, policy, key, episodes: int, rl4amod_protocol: bool = False) -> dict[str, jax.Array]:
     """Per-episode sums of ``reward``, ``profit``, ``rebalancing_cost``, ``served``, ``demand`` and
-    ``invalid_action`` for a ``policy(key, obs)``, ``episodes`` episodes vmapped in one jitted call.
+    ``invalid_action`` for a ``policy(key, obs)`` (or ``policy(key, obs, state)``, as ``plus_one``),
+    ``episodes`` episodes vmapped in one jitted call.
 
     ``rl4amod_protocol``: the first step does not rebalance (RL4AMOD's reset matches before any decision,
     so its episode has 19 decisions and 20 matchings; ours has 20 of each)."""
     names = ("profit", "rebalancing_cost", "served", "demand", "invalid_action")
     keep = no_rebalancing(env, params)
+    takes_state = "state" in inspect.signature(policy).parameters
 
     def episode(k):
         k0, k1 = jax.random.split(k)
@@ -122,7 +211,7 @@ def episode_totals(env, params, policy, key, episodes: int, rl4amod_protocol: bo
         def body(carry, kt):
             obs, state = carry
             ka, ks = jax.random.split(kt)
-            a = policy(ka, obs)
+            a = policy(ka, obs, state) if takes_state else policy(ka, obs)
             if rl4amod_protocol:
                 a = jnp.where(state.t == 0, keep(ka, obs), a)
             obs, state, r, _, _, info = env.step_env(ks, state, a, params)
@@ -135,6 +224,7 @@ def episode_totals(env, params, policy, key, episodes: int, rl4amod_protocol: bo
 
 
 #: the baselines ``realax.register(..., baselines="realax.baselines.robotaxi")`` declares
-BASELINES = {"no_rebalancing": no_rebalancing, "equal_distribution": equal_distribution, "mpc_oracle": mpc_oracle}
-#: too slow (HiGHS per step on the host) for the rows printed beside every trained agent; ``realax eval`` runs it
-SLOW = frozenset({"mpc_oracle"})
+BASELINES = {"no_rebalancing": no_rebalancing, "equal_distribution": equal_distribution, "plus_one": plus_one,
+             "mpc_oracle": mpc_oracle, "mpc_forecast": mpc_forecast}
+#: too slow (HiGHS per step on the host) for the rows printed beside every trained agent; ``realax eval`` runs them
+SLOW = frozenset({"mpc_oracle", "mpc_forecast"})

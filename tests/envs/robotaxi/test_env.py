@@ -196,7 +196,7 @@ def test_brooklyn_reproduces_rl4amod_tutorial_within_10_percent():
 def test_mpc_oracle_beats_equal_distribution_on_brooklyn():
     env, p = realax.make("realax/RoboTaxi-v0", city=str(BROOKLYN), max_steps=8)
     key = jax.random.key(5)
-    oracle = rb.mpc_oracle_episodes(env, p, key, 1, lookahead=4)
+    oracle = rb.mpc_episodes(env, p, key, 1, lookahead=4)
     ed = rb.episode_totals(env, p, baselines.get("equal_distribution", env, p), key, 1)
     assert oracle["demand"][0] == pytest.approx(float(ed["demand"][0]))  # same true demand
     assert oracle["reward"][0] > float(ed["reward"][0])
@@ -219,3 +219,51 @@ def test_matching_value_and_reward_clip_options(tmp_path):
     assert float(info["served"]) == 3 and float(r) == pytest.approx(3 * (20 - 24))
     _, _, r, _, _, info = step(jax.random.key(0), s, keep, p.replace(match_on_profit=jnp.bool_(True)))
     assert float(info["served"]) == 0 and float(r) == 0.0
+
+
+def test_plus_one_targets_by_hand():
+    """RL4AMOD plus_one.py on 4 regions in a line (rebalancing time = distance): origin 0 served 3 destinations,
+    origin 2 served 1. Origin 0 takes 2 from region 1 (nearest, 2 idle), then 1 from region 2 (next nearest;
+    tie 1 step away is only region 1). Region 2 gave one vehicle, so it owes itself one fewer: 1 - 1 = 0."""
+    idle = jnp.array([0, 2, 5, 4])
+    reb = jnp.abs(jnp.arange(4)[:, None] - jnp.arange(4)[None, :])
+    mask = jnp.ones(4, bool)
+    got = rb.plus_one_targets(idle, jnp.array([3, 0, 1, 0]), reb, mask)
+    np.testing.assert_array_equal(got, [3, 0, 4, 4])
+    # origin 3 owed 2: takes from region 2 (1 step); ties (regions 0 and 2 for origin 1) go to the lower index
+    np.testing.assert_array_equal(rb.plus_one_targets(jnp.array([1, 0, 1, 0]), jnp.array([0, 1, 0, 0]), reb, mask),
+                                  [0, 1, 1, 0])
+    np.testing.assert_array_equal(rb.plus_one_targets(idle, jnp.array([0, 0, 0, 2]), reb, mask), [0, 2, 3, 6])
+    # a masked (padding) region never gives, even with vehicles on it; the total is kept
+    got = rb.plus_one_targets(jnp.array([0, 9, 5, 4]), jnp.array([2, 0, 0, 0]), reb, jnp.array([True, False, True, True]))
+    np.testing.assert_array_equal(got, [2, 9, 3, 4])
+
+
+def test_last_matching_is_recomputed_exactly_and_plus_one_runs_in_jit():
+    env, p = realax.make("realax/RoboTaxi-v0", city="grid")
+    step = jax.jit(env.step_env)
+    _, s = env.reset_env(jax.random.key(3), p)
+    assert int(rb.last_matching(env, s, p).sum()) == 0  # nothing matched before the first step
+    fn = jax.jit(baselines.get("plus_one", env, p))
+    for t in range(6):
+        a = jax.random.dirichlet(jax.random.key(t), jnp.ones(env.n)) if t < 3 else fn(None, None, s)
+        _, s, _, _, _, info = step(jax.random.key(10 + t), s, a, p)
+        x = rb.last_matching(env, s, p)
+        assert int(x.sum()) == int(info["served"]) and int(x.min()) >= 0
+        assert int(info["invalid_action"]) == 0
+    out = rb.episode_totals(env, p, baselines.get("plus_one", env, p), jax.random.key(0), 4)  # state-taking policy
+    assert np.isfinite(out["reward"]).all() and float(out["rebalancing_cost"].sum()) > 0  # it does move vehicles
+    assert {"plus_one", "mpc_forecast"} <= set(baselines.names(env))
+
+
+def test_mpc_forecast_plans_on_the_poisson_means():
+    env, p = realax.make("realax/RoboTaxi-v0", city="grid", max_steps=5)
+    _, s = env.reset_env(jax.random.key(0), p)
+    f = rb.expected_demand(env, s, p, 3)
+    np.testing.assert_allclose(f, np.asarray(p.rate)[:3])
+    late = s.replace(t=jnp.int32(env.periods - 1))
+    assert float(rb.expected_demand(env, late, p, 3)[1:].sum()) == 0.0  # past the city's last period: none
+    out = rb.mpc_episodes(env, p, jax.random.key(1), 1, lookahead=3, kind="forecast")
+    ed = rb.episode_totals(env, p, baselines.get("equal_distribution", env, p), jax.random.key(1), 1)
+    assert out["demand"][0] == pytest.approx(float(ed["demand"][0]))  # same requests, planned without them
+    assert np.isfinite(out["reward"][0])
