@@ -82,7 +82,8 @@ def list_cmd():
 
 
 #: kept in step with ``realax.agents.algorithms.ALGOS`` by tests/test_cli.py (the CLI does not import it at start-up)
-ALGO_HELP = ("Algorithm: ppo, ppo_rnd (PPO with a random-network-distillation exploration bonus), dqn (single-agent; "
+ALGO_HELP = ("Algorithm: ppo, a2c (advantage actor-critic, RL4AMOD's settings), "
+             "ppo_rnd (PPO with a random-network-distillation exploration bonus), dqn (single-agent; "
              "dqn --set dataset=DIR for the hybrid offline+online recipe); "
              "qlearning, sarsa (tabular; one table per agent on multi-agent envs); "
              "ippo, mappo (multi-agent; --set recurrent=true for a GRU actor); "

@@ -12,7 +12,24 @@ import dataclasses
 from typing import Any, Callable
 
 from realax import options
-from realax.agents import bc, cql, dqn, ippo, iql, mappo, marl_q, ppo, ppo_ctx, ppo_lag, ppo_rnd, qlearning, slateq, td3bc, tscac
+from realax.agents import (
+    a2c,
+    bc,
+    cql,
+    dqn,
+    ippo,
+    iql,
+    mappo,
+    marl_q,
+    ppo,
+    ppo_ctx,
+    ppo_lag,
+    ppo_rnd,
+    qlearning,
+    slateq,
+    td3bc,
+    tscac,
+)
 from realax.agents.offline_nets import Transitions, action_kind
 from realax.agents.trainer import Trainer
 from realax.core import is_multi_agent
@@ -54,6 +71,7 @@ def _value_based(config: type, mixer: str) -> Algorithm:
 
 ALGOS: dict[str, Algorithm] = {
     "ppo": Algorithm(ppo.PPOConfig, _online(ppo.make_train)),
+    "a2c": Algorithm(a2c.A2CConfig, _online(a2c.make_train)),
     "ppo_rnd": Algorithm(ppo_rnd.PPORNDConfig, _online(ppo_rnd.make_train)),
     "ppo_lag": Algorithm(ppo_lag.PPOLagConfig, _online(ppo_lag.make_train)),
     "tscac": Algorithm(tscac.TSCACConfig, _online(tscac.make_train)),
