@@ -1,14 +1,15 @@
-"""RoboTaxi results: profit, served demand and rebalancing cost per episode for every baseline and for PPO
-with the Dirichlet graph policy, on RL4AMOD cities (mean ± std).
+"""RoboTaxi results: profit, served demand and rebalancing cost per episode for every baseline and for the
+learners with the Dirichlet graph policy (PPO, A2C), on RL4AMOD cities (mean ± std).
 
-Each city: ``realax train ppo realax/RoboTaxi-v0 --scenario CITY_FILE`` with the settings below (the agent
-row; 3 seeds trained in one vmapped run), then every policy evaluated over ``--episodes`` episodes with
-``realax.baselines.robotaxi.episode_totals`` (the agent: over each seed's greedy policy, i.e. the Dirichlet
-mean), and the MPC oracle (HiGHS over a 6-step horizon with the true demand, a host loop) over
-``--mpc-episodes``. The std of the agent row is over seed means; of the baselines over episodes.
+Each city: ``realax train ALGO realax/RoboTaxi-v0 --scenario CITY_FILE`` with the settings below (the agent
+rows; 3 seeds trained in one vmapped run), then every policy evaluated over ``--episodes`` episodes with
+``realax.baselines.robotaxi.episode_totals`` (the agents: over each seed's greedy policy, i.e. the Dirichlet
+mean), and the two MPC planners (HiGHS with the true demand over 6 steps, with the expected demand over 10; a
+host loop) over ``--mpc-episodes``. The std of an agent row is over seed means; of the baselines over episodes.
 
-Run: ``python benchmarks/robotaxi_results.py [--cities nyc_brooklyn san_francisco shenzhen_downtown_west]``;
-data from ``$REALAX_AMOD_DATA`` or ``../shared/data/amod``. Writes the markdown table to ``--out`` too.
+Run: ``python benchmarks/robotaxi_results.py [--cities nyc_brooklyn san_francisco shenzhen_downtown_west]
+[--algos ppo a2c] [--out FILE]``; data from ``$REALAX_AMOD_DATA`` or ``../shared/data/amod``. ``--out``: the
+cities run replace their blocks in FILE, the other cities' blocks are kept.
 """
 
 from __future__ import annotations
@@ -33,15 +34,27 @@ from realax import baselines, experiment  # noqa: E402
 from realax.baselines import robotaxi as rb  # noqa: E402
 
 DATA = Path(os.environ.get("REALAX_AMOD_DATA", Path(__file__).resolve().parents[1].parent / "shared" / "data" / "amod"))
-#: the PPO settings of the agent rows (``--set`` of ``realax train``)
-PPO = {"total_timesteps": 1_000_000, "num_seeds": 3, "reward_scale": 0.001, "gamma": 0.97, "num_steps": 20,
-       "hidden": 32, "ent_coef": 0.0}
+#: the settings of the agent rows (``--set`` of ``realax train``). A2C: RL4AMOD's (``realax.agents.a2c``) but
+#: for the step size, 1e-3 for 1e-4, as each update here averages 16 episodes where RL4AMOD's takes one
+SETTINGS = {"ppo": {"total_timesteps": 1_000_000, "num_seeds": 3, "reward_scale": 0.001, "gamma": 0.97,
+                    "num_steps": 20, "hidden": 32, "ent_coef": 0.0},
+            "a2c": {"total_timesteps": 1_000_000, "num_seeds": 3, "lr": 0.001}}
+LABELS = {"ppo": "PPO, Dirichlet GNN", "a2c": "A2C, Dirichlet GNN"}
 
 
-def command(city: str) -> str:
-    sets = " ".join(f"--set {k}={v}" for k, v in PPO.items() if k not in ("total_timesteps", "num_seeds"))
-    return (f"realax train ppo realax/RoboTaxi-v0 --scenario ../shared/data/amod/scenario_{city}.json "
-            f"--total-timesteps {PPO['total_timesteps']} --num-seeds {PPO['num_seeds']} {sets}")
+def command(algo: str, city: str) -> str:
+    c = SETTINGS[algo]
+    sets = " ".join(f"--set {k}={v}" for k, v in c.items() if k not in ("total_timesteps", "num_seeds"))
+    return (f"realax train {algo} realax/RoboTaxi-v0 --scenario ../shared/data/amod/scenario_{city}.json "
+            f"--total-timesteps {c['total_timesteps']} --num-seeds {c['num_seeds']} {sets}")
+
+
+def merge(old: str, blocks: dict[str, str]) -> str:
+    """``old`` (a results file) with the block of each city in ``blocks`` replaced (or added at the end)."""
+    head, *rest = old.split("\n**") if old else ("", )
+    kept = {b.split("**", 1)[0]: "**" + b for b in rest}
+    kept.update(blocks)
+    return "\n".join([head.rstrip("\n"), "", *[kept[k].rstrip("\n") + "\n" for k in kept]])
 
 
 def row(name: str, totals: dict, over_seeds: bool = False) -> str:
@@ -59,36 +72,42 @@ def main() -> None:
     ap.add_argument("--cities", nargs="+", default=["nyc_brooklyn", "san_francisco", "shenzhen_downtown_west"])
     ap.add_argument("--episodes", type=int, default=100)
     ap.add_argument("--mpc-episodes", type=int, default=3)
+    ap.add_argument("--algos", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
-    lines = [f"PPO settings: {PPO}; device {jax.devices()[0].device_kind}", ""]
+    head = f"Settings: {SETTINGS}; device {jax.devices()[0].device_kind}"
+    blocks = {}
     for city in args.cities:
         env, params = realax.make("realax/RoboTaxi-v0", city=str(DATA / f"scenario_{city}.json"))
-        t0 = time.perf_counter()
-        r = experiment.run("ppo", env, params, dict(PPO), episodes=1)
-        wall = time.perf_counter() - t0
         key = jax.random.key(1)
-        per_seed = [rb.episode_totals(env, params, r.trainer.policy(jax.tree.map(lambda x, i=i: x[i], r.carry)), key,
-                                      args.episodes) for i in range(PPO["num_seeds"])]
-        agent = jax.tree.map(lambda *xs: np.stack(xs), *per_seed)
         c = env.city
-        lines += [f"**{city}** ({c.n} regions, fleet {int(params.fleet.sum())}, demand ratio {c.demand_ratio}, "
-                  f"start hour {c.start_hour}, {c.cost_per_minute} $/min, {c.step_minutes}-min steps, "
-                  f"{int(params.max_steps)} steps); agent: `{command(city)}` ({wall:.0f} s)", "",
-                  "| policy | profit / episode ($) | served trips (share of demand) | rebalancing cost ($) |",
-                  "|---|---|---|---|"]
-        for name in ("no_rebalancing", "random", "equal_distribution"):
+        agents, runs = [], []
+        for algo in args.algos:
+            t0 = time.perf_counter()
+            r = experiment.run(algo, env, params, dict(SETTINGS[algo]), episodes=1)
+            runs.append(f"`{command(algo, city)}` ({time.perf_counter() - t0:.0f} s)")
+            seeds = SETTINGS[algo]["num_seeds"]
+            per_seed = [rb.episode_totals(env, params, r.trainer.policy(jax.tree.map(lambda x, i=i: x[i], r.carry)),
+                                          key, args.episodes) for i in range(seeds)]
+            agents.append(row(f"**{LABELS[algo]}** ({seeds} seeds)", jax.tree.map(lambda *xs: np.stack(xs), *per_seed),
+                              over_seeds=True))
+        lines = [f"**{city}** ({c.n} regions, fleet {int(params.fleet.sum())}, demand ratio {c.demand_ratio}, "
+                 f"start hour {c.start_hour}, {c.cost_per_minute} $/min, {c.step_minutes}-min steps, "
+                 f"{int(params.max_steps)} steps); agents: {'; '.join(runs)}", "",
+                 "| policy | profit / episode ($) | served trips (share of demand) | rebalancing cost ($) |",
+                 "|---|---|---|---|"]
+        for name in ("no_rebalancing", "random", "equal_distribution", "plus_one"):
             lines.append(row(name, rb.episode_totals(env, params, baselines.get(name, env, params), key, args.episodes)))
-        if args.mpc_episodes:
-            mpc = rb.mpc_episodes(env, params, key, args.mpc_episodes)
-            lines.append(row(f"MPC oracle, {args.mpc_episodes} episodes (true demand)", mpc))
-        lines.append(row(f"**PPO, Dirichlet GNN** ({PPO['num_seeds']} seeds)", agent, over_seeds=True))
-        lines.append("")
-        print("\n".join(lines[-10:]), flush=True)
-    text = "\n".join(lines)
+        for kind, what in (("oracle", "true demand"), ("forecast", "expected demand")) if args.mpc_episodes else ():
+            mpc = rb.mpc_episodes(env, params, key, args.mpc_episodes, kind=kind)
+            lines.append(row(f"MPC {kind}, {rb.MPC[kind][1]} steps of the {what} ({args.mpc_episodes} episodes)", mpc))
+        blocks[city] = "\n".join(lines + agents) + "\n"
+        print(blocks[city], flush=True)
+    old = args.out.read_text() if args.out and args.out.exists() else ""
+    text = merge(old, blocks).replace(old.split("\n", 1)[0], head, 1) if old else merge(head, blocks)
     print(text)
     if args.out:
-        args.out.write_text(text + "\n")
+        args.out.write_text(text)
 
 
 if __name__ == "__main__":
