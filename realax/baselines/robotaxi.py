@@ -80,9 +80,7 @@ def true_demand(env, state, params, lookahead: int) -> jax.Array:
 
 def expected_demand(env, state, params, lookahead: int) -> jax.Array:
     """``[lookahead, N, N]`` the Poisson means of the coming steps (the forecast: no foresight of the draws)."""
-    t = state.t + jnp.arange(lookahead)
-    rate = params.rate[jnp.clip(t, 0, env.periods - 1)]
-    return jnp.where((t < env.periods)[:, None, None], rate, 0.0)
+    return env.demand_rate(params, state.t + jnp.arange(lookahead))
 
 
 #: the two MPC planners: (demand over the horizon, default horizon)
@@ -130,9 +128,7 @@ def last_matching(env, state, params) -> jax.Array:
     t = state.t - 1
     d = env.demand(state, params, t)
     idle_before = state.idle + d.sum(1) - state.unserved
-    tp = jnp.clip(t, 0, env.periods - 1)
-    price, tau = params.price[tp], params.trip_steps[tp]
-    x = match(idle_before, d, jnp.where(params.match_on_profit, price - params.beta * tau, price))
+    x = match(idle_before, d, env.trip_terms(params, t)[3])
     return jnp.where(state.t > 0, x, 0)
 
 

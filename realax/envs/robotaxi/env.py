@@ -213,8 +213,22 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
         """The requests ``int32 [N, N]`` of step ``t`` in this episode (fixed at reset; the MPC oracle's
         true demand)."""
         key = jax.random.fold_in(jax.random.wrap_key_data(state.demand_key), t)
-        lam = params.rate[jnp.clip(t, 0, self.periods - 1)] * (t < self.periods)
-        return poisson(key, lam, self.terms)
+        return poisson(key, self.demand_rate(params, t), self.terms)
+
+    def demand_rate(self, params: RoboTaxiParams, t: jax.Array) -> jax.Array:
+        """``float [..., N, N]`` the Poisson means of step(s) ``t`` (0 past the city's last period): what the
+        requests are drawn from, and the MPC forecast's demand."""
+        t = jnp.asarray(t)
+        lam = params.rate[jnp.clip(t, 0, self.periods - 1)]
+        return lam * (t < self.periods)[..., None, None]
+
+    def trip_terms(self, params: RoboTaxiParams, t: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+        """``(price, trip_steps, profit_per_trip, matching value)`` of step ``t``, each ``[N, N]``: the matching
+        maximises fares or fares less operating cost (``params.match_on_profit``)."""
+        tp = jnp.clip(t, 0, self.periods - 1)
+        price, tau = params.price[tp], params.trip_steps[tp]
+        profit_per_trip = price - params.beta * tau
+        return price, tau, profit_per_trip, jnp.where(params.match_on_profit, profit_per_trip, price)
 
     def reset_env(self, key: jax.Array, params: RoboTaxiParams) -> tuple[jax.Array, RoboTaxiState]:
         n = self.n
@@ -251,10 +265,8 @@ class RoboTaxi(Environment[RoboTaxiState, RoboTaxiParams]):
         # 2. arrivals of this step join, 3. matching at this step's demand
         idle = idle + arrivals[0]
         d = self.demand(state, params, t)
-        tp = jnp.clip(t, 0, self.periods - 1)
-        price, tau = params.price[tp], params.trip_steps[tp]
-        profit_per_trip = price - params.beta * tau
-        x = match(idle, d, jnp.where(params.match_on_profit, profit_per_trip, price))
+        price, tau, profit_per_trip, value = self.trip_terms(params, t)
+        x = match(idle, d, value)
         idle = idle - x.sum(1)
         arrivals = arrivals + ((tau[None] + 1 == h) * x[None]).sum(1)
         arrivals = jnp.concatenate([arrivals[1:], jnp.zeros_like(arrivals[:1])])
