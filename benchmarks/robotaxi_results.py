@@ -49,12 +49,12 @@ def command(algo: str, city: str) -> str:
             f"--total-timesteps {c['total_timesteps']} --num-seeds {c['num_seeds']} {sets}")
 
 
-def merge(old: str, blocks: dict[str, str]) -> str:
-    """``old`` (a results file) with the block of each city in ``blocks`` replaced (or added at the end)."""
-    head, *rest = old.split("\n**") if old else ("", )
-    kept = {b.split("**", 1)[0]: "**" + b for b in rest}
+def merge(head: str, old: str, blocks: dict[str, str]) -> str:
+    """A results file: ``head``, then the city blocks of ``old`` (the file so far, or "") with each city of
+    ``blocks`` replaced, new cities at the end."""
+    kept = {b.split("**", 1)[0]: "**" + b for b in old.split("\n**")[1:]}
     kept.update(blocks)
-    return "\n".join([head.rstrip("\n"), "", *[kept[k].rstrip("\n") + "\n" for k in kept]])
+    return "\n".join([head, "", *[kept[k].rstrip("\n") + "\n" for k in kept]])
 
 
 def row(name: str, totals: dict, over_seeds: bool = False) -> str:
@@ -104,7 +104,7 @@ def main() -> None:
         blocks[city] = "\n".join(lines + agents) + "\n"
         print(blocks[city], flush=True)
     old = args.out.read_text() if args.out and args.out.exists() else ""
-    text = merge(old, blocks).replace(old.split("\n", 1)[0], head, 1) if old else merge(head, blocks)
+    text = merge(head, old, blocks)
     print(text)
     if args.out:
         args.out.write_text(text)
