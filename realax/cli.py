@@ -83,6 +83,8 @@ def list_cmd():
 
 #: kept in step with ``realax.agents.algorithms.ALGOS`` by tests/test_cli.py (the CLI does not import it at start-up)
 ALGO_HELP = ("Algorithm: ppo, a2c (advantage actor-critic, RL4AMOD's settings), "
+             "sac (soft actor-critic for Simplex/Box actions, RL4AMOD's settings; --set auto_alpha=true to learn "
+             "the temperature), "
              "ppo_rnd (PPO with a random-network-distillation exploration bonus), dqn (single-agent; "
              "dqn --set dataset=DIR for the hybrid offline+online recipe); "
              "qlearning, sarsa (tabular; one table per agent on multi-agent envs); "

@@ -26,6 +26,7 @@ from realax.agents import (
     ppo_lag,
     ppo_rnd,
     qlearning,
+    sac,
     slateq,
     td3bc,
     tscac,
@@ -72,6 +73,7 @@ def _value_based(config: type, mixer: str) -> Algorithm:
 ALGOS: dict[str, Algorithm] = {
     "ppo": Algorithm(ppo.PPOConfig, _online(ppo.make_train)),
     "a2c": Algorithm(a2c.A2CConfig, _online(a2c.make_train)),
+    "sac": Algorithm(sac.SACConfig, _online(sac.make_train), action_kinds=("box", "simplex")),
     "ppo_rnd": Algorithm(ppo_rnd.PPORNDConfig, _online(ppo_rnd.make_train)),
     "ppo_lag": Algorithm(ppo_lag.PPOLagConfig, _online(ppo_lag.make_train)),
     "tscac": Algorithm(tscac.TSCACConfig, _online(tscac.make_train)),

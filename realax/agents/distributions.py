@@ -107,6 +107,12 @@ class Dirichlet:
     def mode(self):  # the mean: RL4AMOD's deterministic action
         return self.alpha / self.alpha.sum(-1, keepdims=True)
 
+    def sample_and_log_prob(self, key):
+        """A reparameterised draw (``jax.random.dirichlet`` differentiates through its gamma draws, implicit
+        reparameterisation) and its log-density."""
+        x = self.sample(key)
+        return x, self.log_prob(x)
+
 
 @dataclasses.dataclass(frozen=True)
 class Gaussian:
@@ -127,6 +133,33 @@ class Gaussian:
 
     def mode(self):
         return jnp.clip(self.mean, self.low, self.high)
+
+
+@dataclasses.dataclass(frozen=True)
+class TanhGaussian:
+    """A diagonal Gaussian over ``u`` squashed into the box ``[low, high]`` by ``a = low + (tanh(u) + 1)/2 ·
+    (high - low)``: SAC's policy for bounded actions (Haarnoja et al., "Soft Actor-Critic", ICML 2018,
+    appendix C: ``log pi(a) = log N(u) - sum log |da/du|``, with ``1e-6`` inside the log as in their code).
+    ``sample_and_log_prob`` is reparameterised (differentiable in ``mean`` and ``log_std``); the greedy
+    action is the squashed mean."""
+
+    mean: jax.Array
+    log_std: jax.Array
+    low: jax.Array
+    high: jax.Array
+
+    def _squash(self, u):
+        return self.low + (jnp.tanh(u) + 1.0) / 2.0 * (self.high - self.low)
+
+    def sample_and_log_prob(self, key):
+        z = jax.random.normal(key, self.mean.shape)
+        u = self.mean + jnp.exp(self.log_std) * z
+        normal = (-0.5 * z * z - self.log_std - 0.5 * jnp.log(2 * jnp.pi)).sum(-1)
+        log_det = (jnp.log(1.0 - jnp.tanh(u) ** 2 + 1e-6) + jnp.log((self.high - self.low) / 2.0)).sum(-1)
+        return self._squash(u), normal - log_det
+
+    def mode(self):
+        return self._squash(self.mean)
 
 
 def head_size(space: Space) -> int:

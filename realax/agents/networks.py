@@ -107,6 +107,75 @@ class ActorCritic(nn.Module):
         return head, value[..., 0]
 
 
+def gcn_normalised(adjacency: np.ndarray) -> np.ndarray:
+    """``D^-1/2 (A + I) D^-1/2``, the propagation matrix of a graph convolution (Kipf & Welling, ICLR 2017)."""
+    a = np.asarray(adjacency).astype(np.float32) + np.eye(np.asarray(adjacency).shape[0], dtype=np.float32)
+    d = 1.0 / np.sqrt(a.sum(1))
+    return a * d[:, None] * d[None, :]
+
+
+class GraphConv(nn.Module):
+    """One graph convolution over node features ``[..., N, F] -> [..., N, F]`` with ReLU and a skip connection,
+    RL4AMOD's ``relu(GCNConv(x)) + x`` (``src/nets/actor.py``, ``critic.py``)."""
+
+    adjacency: np.ndarray
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        h = nn.Dense(x.shape[-1])(x)
+        return nn.relu(jnp.einsum("ij,...jf->...if", jnp.asarray(gcn_normalised(self.adjacency)), h)) + x
+
+
+class GraphActor(nn.Module):
+    """RL4AMOD's SAC actor (``src/nets/actor.py`` ``GNNActor``): ``GraphConv``, then per node two leaky-ReLU
+    layers of ``hidden`` and one output, the node's Dirichlet concentration before the softplus
+    (``distributions.make``). ``obs`` is ``[..., N * F]`` node-major; the head is ``[..., N]``."""
+
+    adjacency: np.ndarray
+    node_features: int
+    hidden: int = 256
+
+    @nn.compact
+    def __call__(self, obs: jax.Array) -> jax.Array:
+        x = GraphConv(self.adjacency)(graph_nodes(obs, self.adjacency.shape[0], self.node_features))
+        for _ in range(2):
+            x = nn.leaky_relu(nn.Dense(self.hidden)(x))
+        return nn.Dense(1)(x)[..., 0]
+
+
+class GraphCritic(nn.Module):
+    """RL4AMOD's SAC critic (``src/nets/critic.py`` ``GNNCritic``): ``GraphConv``, each node's features joined
+    with its share of the action, two ReLU layers of ``hidden`` per node, a sum over the nodes and a linear
+    readout: ``Q(obs, action) -> []``."""
+
+    adjacency: np.ndarray
+    node_features: int
+    hidden: int = 256
+
+    @nn.compact
+    def __call__(self, obs: jax.Array, action: jax.Array) -> jax.Array:
+        x = GraphConv(self.adjacency)(graph_nodes(obs, self.adjacency.shape[0], self.node_features))
+        x = jnp.concatenate([x, action.astype(jnp.float32)[..., None]], -1)
+        for _ in range(2):
+            x = nn.relu(nn.Dense(self.hidden)(x))
+        return nn.Dense(1)(x.sum(-2))[..., 0]
+
+
+def graph_nodes(obs: jax.Array, nodes: int, features: int) -> jax.Array:
+    """A node-major observation ``[..., N * F]`` as node features ``[..., N, F]`` (float32)."""
+    return obs.astype(jnp.float32).reshape(*obs.shape[:-1], nodes, features)
+
+
+def graph_of(env, params, outputs: int) -> tuple[np.ndarray, int] | None:
+    """``(adjacency [N, N] bool, features per node)`` when ``env`` describes its observation as a graph
+    (``env.graph``) with one action output per node, else None."""
+    if not hasattr(env, "graph"):
+        return None
+    adjacency, features = env.graph(params)
+    adjacency = np.asarray(adjacency, bool)
+    return (adjacency, int(features)) if adjacency.shape[0] == outputs else None
+
+
 class GraphActorCritic(nn.Module):
     """RL4AMOD's graph actor-critic (Tresca et al. 2025, ``src/algos/a2c_gnn.py``; Gammelli et al., "Graph
     Neural Network Reinforcement Learning for Autonomous Mobility-on-Demand Systems", CDC 2021): one graph
@@ -122,16 +191,12 @@ class GraphActorCritic(nn.Module):
     hidden: int = 32
 
     def _conv(self, x):
-        a = self.adjacency.astype(np.float32) + np.eye(self.adjacency.shape[0], dtype=np.float32)
-        d = 1.0 / np.sqrt(a.sum(1))
-        norm = jnp.asarray(a * d[:, None] * d[None, :])
         h = nn.Dense(self.node_features)(x)
-        return nn.relu(jnp.einsum("ij,...jf->...if", norm, h)) + x
+        return nn.relu(jnp.einsum("ij,...jf->...if", jnp.asarray(gcn_normalised(self.adjacency)), h)) + x
 
     @nn.compact
     def __call__(self, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
-        n = self.adjacency.shape[0]
-        x = obs.astype(jnp.float32).reshape(*obs.shape[:-1], n, self.node_features)
+        x = graph_nodes(obs, self.adjacency.shape[0], self.node_features)
         a = self._conv(x)
         for _ in range(2):
             a = nn.leaky_relu(nn.Dense(self.hidden)(a))
@@ -148,10 +213,9 @@ def actor_critic_for(env, params, hidden: int = 64, layers: int = 2, graph: bool
     output per node; otherwise an ``ActorCritic`` (categorical, Dirichlet or Gaussian head)."""
     action_space = env.action_space(params)
     outputs = distributions.head_size(action_space)
-    if graph and hasattr(env, "graph"):
-        adjacency, features = env.graph(params)
-        if np.asarray(adjacency).shape[0] == outputs:
-            return GraphActorCritic(np.asarray(adjacency, bool), int(features), hidden)
+    g = graph_of(env, params, outputs) if graph else None
+    if g is not None:
+        return GraphActorCritic(*g, hidden)
     gaussian = distributions.is_gaussian(action_space)
     return ActorCritic(encoder_for(env.observation_space(params)), outputs * (2 if gaussian else 1),
                        (hidden,) * layers, gaussian)
