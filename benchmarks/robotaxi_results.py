@@ -8,8 +8,9 @@ mean), and the two MPC planners (HiGHS with the true demand over 6 steps, with t
 host loop) over ``--mpc-episodes``. The std of an agent row is over seed means; of the baselines over episodes.
 
 Run: ``python benchmarks/robotaxi_results.py [--cities nyc_brooklyn san_francisco shenzhen_downtown_west]
-[--algos ppo a2c] [--out FILE]``; data from ``$REALAX_AMOD_DATA`` or ``../shared/data/amod``. ``--out``: the
-cities run replace their blocks in FILE, the other cities' blocks are kept.
+[--algos ppo a2c sac] [--out FILE]``; data from ``$REALAX_AMOD_DATA`` or ``../shared/data/amod``. ``--out``: the
+cities run replace their blocks in FILE, the other cities' blocks are kept, and so are the agent rows (with
+their commands) of the algorithms not run this time.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from realax import _xla  # noqa: E402
 _xla.configure()
 
 import argparse  # noqa: E402
+import re  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -38,8 +40,9 @@ DATA = Path(os.environ.get("REALAX_AMOD_DATA", Path(__file__).resolve().parents[
 #: for the step size, 1e-3 for 1e-4, as each update here averages 16 episodes where RL4AMOD's takes one
 SETTINGS = {"ppo": {"total_timesteps": 1_000_000, "num_seeds": 3, "reward_scale": 0.001, "gamma": 0.97,
                     "num_steps": 20, "hidden": 32, "ent_coef": 0.0},
-            "a2c": {"total_timesteps": 1_000_000, "num_seeds": 3, "lr": 0.001}}
-LABELS = {"ppo": "PPO, Dirichlet GNN", "a2c": "A2C, Dirichlet GNN"}
+            "a2c": {"total_timesteps": 1_000_000, "num_seeds": 3, "lr": 0.001},
+            "sac": {"total_timesteps": 200_000, "num_seeds": 3, "num_envs": 16}}
+LABELS = {"ppo": "PPO, Dirichlet GNN", "a2c": "A2C, Dirichlet GNN", "sac": "SAC, Dirichlet GNN"}
 
 
 def command(algo: str, city: str) -> str:
@@ -55,6 +58,13 @@ def merge(head: str, old: str, blocks: dict[str, str]) -> str:
     kept = {b.split("**", 1)[0]: "**" + b for b in old.split("\n**")[1:]}
     kept.update(blocks)
     return "\n".join([head, "", *[kept[k].rstrip("\n") + "\n" for k in kept]])
+
+
+def agent_parts(block: str) -> dict[str, tuple[str, str]]:
+    """``algo -> (its table row, its command and time)`` of the agent rows of a city block."""
+    cmds = {m.group(1): m.group(0) for m in re.finditer(r"`realax train (\w+) [^`]*` \(\d+ s\)", block)}
+    rows = {a: line for line in block.splitlines() for a, label in LABELS.items() if line.startswith(f"| **{label}**")}
+    return {a: (rows[a], cmds[a]) for a in rows if a in cmds}
 
 
 def row(name: str, totals: dict, over_seeds: bool = False) -> str:
@@ -76,24 +86,27 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     head = f"Settings: {SETTINGS}; device {jax.devices()[0].device_kind}"
+    old = args.out.read_text() if args.out and args.out.exists() else ""
+    old_blocks = {b.split("**", 1)[0]: b for b in old.split("\n**")[1:]}
     blocks = {}
     for city in args.cities:
         env, params = realax.make("realax/RoboTaxi-v0", city=str(DATA / f"scenario_{city}.json"))
         key = jax.random.key(1)
         c = env.city
-        agents, runs = [], []
+        agents = {a: parts for a, parts in agent_parts(old_blocks.get(city, "")).items() if a not in args.algos}
         for algo in args.algos:
             t0 = time.perf_counter()
             r = experiment.run(algo, env, params, dict(SETTINGS[algo]), episodes=1)
-            runs.append(f"`{command(algo, city)}` ({time.perf_counter() - t0:.0f} s)")
+            run = f"`{command(algo, city)}` ({time.perf_counter() - t0:.0f} s)"
             seeds = SETTINGS[algo]["num_seeds"]
             per_seed = [rb.episode_totals(env, params, r.trainer.policy(jax.tree.map(lambda x, i=i: x[i], r.carry)),
                                           key, args.episodes) for i in range(seeds)]
-            agents.append(row(f"**{LABELS[algo]}** ({seeds} seeds)", jax.tree.map(lambda *xs: np.stack(xs), *per_seed),
-                              over_seeds=True))
+            agents[algo] = (row(f"**{LABELS[algo]}** ({seeds} seeds)",
+                                jax.tree.map(lambda *xs: np.stack(xs), *per_seed), over_seeds=True), run)
+        order = [a for a in LABELS if a in agents]
         lines = [f"**{city}** ({c.n} regions, fleet {int(params.fleet.sum())}, demand ratio {c.demand_ratio}, "
                  f"start hour {c.start_hour}, {c.cost_per_minute} $/min, {c.step_minutes}-min steps, "
-                 f"{int(params.max_steps)} steps); agents: {'; '.join(runs)}", "",
+                 f"{int(params.max_steps)} steps); agents: {'; '.join(agents[a][1] for a in order)}", "",
                  "| policy | profit / episode ($) | served trips (share of demand) | rebalancing cost ($) |",
                  "|---|---|---|---|"]
         for name in ("no_rebalancing", "random", "equal_distribution", "plus_one"):
@@ -101,9 +114,8 @@ def main() -> None:
         for kind, what in (("oracle", "true demand"), ("forecast", "expected demand")) if args.mpc_episodes else ():
             mpc = rb.mpc_episodes(env, params, key, args.mpc_episodes, kind=kind)
             lines.append(row(f"MPC {kind}, {rb.MPC[kind][1]} steps of the {what} ({args.mpc_episodes} episodes)", mpc))
-        blocks[city] = "\n".join(lines + agents) + "\n"
+        blocks[city] = "\n".join(lines + [agents[a][0] for a in order]) + "\n"
         print(blocks[city], flush=True)
-    old = args.out.read_text() if args.out and args.out.exists() else ""
     text = merge(head, old, blocks)
     print(text)
     if args.out:

@@ -91,7 +91,7 @@ ALGOS: dict[str, Algorithm] = {
     "vdn": _value_based(marl_q.VDNConfig, "vdn"),
     "qmix": _value_based(marl_q.QMIXConfig, "qmix"),
     "bc": Algorithm(bc.BCConfig, _dataset(bc.make_train), offline=True),
-    "cql": Algorithm(cql.CQLConfig, _dataset(cql.make_train), offline=True, action_kinds=("discrete",)),
+    "cql": Algorithm(cql.CQLConfig, _dataset(cql.make_train), offline=True),
     "td3bc": Algorithm(td3bc.TD3BCConfig, _dataset(td3bc.make_train), offline=True, action_kinds=("box", "simplex")),
     "iql": Algorithm(iql.IQLConfig, _dataset(iql.make_train), offline=True, action_kinds=("box", "simplex")),
 }

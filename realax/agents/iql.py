@@ -25,7 +25,6 @@ from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 from flax.training.train_state import TrainState
 
@@ -69,13 +68,6 @@ class IQLCarry(NamedTuple):
     update: jax.Array
 
 
-def reward_scale(data: on.Transitions) -> float:
-    """``mean episode length / (max - min episode return)`` (1 when all returns are equal)."""
-    returns = on.episode_returns(np.asarray(data.reward), np.asarray(data.done))
-    spread = float(returns.max() - returns.min())
-    return data.size / len(returns) / spread if spread > 0 else 1.0
-
-
 def make_train(config: IQLConfig, data: on.Transitions, env, params) -> Trainer:
     """A ``Trainer`` running IQL on ``data`` for ``env``'s spaces (continuous actions only)."""
     c = config
@@ -83,7 +75,7 @@ def make_train(config: IQLConfig, data: on.Transitions, env, params) -> Trainer:
     kind = on.require_kind("iql", space, ["box", "simplex"])
     on.check_transitions(data, env, params, "iql")
     norm = on.obs_normaliser(data.obs, env.observation_space(params), c.normalize_obs)
-    scale = reward_scale(data) if c.normalize_reward else 1.0
+    scale = on.reward_scale(data) if c.normalize_reward else 1.0
     data = data._replace(action=on.action_targets(data.action, kind), reward=data.reward * scale)
     hidden = on.hidden_layers(c.hidden, c.layers)
     actor = on.GaussianActor(on.encoder(env, params), int(space.shape[0]), hidden)

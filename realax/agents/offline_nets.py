@@ -191,6 +191,15 @@ def episode_returns(reward: np.ndarray, done: np.ndarray) -> np.ndarray:
     return np.add.reduceat(r, starts)
 
 
+def reward_scale(data: Transitions) -> float:
+    """``mean episode length / (max - min episode return)`` of the dataset (1 when all returns are equal):
+    IQL's reward normalisation (Kostrikov et al. 2021 scale MuJoCo rewards by ``1000 / (max - min return)``
+    for 1000-step episodes), used by the continuous offline learners."""
+    returns = episode_returns(np.asarray(data.reward), np.asarray(data.done))
+    spread = float(returns.max() - returns.min())
+    return data.size / len(returns) / spread if spread > 0 else 1.0
+
+
 def relu_mlp(x: jax.Array, hidden: Sequence[int]) -> jax.Array:
     for h in hidden:
         x = nn.relu(nn.Dense(h)(x))

@@ -168,24 +168,25 @@ class _Twin(nn.Module):
         return jnp.stack([self.critic(**self.kwargs)(obs, action), self.critic(**self.kwargs)(obs, action)])
 
 
-def networks(env, params, c: SACConfig):
-    """``(actor, twin critic, kind)``: RL4AMOD's graph networks on a graph env, ReLU MLPs otherwise."""
+def networks(env, params, hidden: int, graph: bool, algo: str = "sac"):
+    """``(actor, twin critic, kind)`` for continuous actions: RL4AMOD's graph networks on a graph env (when
+    ``graph``), two ReLU layers of ``hidden`` otherwise; ``RealaxError`` naming ``algo`` for other actions."""
     space = env.action_space(params)
-    kind = on.require_kind("sac", space, ["box", "simplex"])
+    kind = on.require_kind(algo, space, ["box", "simplex"])
     n = int(space.shape[0])
-    g = graph_of(env, params, n) if c.graph and kind == "simplex" else None
+    g = graph_of(env, params, n) if graph and kind == "simplex" else None
     if g is not None:
-        graph = {"adjacency": g[0], "node_features": g[1], "hidden": c.hidden}
-        return GraphActor(**graph), _Twin(GraphCritic, graph), kind
-    hidden = on.hidden_layers(c.hidden, 2)
-    actor = on.Head(on.encoder(env, params), n * (2 if kind == "box" else 1), hidden)
-    return actor, on.TwinCritic(on.encoder(env, params), hidden), kind
+        sizes = {"adjacency": g[0], "node_features": g[1], "hidden": hidden}
+        return GraphActor(**sizes), _Twin(GraphCritic, sizes), kind
+    layers = on.hidden_layers(hidden, 2)
+    actor = on.Head(on.encoder(env, params), n * (2 if kind == "box" else 1), layers)
+    return actor, on.TwinCritic(on.encoder(env, params), layers), kind
 
 
 def policy_distribution(space, kind: str, head: jax.Array):
     """The SAC policy from the actor's head: a Dirichlet on a simplex, a ``TanhGaussian`` on a box."""
-    if kind == "simplex":
-        return distributions.make(space, head)
+    if kind == "simplex":  # distributions.make's Dirichlet, also for spaces marked ``simplex = True``
+        return distributions.Dirichlet(jax.nn.softplus(head) + distributions.MIN_CONCENTRATION)
     mean, raw = jnp.split(head, 2, axis=-1)
     log_std = LOG_STD_MIN + 0.5 * (LOG_STD_MAX - LOG_STD_MIN) * (jnp.tanh(raw) + 1.0)
     return distributions.TanhGaussian(mean, log_std, jnp.asarray(space.low, jnp.float32),
@@ -196,7 +197,7 @@ def make_train(config: SACConfig, env, params) -> Trainer:
     """A ``Trainer`` running SAC on ``env`` (``Simplex`` or 1-D float ``Box`` actions)."""
     c = config
     space = env.action_space(params)
-    actor, critic, kind = networks(env, params, c)
+    actor, critic, kind = networks(env, params, c.hidden, c.graph)
     target_entropy = c.target_entropy * int(space.shape[0])
     if c.auto_alpha and kind == "simplex":
         check_simplex_target(target_entropy, int(space.shape[0]))

@@ -8,7 +8,7 @@ import offline_envs as oe
 import pytest
 
 from realax import experiment
-from realax.agents import bc, cql
+from realax.agents import bc, cql, td3bc
 from realax.agents.offline_nets import Transitions
 from realax.errors import RealaxError
 from realax.offline import loader
@@ -76,10 +76,13 @@ def test_cql_beats_the_behaviour_policy_on_mixed_data():
 def test_runner_rejects_bad_input(tmp_path):
     eps, meta = _data(oe.REACH_ID, "offline_envs:reach_expert", 0.5, episodes=10, expert="offline_envs:reach_expert")
     data = (loader.transitions(eps), meta)
-    with pytest.raises(ValueError, match="'sac': unknown offline algorithm"):
+    with pytest.raises(ValueError, match="'rainbow': unknown offline algorithm"):
+        experiment.train_offline("rainbow", None, data=data)
+    with pytest.raises(ValueError, match="'sac': an online learner"):
         experiment.train_offline("sac", None, data=data)
-    with pytest.raises(ValueError, match="cql trains discrete actions"):
-        experiment.train_offline("cql", None, seeds=1, updates=1, data=data)
+    chain, chain_meta = _data(oe.CHAIN_ID, EXPERT, 1.0, episodes=5)
+    with pytest.raises(ValueError, match="iql trains box/simplex actions.*discrete actions"):
+        experiment.train_offline("iql", None, seeds=1, updates=1, data=(loader.transitions(chain), chain_meta))
     with pytest.raises(ValueError, match="has no field 'nope'"):
         experiment.train_offline("bc", None, overrides={"nope": 1}, data=data)
     with pytest.raises(ValueError, match="lacks \\['ref_max_score'\\]"):
@@ -87,8 +90,8 @@ def test_runner_rejects_bad_input(tmp_path):
     with pytest.raises(RealaxError, match="not a dataset folder"):
         loader.load(tmp_path)
     env, params = env_of(meta)
-    with pytest.raises(ValueError, match="cql needs discrete actions"):
-        cql.make_train(cql.CQLConfig(), data[0], env, params)
+    with pytest.raises(ValueError, match="td3bc needs continuous"):
+        td3bc.make_train(td3bc.TD3BCConfig(), loader.transitions(chain), *env_of(chain_meta))
     with pytest.raises(ValueError, match="action has shape"):  # a dataset of another env's actions
         bc.make_train(bc.BCConfig(), data[0]._replace(action=data[0].action[:, :0]), env, params)
     t = data[0]

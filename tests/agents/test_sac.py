@@ -101,7 +101,7 @@ def test_graph_sac_beats_equal_distribution_on_a_grid_city():
     c = sac.SACConfig(num_envs=8, total_timesteps=20_000, hidden=64, reward_scale=0.1, updates_per_chunk=500)
     trainer = sac.make_train(c, env, params)
     carry, metrics = jit_tuned(trainer.train)(jax.random.key(0))
-    assert isinstance(sac.networks(env, params, c)[0], GraphActor)
+    assert isinstance(sac.networks(env, params, c.hidden, c.graph)[0], GraphActor)
     agent = float(jit_tuned(lambda cr, k: evaluate(env, params, trainer.policy(cr), k, 32).mean())(carry, jax.random.key(1)))
     equal = float(jit_tuned(lambda k: evaluate(env, params, baselines.get("equal_distribution", env, params), k, 32).mean())(
         jax.random.key(1)))
