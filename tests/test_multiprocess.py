@@ -37,7 +37,9 @@ def _free_port() -> int:
 
 def _two_processes(args: list[str], cwd: Path) -> list[subprocess.CompletedProcess]:
     coordinator = f"localhost:{_free_port()}"
-    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}  # one CPU device per process
+    # one CPU device per process: the session's XLA flags (tests/conftest.py) without a forced device count
+    flags = " ".join(f for f in os.environ.get("XLA_FLAGS", "").split() if "device_count" not in f)
+    env = {**os.environ, "XLA_FLAGS": flags}
     cmd = [sys.executable, "-m", "realax.cli", *args, "--coordinator", coordinator, "--num-processes", "2"]
     procs = [subprocess.Popen([*cmd, "--process-id", str(i)], cwd=cwd, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for i in (0, 1)]

@@ -76,7 +76,7 @@ print("RESULT " + json.dumps(out))
 
 
 def test_two_devices_train_what_one_trains(tmp_path: Path):
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    env = {**os.environ, "XLA_FLAGS": os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=2"}
     run = tmp_path / "run"
     proc = subprocess.run([sys.executable, "-c", SCRIPT, str(run)], env=env, capture_output=True, text=True,
                           timeout=900, cwd=Path(__file__).resolve().parents[1])

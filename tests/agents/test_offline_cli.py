@@ -46,8 +46,9 @@ def test_data_train_scores_bc_on_a_stored_dataset(datasets, tmp_path, monkeypatc
 
 
 def test_data_train_errors(datasets, tmp_path):
-    cases = [(["cql", str(datasets / "reach-expert-v0")], "cql trains discrete actions"),
-             (["sac", str(datasets / "chain-expert-v0")], "'sac': unknown offline algorithm"),
+    cases = [(["td3bc", str(datasets / "chain-expert-v0")], "td3bc trains box/simplex actions"),
+             (["sac", str(datasets / "chain-expert-v0")], "'sac': an online learner (use `realax train`)"),
+             (["nope", str(datasets / "chain-expert-v0")], "'nope': unknown offline algorithm"),
              (["bc", str(tmp_path)], "not a dataset folder"),
              (["bc", str(datasets / "chain-expert-v0"), "--set", "bogus"], "must look like KEY=VALUE")]
     for args, message in cases:
