@@ -13,6 +13,7 @@ from realax.agents.evaluate import evaluate
 from realax.agents.offline_nets import Transitions
 from realax.offline import loader
 from realax.offline.generate import DataSpec, generate
+from tests.tuned import jit_tuned
 
 LONG = {"n": 14, "max_steps": 16}  # a random walk reaches the goal in 0.08 % of episodes (exact, by recursion)
 
@@ -53,9 +54,9 @@ def test_hybrid_dqn_learns_a_long_chain_that_online_dqn_does_not():
     returns = {}
     for name, offline in (("online", None), ("hybrid", loader.transitions(eps))):
         trainer = dqn.make_train(config, env, params, offline=offline)
-        carry, metrics = jax.jit(jax.vmap(trainer.train))(keys)
+        carry, metrics = jit_tuned(jax.vmap(trainer.train))(keys)
         assert metrics["env_steps"].shape == (6, config.num_updates // 250 * 250)
-        returns[name] = np.asarray(jax.jit(jax.vmap(lambda c, k, t=trainer: evaluate(env, params, t.policy(c), k, 5)))(
+        returns[name] = np.asarray(jit_tuned(jax.vmap(lambda c, k, t=trainer: evaluate(env, params, t.policy(c), k, 5)))(
             carry, jax.random.split(jax.random.key(1), 6))).mean(1)
     assert returns["hybrid"].tolist() == [1.0] * 6, returns  # greedy policy walks straight to the goal, every seed
     assert returns["online"].mean() <= 0.5, returns  # online finds the goal by luck in a few seeds at most
