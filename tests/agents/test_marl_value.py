@@ -206,8 +206,8 @@ def test_iql_runs_on_smax_through_the_experiment_with_legal_actions():
     env, params = realax.make("realax/SMAX-v0", scenario="3m")
     r = experiment.run("iql_marl", env, params, {"num_envs": 4, "num_steps": 16, "total_timesteps": 256, "hidden": 16,
                                                  "learning_starts": 64, "updates_per_chunk": 2, "buffer_size": 8},
-                       episodes=2, progress=False)
-    assert np.all(np.isfinite(r.agent_returns)) and r.curve_steps[-1] == 256 and "win_rate" in r.metrics
+                       progress=False, evaluate=False)  # the run only: test_cli evaluates a QMIX agent on SMAX
+    assert np.all(np.isfinite(r.curve_returns)) and r.curve_steps[-1] == 256 and "win_rate" in r.metrics
     assert np.isfinite(r.metrics["td_loss"][0, -1])
     # every stored action was legal: the mask of the state an action was taken in is the previous step's next_mask
     seq = jax.tree.map(lambda x: np.asarray(x[0]), r.carry.buffer.data)
