@@ -98,12 +98,12 @@ def test_continuous_learners_on_a_simplex_action(allocate, algo, floor):
     assert bool((a >= 0).all())
 
 
-@pytest.mark.parametrize("dataset, updates, floor", [("reach", 2000, 80), ("allocate", 1000, 53)])
-def test_cql_on_sac_beats_behaviour(request, dataset, updates, floor):
-    """CQL(H) on SAC, 2 seeds × 2,000 (Reach) or 1,000 (Allocate) updates of 128 transitions and 5 sampled
-    actions per proposal (jitted at XLA level 1: at the suite's level 0 and the defaults this test took ten
-    minutes). Measured (jax 0.10.2): Reach 96, 94 (behaviour 34; 69, 77 at 1,000 updates); Allocate 61, 63
-    (behaviour 27; 64, 68 at 2,000 updates)."""
+@pytest.mark.parametrize("dataset, floor", [("reach", 60), ("allocate", 53)])
+def test_cql_on_sac_beats_behaviour(request, dataset, floor):
+    """CQL(H) on SAC, 2 seeds × 1,000 updates of 128 transitions and 5 sampled actions per proposal (jitted at
+    XLA level 1: at the suite's level 0 and the defaults this test took ten minutes). Measured (jax 0.10.2):
+    Reach 69, 77 (behaviour 34; 96, 94 at 2,000 updates); Allocate 61, 63 (behaviour 27; 64, 68 at 2,000)."""
+    updates = 1000
     data, meta = request.getfixturevalue(dataset)
     env, params = env_of(meta)
     trainer = cql.make_train(cql.CQLConfig(num_updates=updates, num_seeds=2, batch_size=128, num_random=5, **SMALL),
