@@ -74,9 +74,14 @@ def fmt(per: list[dict]) -> str:
     return f"{pm(succ)} | {pm(coll)} | {ttg}"
 
 
+def env_flags(scene: str, reward: str, env_opts: list[str]) -> str:
+    """The ``-e`` options of a row's command."""
+    return f"-e scenario={scene} -e reward_mode={reward}" + "".join(f" -e {e}" for e in env_opts)
+
+
 def command(algo: str, scene: str, reward: str, steps: int, seeds: int, env_opts: list[str], sets: list[str]) -> str:
-    extra = "".join(f" -e {e}" for e in env_opts) + "".join(f" --set {e}" for e in sets)
-    return (f"realax train {algo} realax/AGV-v0 -e scenario={scene} -e reward_mode={reward}{extra} "
+    extra = "".join(f" --set {e}" for e in sets)
+    return (f"realax train {algo} realax/AGV-v0 {env_flags(scene, reward, env_opts)}{extra} "
             f"--total-timesteps {steps} --num-seeds {seeds}")
 
 
@@ -106,10 +111,9 @@ def main() -> None:
     for scene in args.scenes:
         for reward in args.rewards:
             env, params = realax.make("realax/AGV-v0", scenario=scene, reward_mode=reward, **env_kw)
-            opts = "".join(f" -e {e}" for e in args.env_opts)
             for name in () if args.no_baselines else ("random", "astar"):
                 res = first_episodes(env, params, baselines.get(name, env, params), key, args.episodes)
-                cmd = f"realax eval realax/AGV-v0 -e scenario={scene} -e reward_mode={reward}{opts} --policy {name}"
+                cmd = f"realax eval realax/AGV-v0 {env_flags(scene, reward, args.env_opts)} --policy {name}"
                 lines.append(f"| {scene} | {reward} | {name} | {fmt([res])} | `{cmd}` |")
                 print(lines[-1], flush=True)
             for algo in args.algos:
