@@ -19,7 +19,11 @@ buffer keeps JaxMARL's 5,000 sequences, so 160 k steps instead of 640 k).
 from __future__ import annotations
 
 import argparse
+import datetime
+import importlib.metadata
 import json
+import os
+import platform
 import shlex
 import subprocess
 import sys
@@ -29,7 +33,8 @@ from pathlib import Path
 import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results" / "smax_value_results.md"
-PPO_SETTINGS = "--set lr=0.002 --set ent_coef=0.0 --set num_envs=128 --set num_steps=128"
+# one update per chunk: the run stops at the budget's last whole update (chunks of 10 ran 1.15 M steps for 1 M)
+PPO_SETTINGS = "--set lr=0.002 --set ent_coef=0.0 --set num_envs=128 --set num_steps=128 --set updates_per_chunk=1"
 HEAD = ("| scenario | algorithm | win rate (mean ± std over seeds) | seeds' win rates | team return | "
         "env steps per seed | wall | command |")
 
@@ -58,13 +63,22 @@ def row(scenario: str, algo: str, cmd: str, out: Path) -> str:
             f"`realax {cmd}` |")
 
 
+def machine() -> str:
+    """The line that says where and when rows were measured (kept above the table)."""
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else \
+        platform.processor()
+    return (f"Measured by `python benchmarks/smax_results.py` on {os.cpu_count()} cores of {cpu}, jax "
+            f"{importlib.metadata.version('jax')}, {datetime.date.today()}; each row's wall time is its command's.")
+
+
 def merge(rows: dict[tuple[str, str], str]) -> str:
     """The results file with ``rows`` (keyed by scenario and algorithm) replacing or joining its rows."""
     kept: dict[tuple[str, str], str] = {}
-    head = ""
+    head = machine()
     if RESULTS.exists():
         lines = RESULTS.read_text().splitlines()
-        head = "\n".join(line for line in lines if not line.startswith("|")).strip()
+        head = "\n".join(line for line in lines if not line.startswith("|")).strip() or head
         for line in lines:
             cells = [c.strip() for c in line.strip("|").split("|")]
             if line.startswith("|") and len(cells) > 2 and cells[0] not in ("scenario", "---"):
