@@ -21,16 +21,12 @@ from __future__ import annotations
 import argparse
 import datetime
 import importlib.metadata
-import json
 import os
 import platform
-import shlex
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
+from train_rows import train
 
 RESULTS = Path(__file__).resolve().parent / "results" / "smax_value_results.md"
 # one update per chunk: the run stops at the budget's last whole update (chunks of 10 ran 1.15 M steps for 1 M)
@@ -51,23 +47,19 @@ def command(scenario: str, algo: str, steps: int, seeds: int, episodes: int, q_h
 
 def row(scenario: str, algo: str, cmd: str, out: Path) -> str:
     """Run ``realax <cmd>`` into ``out`` and format its table row."""
-    t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "realax.cli", *shlex.split(cmd), "--out", str(out), "--overwrite"],
-                   check=True, capture_output=True)
-    wall = time.perf_counter() - t0
-    m = json.loads((out / "metrics.json").read_text())
-    wins, returns = np.asarray(m["agent_seed_win_rates"]), np.asarray(m["agent_seed_means"])
+    r = train(cmd, out)
+    wins = np.asarray(r.seed_win_rates)
     seeds = ", ".join(f"{w:.2f}" for w in wins)
-    return (f"| {scenario} | {algo.upper()} | **{wins.mean():.3f} ± {wins.std():.3f}** | "
-            f"{seeds} | {returns.mean():.2f} ± {returns.std():.2f} | {m['env_steps_per_seed']:,} | {wall:.0f} s | "
-            f"`realax {cmd}` |")
+    return (f"| {scenario} | {algo.upper()} | **{wins.mean():.3f} ± {wins.std():.3f}** | {seeds} | "
+            f"{r.mean:.2f} ± {r.std:.2f} | {r.steps_per_seed:,} | {r.wall:.0f} s | `realax {cmd}` |")
 
 
 def machine() -> str:
     """The line that says where and when rows were measured (kept above the table)."""
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else \
-        platform.processor()
+    info = Path("/proc/cpuinfo")
+    models = [line.split(":", 1)[1].strip() for line in info.read_text().splitlines()
+              if line.startswith("model name")] if info.exists() else []
+    cpu = models[0] if models else platform.machine()
     return (f"Measured by `python benchmarks/smax_results.py` on {os.cpu_count()} cores of {cpu}, jax "
             f"{importlib.metadata.version('jax')}, {datetime.date.today()}; each row's wall time is its command's.")
 
@@ -103,10 +95,8 @@ def main() -> None:
     for scenario in args.scenarios:
         for algo in args.algos:
             cmd = command(scenario, algo, args.steps, args.seeds, args.episodes, args.q_hidden)
-            line = row(scenario, algo, cmd, Path(args.out) / f"smax_{scenario}_{algo}")
-            key = (scenario, line.split("|")[2].strip())
-            rows[key] = line
-            print(line, flush=True)
+            rows[(scenario, algo.upper())] = row(scenario, algo, cmd, Path(args.out) / f"smax_{scenario}_{algo}")
+            print(rows[(scenario, algo.upper())], flush=True)
     RESULTS.write_text(merge(rows))
 
 

@@ -1,7 +1,7 @@
 """One results row from one ``realax train`` command: run it in a fresh process, read its ``metrics.json``.
 
 Shared by the results scripts whose rows are training commands (``spectrum_results.py``,
-``spectrum_iq_results.py``, ``recsys_slate_results.py``).
+``spectrum_iq_results.py``, ``recsys_slate_results.py``, ``smax_results.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ class Row:
     baselines: dict[str, float]  # each baseline's mean return over the same evaluation
     steps_per_seed: int
     wall: float  # seconds the command took
+    seed_win_rates: list[float] | None  # each seed's greedy win rate, for envs that report wins (SMAX)
 
 
 def train(cmd: str, out: Path) -> Row:
@@ -34,4 +35,4 @@ def train(cmd: str, out: Path) -> Row:
     seeds = m["agent_seed_means"]
     mean = sum(seeds) / len(seeds)
     std = (sum((s - mean) ** 2 for s in seeds) / len(seeds)) ** 0.5
-    return Row(mean, std, m["baselines"], m["env_steps_per_seed"], wall)
+    return Row(mean, std, m["baselines"], m["env_steps_per_seed"], wall, m.get("agent_seed_win_rates"))
