@@ -15,13 +15,19 @@ XLA's backend (LLVM) optimisation level is 0 for the tests (``--xla_backend_opti
 time is mostly compilation, and by ``/usr/bin/time`` this cut the CPU seconds of ``test_ppo_rnd.py`` 92 -> 72,
 ``test_recurrent.py`` 182 -> 158 and UAVOffload's conformance tests 77 -> 57 (jax 0.10.2, 2-core CPU). The
 compiled programs compute the same operations, less tuned; the library leaves the level to the user.
+XLA's CPU fusion emitters are off too (``--xla_cpu_use_fusion_emitters=false``: fusions are emitted by the
+older LLVM emitters instead of through MLIR); that halves the backend compilation of the PPO, graph-SAC and
+QMIX training programs of the must-learn tests (24.1 -> 12.9 s together, jax 0.10.2, 2-core CPU, no cache) and
+leaves their running time where it was (20.2 -> 18.8 s).
 ``jax_disable_most_optimizations`` (which also turns off XLA's own graph passes) stays off: with it the vmapped
 PPO+RND training of ``tests/agents/test_ppo_rnd.py`` hung for good, every runtime thread idle, as in
 ``realax/_xla.py``'s note; the backend level alone does not (the same file passes with it).
 
 ``REALAX_TEST_CPU_LOG=FILE`` appends one JSON line per test -- its node id, wall and CPU seconds of the
-worker process and of the subprocesses it waited for (setup, call and teardown), the xdist worker and the end
-time -- for finding where the suite's time goes on a busy machine, where wall times mislead.
+worker process and of the subprocesses it waited for (setup, call and teardown), the seconds the worker spent
+tracing, lowering and compiling (JAX's monitoring events; subprocesses not counted), the xdist worker and the
+end time -- for finding where the suite's time goes on a busy machine, where wall times mislead, and whether a
+test's time is compilation (fewer or smaller programs help) or running (a smaller budget helps).
 """
 
 import json
@@ -39,8 +45,26 @@ os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(Path(__file__).resolve().
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.1")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 os.environ.setdefault("JAX_THREEFRY_PARTITIONABLE", "0")
-if "--xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_backend_optimization_level=0".strip()
+for _flag in ("--xla_backend_optimization_level=0", "--xla_cpu_use_fusion_emitters=false"):
+    if _flag.split("=")[0] not in os.environ.get("XLA_FLAGS", ""):
+        os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {_flag}".strip()
+
+
+_COMPILE_EVENTS = {"/jax/core/compile/jaxpr_trace_duration": "trace",
+                   "/jax/core/compile/jaxpr_to_mlir_module_duration": "lower",
+                   "/jax/core/compile/backend_compile_duration": "compile"}
+_compile_seconds = dict.fromkeys(_COMPILE_EVENTS.values(), 0.0)
+
+
+def _count_compile_seconds(event, seconds, **_):
+    if event in _COMPILE_EVENTS:
+        _compile_seconds[_COMPILE_EVENTS[event]] += seconds
+
+
+if os.environ.get("REALAX_TEST_CPU_LOG"):
+    import jax.monitoring
+
+    jax.monitoring.register_event_duration_secs_listener(_count_compile_seconds)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -50,9 +74,10 @@ def pytest_runtest_protocol(item, nextitem):
         yield
         return
     children = lambda: sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2])  # subprocesses the test waited for
-    wall, cpu, sub = time.perf_counter(), time.process_time(), children()
+    wall, cpu, sub, before = time.perf_counter(), time.process_time(), children(), dict(_compile_seconds)
     yield
     line = {"test": item.nodeid, "wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu + children() - sub,
+            **{k: round(_compile_seconds[k] - before[k], 3) for k in before},
             "worker": os.environ.get("PYTEST_XDIST_WORKER", ""), "end": time.time()}
     with open(log, "a") as f:
         f.write(json.dumps(line) + "\n")
