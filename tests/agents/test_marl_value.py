@@ -178,7 +178,7 @@ LEARN = dict(num_envs=8, num_steps=25, total_timesteps=40_000, buffer_size=200, 
              updates_per_chunk=10)
 
 
-def greedy_team_returns(config, mixer, env, params, seeds=3):
+def greedy_team_returns(config, mixer, env, params, seeds=2):
     trainer = marl_q.make_train(config, env, params, mixer)
     carry, _ = jit_tuned(jax.vmap(trainer.train))(jax.random.split(jax.random.key(0), seeds))
     assert isinstance(trainer.policy(jax.tree.map(lambda x: x[0], carry)), RecurrentPolicy)
@@ -189,10 +189,11 @@ def greedy_team_returns(config, mixer, env, params, seeds=3):
 @pytest.mark.parametrize("mixer", ["qmix", "vdn"])
 def test_value_decomposition_learns_two_radios(two_radios, mixer):  # noqa: F811
     """Both radios alone on the two free channels is the optimum (team return 200); a random policy scores
-    -31 on average (64 episodes, never above -1). Measured greedy team returns per seed: QMIX 200, 200, 199 (and
-    195, 84, 198, 194 / 198, 200, 200, 200 with keys 7 and 11), VDN 200, 200, 200 (200, 200, 200, 187 with key
-    7); with lr = 0 both give -64, -194, -10. So every seed must beat every random episode and the seeds'
-    mean must reach 3/4 of the optimum."""
+    -31 on average (64 episodes, never above -1). Two seeds here; measured greedy team returns per seed (jax
+    0.10.2, the suite's flags): QMIX 199, 192, VDN 198, 200 (with three seeds QMIX 200, 200, 199, VDN 200, 200,
+    200; other keys QMIX 195, 84, 198, 194 / 198, 200, 200, 200, VDN 200, 200, 200, 187); with lr = 0 both give
+    -64, -194, -10. So every seed must beat every random episode and the seeds' mean must reach 3/4 of the
+    optimum."""
     env, params = two_radios
     config = (marl_q.QMIXConfig(**LEARN, mixer_embed=16, hypernet_hidden=32) if mixer == "qmix"
               else marl_q.VDNConfig(**LEARN))

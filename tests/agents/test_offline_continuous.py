@@ -74,7 +74,8 @@ def test_cql_penalty_against_a_loop():
 
 @pytest.mark.parametrize("algo", ["td3bc", "iql"])
 def test_continuous_learners_beat_behaviour_on_a_box_action(reach, algo):
-    res = experiment.train_offline(algo, None, seeds=2, updates=2000, overrides=SMALL, episodes=20, data=reach)
+    """One seed (jax 0.10.2, the suite's flags): TD3+BC 84.3, IQL 96.9; behaviour 34.4."""
+    res = experiment.train_offline(algo, None, seeds=1, updates=2000, overrides=SMALL, episodes=20, data=reach)
     assert 30 < res["behaviour_score"] < 70
     assert min(res["score_per_seed"]) > res["behaviour_score"] + 15  # well above the data and random (0)
 
@@ -87,8 +88,9 @@ def test_bc_imitates_the_mixed_behaviour_on_a_simplex_action(allocate):
 
 @pytest.mark.parametrize("algo, floor", [("td3bc", 60), ("iql", 85)])
 def test_continuous_learners_on_a_simplex_action(allocate, algo, floor):
+    """One seed (jax 0.10.2, the suite's flags): TD3+BC 95.5, IQL 95.3; behaviour 27.1."""
     data, meta = allocate
-    res = experiment.train_offline(algo, None, seeds=2, updates=2000, overrides=SMALL, episodes=20, data=allocate)
+    res = experiment.train_offline(algo, None, seeds=1, updates=2000, overrides=SMALL, episodes=20, data=allocate)
     assert min(res["score_per_seed"]) > floor > res["behaviour_score"] + 20  # towards the expert (100)
     env, params = env_of(meta)
     make = {"td3bc": (td3bc.make_train, td3bc.TD3BCConfig), "iql": (iql.make_train, iql.IQLConfig)}[algo]
@@ -100,18 +102,19 @@ def test_continuous_learners_on_a_simplex_action(allocate, algo, floor):
 
 @pytest.mark.parametrize("dataset, floor", [("reach", 60), ("allocate", 53)])
 def test_cql_on_sac_beats_behaviour(request, dataset, floor):
-    """CQL(H) on SAC, 2 seeds × 1,000 updates of 128 transitions and 5 sampled actions per proposal (jitted at
-    XLA level 1: at the suite's level 0 and the defaults this test took ten minutes). Measured (jax 0.10.2):
-    Reach 69, 77 (behaviour 34; 96, 94 at 2,000 updates); Allocate 61, 63 (behaviour 27; 64, 68 at 2,000)."""
+    """CQL(H) on SAC, one seed × 1,000 updates of 128 transitions and 5 sampled actions per proposal (jitted at
+    XLA level 1: at the suite's level 0 and the defaults this test took ten minutes). Measured (jax 0.10.2, the
+    suite's flags): Reach 64.0 (behaviour 34.4; with two seeds 69, 77, and 96, 94 at 2,000 updates); Allocate
+    61.0 (behaviour 27.1; two seeds 61, 63, and 64, 68 at 2,000)."""
     updates = 1000
     data, meta = request.getfixturevalue(dataset)
     env, params = env_of(meta)
-    trainer = cql.make_train(cql.CQLConfig(num_updates=updates, num_seeds=2, batch_size=128, num_random=5, **SMALL),
+    trainer = cql.make_train(cql.CQLConfig(num_updates=updates, num_seeds=1, batch_size=128, num_random=5, **SMALL),
                              data, env, params)
-    carry, metrics = jit_tuned(jax.vmap(trainer.train))(jax.random.split(jax.random.key(0), 2))
+    carry, metrics = jit_tuned(jax.vmap(trainer.train))(jax.random.split(jax.random.key(0), 1))
     assert float(np.asarray(metrics["cql_reg"])[:, -1].mean()) > 0  # sampled actions outscore the data's: pushed down
     score = lambda i: float(loader.normalised_score(jit_tuned(lambda cr, k: evaluate(
         env, params, trainer.policy(cr), k, 20).mean())(jax.tree.map(lambda x: x[i], carry), jax.random.key(1)), meta))
     behaviour = float(loader.normalised_score(meta["behaviour_return"], meta))
-    scores = [score(i) for i in range(2)]
+    scores = [score(0)]
     assert min(scores) > max(floor, behaviour + 20), (scores, behaviour)

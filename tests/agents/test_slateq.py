@@ -54,18 +54,18 @@ def test_td_targets_against_a_python_loop():
 
 def test_slateq_learns_slates_that_keep_users_longer():
     """RLlib's tuned SlateQ reaches an episode return of 160 on interest evolution (slate 2 of 10) within
-    120k steps; random slates give ~154. Here 96k steps per seed, 2 seeds; with lr = 0 the greedy slates of
-    the untrained network score like random ones (~153), so this fails when learning breaks. Measured (jax
-    0.10.2): 205, 204 against random 155; through ``experiment.run`` (other evaluation keys) 220, 207, and at
-    48k steps 168, 163, at 64k 186, 173. Compiled at XLA level 1: the run, not its compilation, is the time
+    120k steps; random slates give ~154. Here 96k steps, one seed; with lr = 0 the greedy slates of the
+    untrained network score like random ones (~153), so this fails when learning breaks. Measured (jax 0.10.2):
+    219 against random 155; with two seeds 205, 204; through ``experiment.run`` (other evaluation keys) 220,
+    207, and at 48k steps 168, 163, at 64k 186, 173. Compiled at XLA level 1: the run, not its compilation, is the time
     here (37 s against 76 s through ``experiment.run`` at the suite's level 0)."""
     env, params = realax.make("realax/SlateRec-v0")
-    config = algorithms.make_config("slateq", dict(total_timesteps=96_000, num_seeds=2, eps_fraction=0.3,
+    config = algorithms.make_config("slateq", dict(total_timesteps=96_000, num_seeds=1, eps_fraction=0.3,
                                                    updates_per_chunk=1000))
     trainer = algorithms.make_trainer("slateq", config, env, params)
-    carry, _ = jit_tuned(jax.vmap(trainer.train))(jax.random.split(jax.random.key(0), 2))
+    carry, _ = jit_tuned(jax.vmap(trainer.train))(jax.random.split(jax.random.key(0), 1))
     agent = np.asarray(jit_tuned(jax.vmap(lambda c, k: evaluate(env, params, trainer.policy(c), k, 64).mean()))(
-        carry, jax.random.split(jax.random.key(1), 2)))
+        carry, jax.random.split(jax.random.key(1), 1)))
     random = float(jit_tuned(lambda k: evaluate(env, params, baselines.get("random", env, params), k, 64).mean())(
         jax.random.key(1)))
     assert agent.min() > random + 25, (agent, random)
