@@ -32,7 +32,7 @@ from realax.errors import RealaxError
 
 out = {"devices": len(jax.devices())}
 config = dict(total_timesteps=2 * 16 * 32, num_seeds=2, num_envs=16, num_steps=32, updates_per_chunk=1)
-for env_id, algo in (("realax/Spectrum-v0", "ppo"), ("realax/SMAX-v0", "mappo")):
+for env_id, algo in (("realax/Spectrum-v0", "ppo"), ("realax/SpectrumMA-v0", "mappo")):
     env, params = realax.make(env_id)
     # training only (the metrics are compared); the command below evaluates on two devices
     one = experiment.run(algo, env, params, dict(config), progress=False, devices=1, evaluate=False)
