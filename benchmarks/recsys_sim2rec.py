@@ -32,7 +32,6 @@ _xla.configure()  # before JAX: vmapped training can deadlock on CPU without it 
 import argparse  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import platform  # noqa: E402
 import shlex  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -43,7 +42,7 @@ import numpy as np  # noqa: E402
 
 import realax  # noqa: E402
 from realax import baselines, experiment  # noqa: E402
-from realax.bench import device_name  # noqa: E402
+from realax.bench import cpu_model, device_name  # noqa: E402
 
 ENV_ID = "realax/Sim2Rec-v0"
 LEARNERS = ("ppo", "ppo_ctx")
@@ -61,12 +60,7 @@ def _stats(per_seed: np.ndarray) -> str:
 
 def machine() -> str:
     """JAX's device, the CPU model and the cores this process may use."""
-    model = platform.processor() or platform.machine()
-    try:
-        model = next(x.split(":", 1)[1].strip() for x in open("/proc/cpuinfo") if x.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{device_name()} ({model}, {len(os.sched_getaffinity(0))} cores)"
+    return f"{device_name()} ({cpu_model()}, {len(os.sched_getaffinity(0))} cores)"
 
 
 def command(row: str, steps: int, seeds: int, users: int, seed: int) -> str:

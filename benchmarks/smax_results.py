@@ -22,11 +22,12 @@ import argparse
 import datetime
 import importlib.metadata
 import os
-import platform
 from pathlib import Path
 
 import numpy as np
 from train_rows import train
+
+from realax.bench import cpu_model
 
 RESULTS = Path(__file__).resolve().parent / "results" / "smax_value_results.md"
 # one update per chunk: the run stops at the budget's last whole update (chunks of 10 ran 1.15 M steps for 1 M)
@@ -56,11 +57,7 @@ def row(scenario: str, algo: str, cmd: str, out: Path) -> str:
 
 def machine() -> str:
     """The line that says where and when rows were measured (kept above the table)."""
-    info = Path("/proc/cpuinfo")
-    models = [line.split(":", 1)[1].strip() for line in info.read_text().splitlines()
-              if line.startswith("model name")] if info.exists() else []
-    cpu = models[0] if models else platform.machine()
-    return (f"Measured by `python benchmarks/smax_results.py` on {os.cpu_count()} cores of {cpu}, jax "
+    return (f"Measured by `python benchmarks/smax_results.py` on {os.cpu_count()} cores of {cpu_model()}, jax "
             f"{importlib.metadata.version('jax')}, {datetime.date.today()}; each row's wall time is its command's.")
 
 

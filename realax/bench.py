@@ -9,6 +9,7 @@ devices are visible the batch is sharded over a 1-D mesh (``jax.sharding``), so 
 from __future__ import annotations
 
 import dataclasses
+import platform
 import time
 
 import jax
@@ -96,6 +97,15 @@ def state_bytes(env, params) -> int:
 def device_name() -> str:
     d = jax.devices()[0]
     return f"{d.platform}:{getattr(d, 'device_kind', '?')} x{jax.device_count()}"
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux ``/proc/cpuinfo``), else what ``platform`` knows of it."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
 
 
 def few_steps(env_id: str, steps: int = 4) -> tuple:
