@@ -238,8 +238,9 @@ _SET_HELP = "Any config field of the algorithm, KEY=VALUE (repeatable), e.g. --s
 @app.command("train")
 @handles_bad_input
 def train_cmd(
-    algo: Annotated[str, typer.Argument(help="Offline algorithm: bc, cql (discrete actions), td3bc, iql "
-                                              "(continuous actions). Hybrid DQN: `realax train dqn --set dataset=DIR`.")],
+    algo: Annotated[str, typer.Argument(help="Offline algorithm: bc and cql (any action kind), td3bc and iql "
+                                              "(continuous actions: box, simplex). Hybrid DQN: `realax train dqn --set "
+                                              "dataset=DIR`.")],
     path: Annotated[Path, typer.Argument(help="Dataset folder written by `realax data generate`.")],
     seeds: Annotated[int, typer.Option(min=1, max=1024, help="Independent seeds, trained in one vmapped run.")] = 3,
     steps: Annotated[int | None, typer.Option(min=1, help="Gradient steps per seed, run exactly "
