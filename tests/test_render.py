@@ -36,7 +36,7 @@ IDS = [pytest.param(i, marks=pytest.mark.xdist_group(f"render {i}")) for i in re
 
 @pytest.mark.parametrize("env_id", IDS)
 def test_every_id_renders_a_readable_frame(env_id):
-    env, params, state, reward, ret = _rollout(env_id)
+    env, params, state, *_ = _rollout(env_id)
     plain = env.render(state, params)  # the two-argument call stays valid
     img = _frame(env_id)
     for frame in (plain, img):
