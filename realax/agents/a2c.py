@@ -64,7 +64,8 @@ class A2CConfig(RolloutBudget):
     hidden: int = 32
     """Width of the hidden layers (RL4AMOD's graph network: the node-feature count; 32 in its registry)."""
     graph: bool = True
-    """Use the graph actor-critic on envs that describe their observation as a graph (``env.graph``)."""
+    """Use the env's structured network: the graph actor-critic on envs that describe their observation as a
+    graph (``env.graph``), the item scorer on envs that describe it as candidate items (``env.items``)."""
     num_seeds: int = 1
     """Independent runs (the caller vmaps ``init``/``step`` over this many keys)."""
     updates_per_chunk: int = 50

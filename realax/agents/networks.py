@@ -207,15 +207,54 @@ class GraphActorCritic(nn.Module):
         return head, nn.Dense(1)(c)[..., 0]
 
 
+def items_of(env, params, outputs: int) -> tuple[int, int] | None:
+    """``(items, features per item)`` when ``env`` describes its observation as a block of candidate items
+    followed by a context (``env.items``) and picks one of them (one action output per item), else None."""
+    if not hasattr(env, "items"):
+        return None
+    count, features = (int(x) for x in env.items(params))
+    return (count, features) if count == outputs else None
+
+
+class ItemActorCritic(nn.Module):
+    """Scores each candidate item with one shared network, the usual shape of a recommender's policy (the
+    item-wise Q of SlateQ, Ie et al. IJCAI 2019; the per-candidate scoring of TSCAC's actor, Cai et al. WWW
+    2023): ``logit_i = MLP([item_i, context])`` with the same weights for every item, so what is learned about
+    one slot holds for all and the policy is equivariant to the candidates' order. The critic is
+    ``ActorCritic``'s MLP over the whole observation.
+
+    The observation is ``[..., items * item_features + context]``, item-major first (``env.items``).
+    """
+
+    items: int
+    item_features: int
+    hidden: Sequence[int] = (64, 64)
+
+    @nn.compact
+    def __call__(self, obs: jax.Array) -> tuple[jax.Array, jax.Array]:
+        x = obs.astype(jnp.float32)
+        n = self.items * self.item_features
+        cands = x[..., :n].reshape(*x.shape[:-1], self.items, self.item_features)
+        context = jnp.broadcast_to(x[..., None, n:], (*x.shape[:-1], self.items, x.shape[-1] - n))
+        scores = nn.Dense(1, kernel_init=orthogonal(0.01))(_mlp(jnp.concatenate([cands, context], -1), self.hidden))
+        value = nn.Dense(1, kernel_init=orthogonal(1.0))(_mlp(x, self.hidden))
+        return scores[..., 0], value[..., 0]
+
+
 def actor_critic_for(env, params, hidden: int = 64, layers: int = 2, graph: bool = True) -> nn.Module:
     """A network sized from ``env``'s spaces: ``GraphActorCritic`` when ``graph`` and the env describes its
     observation as a graph (``env.graph(params) -> (adjacency [N, N], features per node)``) and acts with one
-    output per node; otherwise an ``ActorCritic`` (categorical, Dirichlet or Gaussian head)."""
+    output per node; ``ItemActorCritic`` when ``graph`` and the env describes its observation as candidate
+    items and a context (``env.items(params) -> (items, features per item)``) and picks one item; otherwise an
+    ``ActorCritic`` (categorical, Dirichlet or Gaussian head)."""
     action_space = env.action_space(params)
     outputs = distributions.head_size(action_space)
     g = graph_of(env, params, outputs) if graph else None
     if g is not None:
         return GraphActorCritic(*g, hidden)
+    i = items_of(env, params, outputs) if graph else None
+    if i is not None:
+        return ItemActorCritic(*i, (hidden,) * layers)
     gaussian = distributions.is_gaussian(action_space)
     return ActorCritic(encoder_for(env.observation_space(params)), outputs * (2 if gaussian else 1),
                        (hidden,) * layers, gaussian)

@@ -12,7 +12,8 @@ episode is bootstrapped from ``V(info["final_obs"])`` instead of being treated a
 The policy distribution follows the action space (``realax.agents.distributions``): categorical for
 ``Discrete``, Dirichlet for a ``Simplex`` (RL4AMOD's fleet-distribution actor), diagonal Gaussian for other
 boxes; envs that describe their observation as a graph (``env.graph``) get RL4AMOD's graph actor-critic
-(``realax.agents.networks.GraphActorCritic``) unless ``graph=False``. The greedy policy is the mode (the
+(``realax.agents.networks.GraphActorCritic``), and envs whose observation is a set of candidate items to pick
+from (``env.items``) a network that scores each item alike (``ItemActorCritic``), unless ``graph=False``. The greedy policy is the mode (the
 Dirichlet's mean).
 
 >>> env, params = realax.make("realax/Spectrum-v0", scenario="constant")
@@ -77,7 +78,8 @@ class PPOConfig:
     hidden: int = 128
     """Width of the two tanh hidden layers of the actor and of the critic (of the graph network's MLPs)."""
     graph: bool = True
-    """Use the graph actor-critic on envs that describe their observation as a graph (``env.graph``)."""
+    """Use the env's structured network: the graph actor-critic on envs that describe their observation as a
+    graph (``env.graph``), the item scorer on envs that describe it as candidate items (``env.items``)."""
     num_seeds: int = 1
     """Independent runs (the caller vmaps ``init``/``step`` over this many keys)."""
     updates_per_chunk: int = 10

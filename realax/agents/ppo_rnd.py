@@ -30,8 +30,8 @@ Defaults are chosen for small budgets (tens of thousands of steps) and say where
 field docstrings; the network sizes are far smaller than the paper's Atari convolutions.
 
 The policy distribution, the actor and the extrinsic critic are PPO's (``actor_critic_for``: categorical,
-Dirichlet or Gaussian heads, the graph actor-critic on graph envs); the intrinsic critic is a separate MLP
-on the flattened observation. The greedy policy is the actor's mode, as PPO's.
+Dirichlet or Gaussian heads, the graph actor-critic on graph envs, the item scorer on item envs); the intrinsic
+critic is a separate MLP on the flattened observation. The greedy policy is the actor's mode, as PPO's.
 
 >>> env, params = realax.make("realax/Spectrum-v0", scenario="hopper")
 >>> trainer = make_train(PPORNDConfig(total_timesteps=200_000), env, params)

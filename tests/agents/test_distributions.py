@@ -12,7 +12,7 @@ from realax import baselines
 from realax.agents import distributions as D
 from realax.agents import ppo
 from realax.agents.evaluate import evaluate
-from realax.agents.networks import ActorCritic, GraphActorCritic, actor_critic_for
+from realax.agents.networks import ActorCritic, GraphActorCritic, ItemActorCritic, actor_critic_for
 from realax.errors import RealaxError
 from realax.spaces import Box, Discrete, Simplex, Slate
 from tests.tuned import jit_tuned
@@ -57,6 +57,27 @@ def test_network_follows_the_action_space():
     obs, _ = env.reset(jax.random.key(0), params)
     head, value = net.apply(net.init(jax.random.key(1), obs), obs)
     assert head.shape == env.action_space(params).shape and value.shape == ()
+
+
+def test_item_network_scores_every_candidate_with_the_same_weights():
+    env, params = realax.make("realax/ShortVideo-v0", num_candidates=5)
+    net = actor_critic_for(env, params, hidden=16)
+    assert isinstance(net, ItemActorCritic) and (net.items, net.item_features) == (5, 8)
+    assert isinstance(actor_critic_for(env, params, graph=False), ActorCritic)
+    obs, _ = env.reset(jax.random.key(0), params)
+    weights = net.init(jax.random.key(1), obs)
+    weights = jax.tree.map(lambda w: w * 50.0, weights)  # away from the near-zero initial logits
+    logits, value = net.apply(weights, obs)
+    assert logits.shape == (5,) and value.shape == ()
+    order = np.array([3, 0, 4, 1, 2])
+    cands = obs[:40].reshape(5, 8)[order].reshape(-1)
+    permuted = jnp.concatenate([cands, obs[40:]])
+    logits_p, _ = net.apply(weights, permuted)
+    np.testing.assert_allclose(np.asarray(logits_p), np.asarray(logits)[order], rtol=1e-5, atol=1e-5)
+    assert float(jnp.ptp(logits)) > 1e-3  # the candidates are told apart, not scored alike
+    # the batch axes are kept
+    batch = jnp.stack([obs, permuted])
+    np.testing.assert_allclose(np.asarray(net.apply(weights, batch)[0][1]), np.asarray(logits_p), rtol=1e-5, atol=1e-5)
 
 
 def test_dirichlet_ppo_beats_equal_distribution_on_a_grid_city():

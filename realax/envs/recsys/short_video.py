@@ -330,6 +330,11 @@ class ShortVideo(Environment[ShortVideoState, ShortVideoParams]):
     def action_space(self, params: ShortVideoParams | None = None) -> Discrete:
         return Discrete(self.num_candidates)
 
+    def items(self, params: ShortVideoParams | None = None) -> tuple[int, int]:
+        """The observation as candidate items and a context, for item-scoring policies
+        (``realax.agents.networks.ItemActorCritic``): ``C`` candidates of ``K + 2`` features each come first."""
+        return self.num_candidates, self.num_topics + 2
+
     def split_obs(self, obs: jax.Array) -> dict[str, jax.Array]:
         """The named parts of observations ``[..., obs_size]``: ``candidates [..., C, K + 2]`` (topic mixture,
         quality, duration / duration_max_s), ``profile [..., K]``, ``last_watch``, ``last_signals [..., 5]``,
