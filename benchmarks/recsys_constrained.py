@@ -1,8 +1,8 @@
 """ShortVideo-v0 under its auxiliary-signal constraints: unconstrained PPO, PPO-Lagrangian and TSCAC (issue 13).
 
     python benchmarks/recsys_constrained.py                 # every row; writes benchmarks/results/recsys_constrained.md
-    python benchmarks/recsys_constrained.py --resume        # reuse the finished rows of an interrupted run
-    python benchmarks/recsys_constrained.py --only ppo_lag  # one row, printed (the results file is not rewritten)
+    python benchmarks/recsys_constrained.py --resume        # reuse the finished rows (any run's) of the same command
+    python benchmarks/recsys_constrained.py --only ppo_lag  # one row, printed and kept for --resume (the table is not rewritten)
     python benchmarks/recsys_constrained.py --steps 600000 --main 100000 --stage1 100000  # other budgets, printed only
 
 Each learner trains over ``--seeds`` vmapped seeds through ``realax.experiment.run`` (what ``realax train`` runs:
@@ -50,7 +50,7 @@ MAIN = 500_000
 #: its threshold (the margin sum then grows when there are fewer requests)
 AUX_DISCOUNT = 0.0
 LAMBDA_LR = 5.0
-KL_COEF = 1.0
+KL_COEF = 2.0
 
 
 def rows_for(steps: int, main: int, stage1: int, lambda_lr: float, kl_coef: float) -> dict[str, dict]:
@@ -159,10 +159,11 @@ def main() -> None:
 
     def done(row: dict) -> None:
         rows.append(row)
-        if write:
-            keep = {r["name"]: {**r, "watch": r["watch"].tolist(), "rates": r["rates"].tolist(), "seeds": args.seeds,
-                                "episodes": args.episodes, "seed": args.seed} for r in rows}
-            ROWS_JSON.write_text(json.dumps(keep, indent=1) + "\n")
+        # every finished row is kept (a row is reused only under the same command, so other budgets are safe)
+        stored = json.loads(ROWS_JSON.read_text()) if ROWS_JSON.is_file() else {}
+        stored[row["name"]] = {**row, "watch": row["watch"].tolist(), "rates": row["rates"].tolist(),
+                               "seeds": args.seeds, "episodes": args.episodes, "seed": args.seed}
+        ROWS_JSON.write_text(json.dumps(stored, indent=1) + "\n")
         cost = f", {row['train_s']:.0f} s ({row['cpu_s']:.0f} s CPU)" if row["train_s"] else ""
         print(f"{row['name']}: watch {row['watch'].mean():.1f} ± {row['watch'].std():.1f}, rates "
               f"{np.round(row['rates'].mean(0), 4)}{cost}", flush=True)

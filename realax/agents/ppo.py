@@ -13,8 +13,8 @@ The policy distribution follows the action space (``realax.agents.distributions`
 ``Discrete``, Dirichlet for a ``Simplex`` (RL4AMOD's fleet-distribution actor), diagonal Gaussian for other
 boxes; envs that describe their observation as a graph (``env.graph``) get RL4AMOD's graph actor-critic
 (``realax.agents.networks.GraphActorCritic``), and envs whose observation is a set of candidate items to pick
-from (``env.items``) a network that scores each item alike (``ItemActorCritic``), unless ``graph=False``. The greedy policy is the mode (the
-Dirichlet's mean).
+from (``env.items``) a network that scores each item alike (``ItemActorCritic``), unless ``graph=False``. The
+greedy policy is the mode (the Dirichlet's mean).
 
 >>> env, params = realax.make("realax/Spectrum-v0", scenario="constant")
 >>> trainer = make_train(PPOConfig(total_timesteps=50_000), env, params)

@@ -78,6 +78,9 @@ def test_item_network_scores_every_candidate_with_the_same_weights():
     # the batch axes are kept
     batch = jnp.stack([obs, permuted])
     np.testing.assert_allclose(np.asarray(net.apply(weights, batch)[0][1]), np.asarray(logits_p), rtol=1e-5, atol=1e-5)
+    slate_env, slate_params = realax.make("realax/SlateRec-v0")  # a slate is scored item by item too
+    slate_net = actor_critic_for(slate_env, slate_params, hidden=16)
+    assert isinstance(slate_net, ItemActorCritic) and (slate_net.items, slate_net.item_features) == (10, 20)
 
 
 def test_dirichlet_ppo_beats_equal_distribution_on_a_grid_city():

@@ -246,6 +246,11 @@ class SlateRec(Environment[SlateState, SlateParams]):
     def action_space(self, params: SlateParams | None = None) -> Slate:
         return Slate(self.num_candidates, self.slate_size)
 
+    def items(self, params: SlateParams | None = None) -> tuple[int, int]:
+        """The observation as candidate items and a context, for item-scoring policies
+        (``realax.agents.networks.ItemActorCritic``): ``C`` candidates of ``T`` features each come first."""
+        return self.num_candidates, self.num_topics
+
     def action_mask(self, state: SlateState, params: SlateParams, chosen: jax.Array | None = None) -> jax.Array:
         """``bool [k, C]``: which candidates may go at each slate position. Every candidate exists every step;
         with ``chosen int32 [k]`` (a partly built slate, -1 = not chosen yet), the candidates chosen at the
