@@ -62,10 +62,15 @@ PAPER = {
 #: env options and config overrides of each realax learner [ours]. Tabular Q-learning: one table per radio on
 #: the last observation only (``history=1``: every scenario's entities are Markov in it), a large step size,
 #: a short discount (the rewards are immediate) and epsilon decaying to 0 over the first 80 episodes (8,000
-#: steps of 4 copies); IPPO and MAPPO: their defaults with 16 copies and 100-step rollouts, one episode each.
+#: steps of 4 copies); DQN per radio (``iql_marl``: independent Q-learning, one network shared by the radios
+#: with their index as input, the paper's DQN) small and feed-forward, the same short discount, epsilon to 0
+#: over the first 100 episodes; IPPO and MAPPO: their defaults with 16 copies and 100-step rollouts.
 LEARNERS = {
     "qlearning": ({"history": 1}, {"num_envs": 4, "total_timesteps": 80_000, "lr": 0.5, "gamma": 0.5,
                                    "eps_fraction": 0.1, "eps_end": 0.0}),
+    "iql_marl": ({}, {"num_envs": 8, "num_steps": 100, "total_timesteps": 100_000, "lr": 0.001, "hidden": 64,
+                      "recurrent": "false", "learning_starts": 1600, "eps_fraction": 0.1, "eps_end": 0.0,
+                      "reward_scale": 1.0, "gamma": 0.5, "buffer_size": 500}),
     "ippo": ({}, {"num_envs": 16, "num_steps": 100, "total_timesteps": 200_000}),
     "mappo": ({}, {"num_envs": 16, "num_steps": 100, "total_timesteps": 200_000}),
 }
