@@ -63,7 +63,8 @@ def rows_for(steps: int, main: int, stage1: int, lambda_lr: float, kl_coef: floa
 
 
 RESULTS = Path(__file__).parent / "results" / "recsys_constrained.md"
-#: every finished row, per seed, so that ``--resume`` reuses rows whose command, seeds and episodes are the same
+#: every finished row, per seed, keyed by its command: ``--resume`` reuses rows whose command, seeds and
+#: episodes are the same
 ROWS_JSON = RESULTS.with_suffix(".json")
 
 
@@ -150,18 +151,17 @@ def main() -> None:
     saved = json.loads(ROWS_JSON.read_text()) if args.resume and ROWS_JSON.is_file() else {}
 
     def reuse(name: str, command: str) -> dict | None:
-        row = saved.get(name)
-        if row is None or ((row["command"], row["seeds"], row["episodes"], row["seed"])
-                           != (command, args.seeds, args.episodes, args.seed)):
+        row = saved.get(command)
+        if row is None or (row["seeds"], row["episodes"], row["seed"]) != (args.seeds, args.episodes, args.seed):
             return None
         print(f"{name}: reused from {ROWS_JSON.name}")
         return {**row, "watch": np.asarray(row["watch"]), "rates": np.asarray(row["rates"])}
 
     def done(row: dict) -> None:
         rows.append(row)
-        # every finished row is kept (a row is reused only under the same command, so other budgets are safe)
+        # every finished row is kept under its command, so rows of other budgets or settings sit side by side
         stored = json.loads(ROWS_JSON.read_text()) if ROWS_JSON.is_file() else {}
-        stored[row["name"]] = {**row, "watch": row["watch"].tolist(), "rates": row["rates"].tolist(),
+        stored[row["command"]] = {**row, "watch": row["watch"].tolist(), "rates": row["rates"].tolist(),
                                "seeds": args.seeds, "episodes": args.episodes, "seed": args.seed}
         ROWS_JSON.write_text(json.dumps(stored, indent=1) + "\n")
         cost = f", {row['train_s']:.0f} s ({row['cpu_s']:.0f} s CPU)" if row["train_s"] else ""
