@@ -79,7 +79,9 @@ class PlackettLuce:
     def entropy(self):
         logp = self._steps(self.mode())
         p = jnp.exp(logp)
-        return -jnp.where(p > 0, p * logp, 0.0).sum((-2, -1))
+        # the items already picked have logp = -inf: zero them before the product, not after, or the
+        # product's gradient (0 * -inf) is NaN and one PPO update turns every weight into NaN
+        return -(p * jnp.where(p > 0, logp, 0.0)).sum((-2, -1))
 
     def mode(self):
         return jax.lax.top_k(self.logits, self.k)[1].astype(jnp.int32)
