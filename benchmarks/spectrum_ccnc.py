@@ -147,10 +147,12 @@ def table(rows: dict, algos: list[str], seeds: int) -> str:
             "| the paper (last-50 / episodes to 95 %) |")
     lines = [head, "|" + "---|" * (len(algos) + 4)]
     wins = 0
-    for number, _, what, maximum in SCENARIOS:
+    for number, file, what, maximum in SCENARIOS:
         cells, best = [], None
         for algo in algos:
             row = rows.get(f"{number}/{algo}")
+            if row and row["command"] != command(algo, file, seeds):
+                row = None  # trained with other settings than LEARNERS' now: not this table's row
             cells.append(cell(row) if row else "not run")
             if row and all(e is not None for e in row["to95"]):
                 mean = float(np.mean(row["to95"]))
