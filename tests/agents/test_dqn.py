@@ -56,7 +56,7 @@ def test_hybrid_dqn_learns_a_long_chain_that_online_dqn_does_not():
         trainer = dqn.make_train(config, env, params, offline=offline)
         carry, metrics = jit_tuned(jax.vmap(trainer.train))(keys)
         assert metrics["env_steps"].shape == (6, config.num_updates // 250 * 250)
-        returns[name] = np.asarray(jit_tuned(jax.vmap(lambda c, k, t=trainer: evaluate(env, params, t.policy(c), k, 5)))(
+        returns[name] = np.asarray(jax.jit(jax.vmap(lambda c, k, t=trainer: evaluate(env, params, t.policy(c), k, 5)))(
             carry, jax.random.split(jax.random.key(1), 6))).mean(1)
     assert returns["hybrid"].tolist() == [1.0] * 6, returns  # greedy policy walks straight to the goal, every seed
     assert returns["online"].mean() <= 0.5, returns  # online finds the goal by luck in a few seeds at most

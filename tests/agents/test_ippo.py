@@ -34,7 +34,7 @@ def train_seeds(make_train, config, env, params, seeds: int = 3):
     trainer = make_train(config, env, params)
     keys = jax.random.split(jax.random.key(0), seeds)
     carry, metrics = jit_tuned(jax.vmap(trainer.train))(keys)
-    team = jit_tuned(jax.vmap(lambda c, k: evaluate(env, params, trainer.policy(c), k, 8).sum(-1).mean()))(
+    team = jax.jit(jax.vmap(lambda c, k: evaluate(env, params, trainer.policy(c), k, 8).sum(-1).mean()))(
         carry, jax.random.split(jax.random.key(1), seeds))
     return np.asarray(team), np.asarray(metrics["return"][:, -1])
 

@@ -113,7 +113,7 @@ def test_cql_on_sac_beats_behaviour(request, dataset, floor):
                              data, env, params)
     carry, metrics = jit_tuned(jax.vmap(trainer.train))(jax.random.split(jax.random.key(0), 1))
     assert float(np.asarray(metrics["cql_reg"])[:, -1].mean()) > 0  # sampled actions outscore the data's: pushed down
-    score = float(loader.normalised_score(jit_tuned(lambda cr, k: evaluate(env, params, trainer.policy(cr), k, 20).mean())(
+    score = float(loader.normalised_score(jax.jit(lambda cr, k: evaluate(env, params, trainer.policy(cr), k, 20).mean())(
         jax.tree.map(lambda x: x[0], carry), jax.random.key(1)), meta))
     behaviour = float(loader.normalised_score(meta["behaviour_return"], meta))
     assert score > max(floor, behaviour + 20), (score, behaviour)

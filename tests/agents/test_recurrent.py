@@ -33,7 +33,7 @@ def trained(hopper):
         budget = GRU_TIMESTEPS if recurrent else LEARN["total_timesteps"]
         trainer = ippo.make_train(ippo.IPPOConfig(**{**LEARN, "total_timesteps": budget}, recurrent=recurrent), env, params)
         carry, _ = jit_tuned(jax.vmap(trainer.train))(jax.random.split(jax.random.key(0), 3))
-        team = jit_tuned(jax.vmap(lambda c, k, t=trainer: evaluate(env, params, t.policy(c), k, 8).sum(-1).mean()))(
+        team = jax.jit(jax.vmap(lambda c, k, t=trainer: evaluate(env, params, t.policy(c), k, 8).sum(-1).mean()))(
             carry, jax.random.split(jax.random.key(1), 3))
         runs[recurrent] = (trainer, carry, np.asarray(team))
     return runs

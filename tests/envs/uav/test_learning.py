@@ -29,7 +29,7 @@ def test_tabular_uavs_learn_to_split_over_the_hotspots(algo):
     carry, metrics = jit_tuned(trainer.train)(jax.random.key(0))
     assert carry.q.shape == (2, 25, 5)  # one table per UAV over its own cell
     key = jax.random.key(1)
-    score = lambda policy, n=4: float(jit_tuned(lambda k: evaluate(env, params, policy, k, n).mean())(key))  # noqa: E731
+    score = lambda policy, n=4: float(jax.jit(lambda k: evaluate(env, params, policy, k, n).mean())(key))  # noqa: E731
     trained = score(trainer.policy(carry))
     untrained = score(trainer.policy(trainer.init(jax.random.key(0))))
     greedy, rand = score(get("greedy", env, params)), score(get("random", env, params), 8)
