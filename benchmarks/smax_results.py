@@ -1,5 +1,6 @@
 """SMAX win rates of QMIX, VDN, IPPO and MAPPO at one env-step budget (issue 16, item 2). Prints Markdown rows
-and keeps them in ``benchmarks/results/smax_value_results.md`` (a rerun of some cells replaces those rows only).
+and keeps them in ``benchmarks/results/smax_value_results.md``: a row per scenario, algorithm and budget (a rerun of
+some cells replaces those rows only; another ``--steps`` adds rows beside them).
 
     python benchmarks/smax_results.py --scenarios 3m --steps 1000000 --seeds 3
 
@@ -61,9 +62,15 @@ def machine() -> str:
             f"{importlib.metadata.version('jax')}, {datetime.date.today()}; each row's wall time is its command's.")
 
 
-def merge(rows: dict[tuple[str, str], str]) -> str:
-    """The results file with ``rows`` (keyed by scenario and algorithm) replacing or joining its rows."""
-    kept: dict[tuple[str, str], str] = {}
+def key(line: str) -> tuple[str, str, int]:
+    """A table row's scenario, algorithm and env steps per seed."""
+    cells = [c.strip() for c in line.strip("|").split("|")]
+    return cells[0], cells[1], int(cells[5].replace(",", ""))
+
+
+def merge(rows: list[str]) -> str:
+    """The results file with ``rows`` replacing (same scenario, algorithm and env steps) or joining its rows."""
+    kept: dict[tuple[str, str, int], str] = {}
     head = machine()
     if RESULTS.exists():
         lines = RESULTS.read_text().splitlines()
@@ -71,8 +78,8 @@ def merge(rows: dict[tuple[str, str], str]) -> str:
         for line in lines:
             cells = [c.strip() for c in line.strip("|").split("|")]
             if line.startswith("|") and len(cells) > 2 and cells[0] not in ("scenario", "---"):
-                kept[(cells[0], cells[1])] = line
-    kept.update(rows)
+                kept[key(line)] = line
+    kept.update({key(r): r for r in rows})
     body = [HEAD, "|---|---|---:|---|---:|---:|---:|---|", *[kept[k] for k in sorted(kept)]]
     return (head + "\n\n" if head else "") + "\n".join(body) + "\n"
 
@@ -87,13 +94,13 @@ def main() -> None:
     ap.add_argument("--q-hidden", type=int, default=64, help="QMIX/VDN network width (JaxMARL: 512)")
     ap.add_argument("--out", default="runs", help="folder for the run folders")
     args = ap.parse_args()
-    rows = {}
+    rows = []
     print(HEAD, flush=True)
     for scenario in args.scenarios:
         for algo in args.algos:
             cmd = command(scenario, algo, args.steps, args.seeds, args.episodes, args.q_hidden)
-            rows[(scenario, algo.upper())] = row(scenario, algo, cmd, Path(args.out) / f"smax_{scenario}_{algo}")
-            print(rows[(scenario, algo.upper())], flush=True)
+            rows.append(row(scenario, algo, cmd, Path(args.out) / f"smax_{scenario}_{algo}_{args.steps}"))
+            print(rows[-1], flush=True)
     RESULTS.write_text(merge(rows))
 
 
