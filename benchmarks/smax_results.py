@@ -75,10 +75,7 @@ def merge(rows: list[str]) -> str:
     if RESULTS.exists():
         lines = RESULTS.read_text().splitlines()
         head = "\n".join(line for line in lines if not line.startswith("|")).strip() or head
-        for line in lines:
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if line.startswith("|") and len(cells) > 2 and cells[0] not in ("scenario", "---"):
-                kept[key(line)] = line
+        kept = {key(line): line for line in lines if line.startswith("|") and line != HEAD and not line.startswith("|---")}
     kept.update({key(r): r for r in rows})
     body = [HEAD, "|---|---|---:|---|---:|---:|---:|---|", *[kept[k] for k in sorted(kept)]]
     return (head + "\n\n" if head else "") + "\n".join(body) + "\n"
