@@ -7,6 +7,7 @@ import dataclasses
 import numbers
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from realax import registry
 from realax.errors import RealaxError
 from realax.offline import measures, minari_io, write_guard
 from realax.offline.episodes import Episodes
-from realax.offline.generate import DataSpec, build, episode_meta, generate
+from realax.offline.generate import DataSpec, build, episode_meta, generate, reference_meta
 
 
 def gymnasium_spec(spec: DataSpec):
@@ -59,24 +60,34 @@ def generate_dataset(spec: DataSpec, out, progress: bool = True, overwrite: bool
             raise RealaxError("TQ and SACo measure a whole dataset: run `realax data measure` on the merged one")
         out = part_path(out, *part)
     out = write_guard.check_target(out, overwrite)  # fail before spending the time to collect
-    with write_guard.write_lock(out) as lock:
+    with write_guard.write_lock(out) as lock, ThreadPoolExecutor(1) as pool:
         spec = spec.resolved()
-        eps, meta = generate(spec, progress=progress, max_envs=max_envs, devices=devices, part=part)
+        eps, meta = generate(spec, progress=progress, max_envs=max_envs, devices=devices, part=part, references=False)
+        # the reference returns (their compilations, mostly) run beside the write, which is Python and HDF5 work;
+        # started before the collection instead, they slowed it down more than they gained (2-core CPU)
+        refs = pool.submit(reference_meta, spec) if part[0] == 0 else None
         if measure:
+            meta.update(refs.result())
             if meta["expert_policy"] is None:
                 raise RealaxError(f"{spec.env_id} has no non-random baseline to serve as the expert: pass an expert")
-            refs = measures.references(spec, meta["expert_policy"], max_envs=max_envs, progress=progress)
-            meta["measures"] = {**measures.measure_episodes(eps, refs), "reference": measures.REPLAY_PROXY}
-        path, meta["write_seconds"] = _write(out, spec, eps, meta, overwrite)
+            measured = measures.references(spec, meta["expert_policy"], max_envs=max_envs, progress=progress)
+            meta["measures"] = {**measures.measure_episodes(eps, measured), "reference": measures.REPLAY_PROXY}
+
+        def with_references() -> dict:
+            meta.update(refs.result())
+            return meta
+
+        path, meta["write_seconds"] = _write(out, spec, eps, meta, overwrite, refs and with_references)
     meta["notes"] = list(lock.notes)
     return path, meta
 
 
-def _write(out: Path, spec: DataSpec, eps: Episodes, meta: dict, overwrite: bool) -> tuple[Path, float]:
+def _write(out: Path, spec: DataSpec, eps: Episodes, meta: dict, overwrite: bool, later=None) -> tuple[Path, float]:
     setup = build(spec)
     obs_space, act_space = minari_io.gym_spaces(setup.env, setup.params, setup.multi_agent)
     t0 = time.perf_counter()
-    path = minari_io.write(out, eps, meta, obs_space, act_space, env_spec=gymnasium_spec(spec), overwrite=overwrite)
+    path = minari_io.write(out, eps, meta, obs_space, act_space, env_spec=gymnasium_spec(spec), overwrite=overwrite,
+                           later=later)
     return path, time.perf_counter() - t0
 
 

@@ -373,12 +373,21 @@ def generate(spec: DataSpec, progress: bool = True, max_envs: int = 1024,
     if part[1] > 1:
         meta["part"] = list(part)
     if references and part[0] == 0:
-        key = jax.random.key(spec.seed + 1_000_003)
-        rand = behaviour_of(setup, spec, "random", plain=True)
-        meta["ref_min_score"] = mean_return(setup, rand, key, REF_EPISODES)
-        meta.update(choose_expert(setup, spec, key, meta["ref_min_score"]))
-        meta["num_episodes_average_score"] = REF_EPISODES
+        meta.update(reference_meta(spec))
     return eps, meta
+
+
+def reference_meta(spec: DataSpec) -> dict:
+    """The reference returns of ``spec``'s env as metadata: ``ref_min_score`` (the random policy's mean return
+    over ``REF_EPISODES`` episodes), the expert's (``choose_expert``) and ``num_episodes_average_score``.
+    They do not depend on the dataset's episodes, so ``dataset.generate_dataset`` measures them while it writes."""
+    spec = spec.resolved()
+    setup = build(spec)
+    key = jax.random.key(spec.seed + 1_000_003)
+    meta = {"ref_min_score": mean_return(setup, behaviour_of(setup, spec, "random", plain=True), key, REF_EPISODES)}
+    meta.update(choose_expert(setup, spec, key, meta["ref_min_score"]))
+    meta["num_episodes_average_score"] = REF_EPISODES
+    return meta
 
 
 def episode_meta(eps: Episodes, spec: DataSpec) -> dict:

@@ -4,7 +4,7 @@ Layout of a dataset folder ``DIR`` (a Minari dataset directory, so ``MINARI_DATA
 and ``minari.load_dataset(DIR.name)`` open it when ``DIR.name`` is a Minari id such as ``spectrum-random-v0``;
 ``load(DIR)`` opens it from any path)::
 
-    DIR/data/main_data.hdf5     episodes, written by ``minari.create_dataset_from_buffers`` (Minari's own API)
+    DIR/data/main_data.hdf5     episodes, in Minari's layout (``hdf5_episodes``; the file made by Minari's API)
     DIR/data/metadata.json      Minari's metadata; realax's under the key "realax"
     DIR/realax_manifest.json    sha256 and size of every other file, step and episode counts
 
@@ -29,6 +29,7 @@ import os
 import shutil
 import uuid
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +37,7 @@ import numpy as np
 from realax import files
 from realax._extras import require
 from realax.errors import RealaxError
-from realax.offline import write_guard
+from realax.offline import hdf5_episodes, write_guard
 from realax.offline.episodes import Episodes
 from realax.offline.write_guard import FORMAT, MANIFEST, stale_partials  # noqa: F401 - part of this module's API
 
@@ -67,28 +68,25 @@ def dataset_id_for(path: Path) -> str:
     return Path(path).name
 
 
-def _buffers(eps: Episodes, observation_space=None, action_space=None):
-    """Minari's ``EpisodeBuffer`` of each episode, as its ``DataCollector`` fills them: the reset ``seed``,
-    observations and actions in the dtypes of the recorded spaces, and ``infos`` always (empty when nothing was
-    recorded), with T+1 rows like its observations (the reset's first; realax's reset has no info: zeros)."""
-    EpisodeBuffer = require("minari.data_collector", extra="offline").EpisodeBuffer
-
+def _episode_records(eps: Episodes, observation_space=None, action_space=None):
+    """Each episode as Minari's ``DataCollector`` records it (``hdf5_episodes.Episode``): the reset ``seed``,
+    observations and actions in the dtypes of the recorded spaces, ``infos`` always (empty when nothing was
+    recorded) with T+1 rows like its observations (the reset's first; realax's reset has no info: zeros), and
+    the reward statistics of its ``EpisodeMetadataCallback`` (``rewards_sum``, ``_mean``, ``_std``, ``_max``,
+    ``_min``)."""
+    stats = require("minari.data_collector.callbacks", extra="offline").EpisodeMetadataCallback()
     as_space = lambda x, space: np.asarray(x, getattr(space, "dtype", None) or np.asarray(x).dtype)
     per_step = {**eps.infos, **({"cost": eps.costs} if eps.costs is not None else {})}
     for i, (s, n) in enumerate(zip(eps.starts, eps.lengths, strict=True)):
         e = s + n
+        rewards = eps.rewards[s:e]
+        attrs = {"id": i, **({} if eps.seeds is None else {"seed": int(eps.seeds[i])}), "total_steps": int(n),
+                 **stats({"rewards": rewards})}
+        arrays = {"observations": as_space(eps.episode_observations(i), observation_space),
+                  "actions": as_space(eps.actions[s:e], action_space), "rewards": rewards,
+                  "terminations": eps.terminations[s:e], "truncations": eps.truncations[s:e]}
         infos = {k: np.concatenate([np.zeros_like(v[s:s + 1]), v[s:e]]) for k, v in per_step.items()}
-        yield EpisodeBuffer(id=i, seed=None if eps.seeds is None else int(eps.seeds[i]),
-                            observations=as_space(eps.episode_observations(i), observation_space),
-                            actions=as_space(eps.actions[s:e], action_space), rewards=eps.rewards[s:e],
-                            terminations=eps.terminations[s:e], truncations=eps.truncations[s:e], infos=infos)
-
-
-def episode_metadata(eps: Episodes) -> list[dict]:
-    """Each episode's attributes as Minari's ``DataCollector`` writes them when it saves a dataset (its
-    ``EpisodeMetadataCallback``: ``rewards_sum``, ``_mean``, ``_std``, ``_max``, ``_min``)."""
-    callback = require("minari.data_collector.callbacks", extra="offline").EpisodeMetadataCallback()
-    return [callback({"rewards": eps.rewards[s:s + n]}) for s, n in zip(eps.starts, eps.lengths, strict=True)]
+        yield hdf5_episodes.Episode(attrs, arrays, infos)
 
 
 @contextlib.contextmanager
@@ -117,12 +115,13 @@ def _files(root: Path) -> list[str]:
 
 
 def write(out: Path | str, eps: Episodes, meta: dict, observation_space, action_space, *, env_spec=None,
-          overwrite: bool = False) -> Path:
+          overwrite: bool = False, later: Callable[[], dict] | None = None) -> Path:
     """Store ``eps`` as a Minari dataset at ``out`` atomically; returns ``out``.
 
     ``meta`` (JSON-serialisable) goes to Minari's metadata under ``"realax"``; its ``ref_min_score`` /
     ``ref_max_score`` also go to Minari's own keys. ``env_spec``: a Gymnasium ``EnvSpec`` that recreates
-    the env (``MinariDataset.recover_environment``), or None.
+    the env (``MinariDataset.recover_environment``), or None. ``later``: called once the episodes are written,
+    the metadata to store instead of ``meta`` (so work it waits for runs meanwhile).
     """
     minari = require("minari", extra="offline")
 
@@ -134,16 +133,18 @@ def write(out: Path | str, eps: Episodes, meta: dict, observation_space, action_
             dataset_id = dataset_id_for(out)
             with _minari_root(tmp), warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # Minari asks for an author email and permalink
-                ds = minari.create_dataset_from_buffers(
-                    dataset_id, _buffers(eps, observation_space, action_space), env=env_spec,
-                    observation_space=observation_space,
+                ds = minari.create_dataset_from_buffers(  # the storage and its metadata; no episodes yet
+                    dataset_id, [], env=env_spec, observation_space=observation_space,
                     action_space=action_space, algorithm_name=f"realax:{meta.get('policy')}", author="realax",
                     description=describe(meta), data_format="hdf5",
                     requirements=[f"realax=={meta.get('realax_version')}"])
+                hdf5_episodes.append(ds.storage.data_path / "main_data.hdf5",
+                                     _episode_records(eps, observation_space, action_space))
+                meta = meta if later is None else later()
                 extra = {k: meta[k] for k in ("ref_min_score", "ref_max_score", "num_episodes_average_score")
                          if k in meta}
-                ds.storage.update_metadata({**extra, "realax": meta})
-                ds.storage.update_episode_metadata(episode_metadata(eps))
+                ds.storage.update_metadata({"total_episodes": eps.num_episodes, "total_steps": eps.num_steps,
+                                            "dataset_size": ds.storage.get_size(), **extra, "realax": meta})
             staged = tmp / dataset_id
             manifest = {"format": FORMAT, "dataset_id": dataset_id, "total_steps": eps.num_steps,
                         "total_episodes": eps.num_episodes,

@@ -141,14 +141,14 @@ def test_final_rename_refuses_a_target_that_appeared_meanwhile(tmp_path, monkeyp
     """The check at the start passed; something appears under ``out`` during the write: the final rename
     refuses it (a foreign folder even with overwrite; a dataset without overwrite) and leaves it as it was."""
     eps, meta, ds = minari_io.read(dataset), minari_io.metadata(dataset), minari_io.load(dataset)
-    real = minari_io._buffers
+    real = minari_io._episode_records
     appear = {}
 
     def buffers(*args):
         appear["fn"]()
         yield from real(*args)
 
-    monkeypatch.setattr(minari_io, "_buffers", buffers)
+    monkeypatch.setattr(minari_io, "_episode_records", buffers)
     write = lambda out, **kw: minari_io.write(out, eps, meta, ds.observation_space, ds.action_space, **kw)  # noqa: E731
     foreign = tmp_path / "foreign-v0"
     appear["fn"] = lambda: (foreign.mkdir(), (foreign / "f.txt").write_text("x"))
@@ -176,14 +176,14 @@ _GATED = """
 import time
 from pathlib import Path
 from realax.offline import minari_io
-real = minari_io._buffers
+real = minari_io._episode_records
 def gated(*args):  # hold the lock mid-write until the test says go
     Path({ready!r}).write_text("writing")
     deadline = time.time() + 300
     while not Path({go!r}).exists() and time.time() < deadline:
         time.sleep(0.05)
     yield from real(*args)
-minari_io._buffers = gated
+minari_io._episode_records = gated
 """
 _MAIN = """
 from realax.cli import main

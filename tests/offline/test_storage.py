@@ -71,7 +71,7 @@ def test_verify_detects_corruption_missing_and_extra_files(chain_dataset):
 
 
 def test_forced_failure_mid_write_leaves_nothing(chain_id, tmp_path, monkeypatch):
-    real = minari_io._buffers
+    real = minari_io._episode_records
 
     def failing(*args):
         for i, b in enumerate(real(*args)):
@@ -79,7 +79,7 @@ def test_forced_failure_mid_write_leaves_nothing(chain_id, tmp_path, monkeypatch
                 raise RuntimeError("disk full")
             yield b
 
-    monkeypatch.setattr(minari_io, "_buffers", failing)
+    monkeypatch.setattr(minari_io, "_episode_records", failing)
     spec = DataSpec(chain_id, policy=EXPERT, episodes=20)
     with pytest.raises(RuntimeError, match="disk full"):
         generate_dataset(spec, tmp_path / "chain-v0", progress=False)
@@ -93,14 +93,14 @@ sys.path.insert(0, {tests!r})
 import realax
 realax.register("realax/TestChain-v0", "chain_env:Chain")
 from realax.offline import minari_io
-real = minari_io._buffers
+real = minari_io._episode_records
 def slow(*args):
     for i, b in enumerate(real(*args)):
         if i == 10:
             Path({ready!r}).write_text("mid-write")
             time.sleep(600)
         yield b
-minari_io._buffers = slow
+minari_io._episode_records = slow
 from realax.cli import main
 sys.argv = ["realax", "data", "generate", "realax/TestChain-v0", "--policy", "chain_env:go_right",
             "--episodes", "30", "--out", {out!r}, "--quiet"]
@@ -261,3 +261,68 @@ def test_d3rlpy_builds_an_mdp_dataset_from_the_d4rl_export(tmp_path):
     bc = d3rlpy.algos.DiscreteBCConfig().create(device="cpu:0")
     bc.build_with_dataset(data)  # the default vector encoder takes the flat rows
     assert bc.predict(d["observations"][:2]).shape == (2,)
+
+
+def _hdf5_contents(file: Path) -> dict:
+    """Every object of an HDF5 file: a group's attributes (name, dtype, value), a dataset's dtype, shape and
+    values, by path."""
+    import h5py
+
+    out = {}
+
+    def visit(name, obj):
+        attrs = {k: (np.asarray(v).dtype.str, np.asarray(v).tolist()) for k, v in obj.attrs.items()}
+        if isinstance(obj, h5py.Dataset):
+            out[name] = (obj.dtype.str, obj.shape, obj[()].tolist(), attrs)
+        else:
+            out[name] = ("group", attrs)
+
+    with h5py.File(file, "r") as f:
+        f.visititems(visit)
+    return out
+
+
+def test_episodes_are_stored_as_minaris_own_writer_stores_them(tmp_path, monkeypatch):
+    """``hdf5_episodes`` (h5py's low-level API) against Minari's ``create_dataset_from_buffers`` and its
+    ``update_episode_metadata`` on the same episodes: the same groups, datasets (dtype, shape, values) and
+    attributes, bool arrays and info entries included; Minari reads the same episodes from both."""
+    import gymnasium
+    import minari
+    from minari.data_collector import EpisodeBuffer
+
+    from realax.offline.episodes import Episodes
+
+    rng = np.random.default_rng(1)
+    lengths = np.array([3, 1, 4])
+    n = int(lengths.sum())
+    done = np.zeros(n, bool)
+    done[np.cumsum(lengths) - 1] = True
+    eps = Episodes(rng.random((n, 2, 3), np.float32), rng.random((n, 2, 3), np.float32),
+                   rng.integers(0, 5, n), rng.random(n).astype(np.float32), done, ~done & (rng.random(n) < 0.3),
+                   lengths, costs=rng.random((n, 1)).astype(np.float32),
+                   infos={"hit": rng.random(n) < 0.5, "load": rng.integers(0, 9, (n, 2)).astype(np.int32)},
+                   seeds=np.array([7, 8, 9]))
+    obs_space, act_space = gymnasium.spaces.Box(0.0, 1.0, (2, 3), np.float32), gymnasium.spaces.Discrete(5)
+    ours = minari_io.write(tmp_path / "ours-v0", eps, {"policy": "random", "realax_version": "0"}, obs_space,
+                           act_space)
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
+    records = list(minari_io._episode_records(eps, obs_space, act_space))
+    buffers = [EpisodeBuffer(id=r.attrs["id"], seed=r.attrs["seed"], observations=r.arrays["observations"],
+                             actions=r.arrays["actions"], rewards=r.arrays["rewards"],
+                             terminations=r.arrays["terminations"], truncations=r.arrays["truncations"],
+                             infos=dict(r.infos)) for r in records]
+    theirs = minari.create_dataset_from_buffers("theirs-v0", buffers, observation_space=obs_space,
+                                                action_space=act_space)
+    callback = minari.data_collector.callbacks.EpisodeMetadataCallback()
+    theirs.storage.update_episode_metadata([callback({"rewards": b.rewards}) for b in buffers])
+    mine = _hdf5_contents(ours / "data" / "main_data.hdf5")
+    assert mine == _hdf5_contents(theirs.storage.data_path / "main_data.hdf5")
+    assert mine["episode_2/terminations"][0] == "|b1" and mine["episode_0/infos"] == ("group", {})
+    assert set(mine["episode_1"][1]) == {"id", "seed", "total_steps", "rewards_sum", "rewards_mean", "rewards_std",
+                                         "rewards_max", "rewards_min"}
+    loaded = minari_io.load(ours)
+    assert (loaded.total_episodes, loaded.total_steps) == (3, 8)
+    for a, b in zip(loaded.iterate_episodes(), theirs.iterate_episodes(), strict=True):
+        for field in ("observations", "actions", "rewards", "terminations", "truncations"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+        assert a.infos.keys() == b.infos.keys() == {"hit", "load", "cost"}
