@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -107,7 +108,7 @@ def test_a_budget_that_rounds_says_what_it_runs(tmp_path):
 def test_run_folders_are_never_overwritten_silently(tmp_path, monkeypatch, agent):
     monkeypatch.chdir(tmp_path)
     default = Path("runs") / "qlearning_Spectrum-v0_history1_constant"
-    _ok(["train", *TINY])
+    shutil.copytree(agent, default)  # a finished run of the same command, where it would have saved itself
     out = _ok(["train", *TINY])
     assert default.is_dir() and Path(f"{default}-2").is_dir() and f"saving this run to {default}-2" in _text(out)
     before = (default / "agent.msgpack").read_bytes()
