@@ -7,6 +7,7 @@ import dataclasses
 import numbers
 import shutil
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -77,12 +78,14 @@ def generate_dataset(spec: DataSpec, out, progress: bool = True, overwrite: bool
             meta.update(refs.result())
             return meta
 
-        path, meta["write_seconds"] = _write(out, spec, eps, meta, overwrite, refs and with_references)
+        path, meta["write_seconds"] = _write(out, spec, eps, meta, overwrite,
+                                             None if refs is None else with_references)
     meta["notes"] = list(lock.notes)
     return path, meta
 
 
-def _write(out: Path, spec: DataSpec, eps: Episodes, meta: dict, overwrite: bool, later=None) -> tuple[Path, float]:
+def _write(out: Path, spec: DataSpec, eps: Episodes, meta: dict, overwrite: bool,
+           later: Callable[[], dict] | None = None) -> tuple[Path, float]:
     setup = build(spec)
     obs_space, act_space = minari_io.gym_spaces(setup.env, setup.params, setup.multi_agent)
     t0 = time.perf_counter()
