@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import time
 
 import jax
 import numpy as np
@@ -60,6 +61,42 @@ def test_sigint_halfway_then_resume_gives_the_uninterrupted_result(tmp_path, mon
     assert len((tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()) == 4
     experiment.finish(resumed, folder, "resumed")
     assert json.loads((tmp_path / "cut" / "meta.json").read_text())["status"] == "complete"
+
+
+def test_slow_checkpoints_are_written_sparingly_and_ctrl_c_still_writes_the_last_chunk(tmp_path, monkeypatch):
+    """A checkpoint that takes long to write (here 0.5 s, against chunks of milliseconds) is not written after
+    every chunk: after the first, only once the training since took 9 times as long (``_Saver``), and after
+    the last chunk. A Ctrl-C writes the last finished chunk, so the run resumes to the uninterrupted result."""
+    env, params = realax.make("realax/Spectrum-v0", **ENV)
+    real_save, saved = RunFolder.save_checkpoint, []
+
+    def slow_save(self, carry, metrics, done, wall):
+        real_save(self, carry, metrics, done, wall)
+        saved.append(done)
+        time.sleep(0.5)
+
+    monkeypatch.setattr(RunFolder, "save_checkpoint", slow_save)
+    whole = experiment.run("qlearning", env, params, SMALL, seed=3, episodes=4, progress=False,
+                           folder=RunFolder.create(tmp_path / "whole", _meta(3)))
+    assert saved == [1, 4]
+    saved.clear()
+    real, calls = jax.device_get, {"n": 0}
+
+    def sigint_during_third_chunk(x):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(x)
+
+    monkeypatch.setattr(jax, "device_get", sigint_during_third_chunk)
+    with pytest.raises(experiment.Interrupted, match="interrupted after 3 of 4 chunks"):
+        experiment.run("qlearning", env, params, SMALL, seed=3, episodes=4, progress=False,
+                       folder=RunFolder.create(tmp_path / "cut", _meta(3)))
+    monkeypatch.setattr(jax, "device_get", real)
+    assert saved == [1, 3]
+    resumed, _ = experiment.resume(tmp_path / "cut", progress=False)
+    assert np.array_equal(resumed.agent_returns, whole.agent_returns)
+    assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(_keyless(resumed.carry), _keyless(whole.carry), strict=True))
 
 
 def test_resume_from_the_command_line_and_tensorboard_reads_its_scalars(tmp_path, monkeypatch):
