@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -34,23 +35,32 @@ def _keyless(tree):
             for x in jax.tree.leaves(tree)]
 
 
+@contextlib.contextmanager
+def _sigint_at_device_get(monkeypatch, n: int):
+    """A real SIGINT, delivered during the ``n``-th ``jax.device_get`` (the chunk loop's, while it runs)."""
+    real, calls = jax.device_get, {"n": 0}
+
+    def get(x):
+        calls["n"] += 1
+        if calls["n"] == n:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(x)
+
+    monkeypatch.setattr(jax, "device_get", get)
+    try:
+        yield
+    finally:
+        monkeypatch.setattr(jax, "device_get", real)
+
+
 def test_sigint_halfway_then_resume_gives_the_uninterrupted_result(tmp_path, monkeypatch):
     env, params = realax.make("realax/Spectrum-v0", **ENV)
     whole = experiment.run("qlearning", env, params, SMALL, seed=3, episodes=4, progress=False,
                            folder=RunFolder.create(tmp_path / "whole", _meta(3)))
-    real, calls = jax.device_get, {"n": 0}
-
-    def sigint_during_second_chunk(x):  # a real SIGINT, delivered while the loop is running
-        calls["n"] += 1
-        if calls["n"] == 2:
-            os.kill(os.getpid(), signal.SIGINT)
-        return real(x)
-
-    monkeypatch.setattr(jax, "device_get", sigint_during_second_chunk)
-    with pytest.raises(experiment.Interrupted, match="interrupted after 2 of 4 chunks") as stop:
+    with _sigint_at_device_get(monkeypatch, 2), \
+            pytest.raises(experiment.Interrupted, match="interrupted after 2 of 4 chunks") as stop:
         experiment.run("qlearning", env, params, SMALL, seed=3, episodes=4, progress=False,
                        folder=RunFolder.create(tmp_path / "cut", _meta(3)))
-    monkeypatch.setattr(jax, "device_get", real)
     assert stop.value.folder == tmp_path / "cut"
     assert json.loads((tmp_path / "cut" / "meta.json").read_text())["status"] == "interrupted"
     assert len((tmp_path / "cut" / "metrics.jsonl").read_text().splitlines()) == 2
@@ -80,19 +90,10 @@ def test_slow_checkpoints_are_written_sparingly_and_ctrl_c_still_writes_the_last
                            folder=RunFolder.create(tmp_path / "whole", _meta(3)))
     assert saved == [1, 4]
     saved.clear()
-    real, calls = jax.device_get, {"n": 0}
-
-    def sigint_during_third_chunk(x):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            os.kill(os.getpid(), signal.SIGINT)
-        return real(x)
-
-    monkeypatch.setattr(jax, "device_get", sigint_during_third_chunk)
-    with pytest.raises(experiment.Interrupted, match="interrupted after 3 of 4 chunks"):
+    with _sigint_at_device_get(monkeypatch, 3), \
+            pytest.raises(experiment.Interrupted, match="interrupted after 3 of 4 chunks"):
         experiment.run("qlearning", env, params, SMALL, seed=3, episodes=4, progress=False,
                        folder=RunFolder.create(tmp_path / "cut", _meta(3)))
-    monkeypatch.setattr(jax, "device_get", real)
     assert saved == [1, 3]
     resumed, _ = experiment.resume(tmp_path / "cut", progress=False)
     assert np.array_equal(resumed.agent_returns, whole.agent_returns)
@@ -103,20 +104,11 @@ def test_resume_from_the_command_line_and_tensorboard_reads_its_scalars(tmp_path
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     monkeypatch.chdir(tmp_path)
-    real, calls = jax.device_get, {"n": 0}
-
-    def sigint_on_first_chunk(x):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            os.kill(os.getpid(), signal.SIGINT)
-        return real(x)
-
     args = ["train", "qlearning", "realax/Spectrum-v0", "--scenario", "constant", "-e", "history=1", "--num-seeds", "1",
             "--total-timesteps", "1600", "--set", "updates_per_chunk=100", "--set", "num_envs=8", "--episodes", "2",
             "--out", "run"]
-    monkeypatch.setattr(jax, "device_get", sigint_on_first_chunk)
-    r = CliRunner().invoke(app, args)
-    monkeypatch.setattr(jax, "device_get", real)
+    with _sigint_at_device_get(monkeypatch, 1):
+        r = CliRunner().invoke(app, args)
     assert r.exit_code == 130 and "continue with `realax train --resume run`" in " ".join(r.output.split()), r.output
     refused = CliRunner().invoke(app, ["train", "--resume", "run", "--set", "lr=1"])
     assert refused.exit_code == 2 and "do not also give --set" in refused.output
