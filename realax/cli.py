@@ -121,7 +121,8 @@ def train(
     process_id: int = ProcessIdOpt,
 ):
     """Train an agent with a progress bar; print its evaluation beside the baselines. The run folder gets
-    meta.json, a checkpoint after every chunk (Ctrl-C stops after the chunk in flight; --resume continues),
+    meta.json, a checkpoint after every chunk or as often as costs at most a tenth of the time (Ctrl-C stops
+    after the chunk in flight and saves it; --resume continues),
     metrics.jsonl, TensorBoard events (tb/), then the agent, metrics.json and a learning curve."""
     from realax import experiment as tr
     from realax import options, sharding
