@@ -68,8 +68,9 @@ try:
     collect(env, params, act, jax.random.key(5), 5, max_envs=5, progress=False, devices=2)
 except RealaxError as e:
     out["errors"].append(str(e))
-data = CliRunner().invoke(app, ["data", "generate", "realax/Spectrum-v0", "--episodes", "8", "--devices", "2",
-                                "--out", sys.argv[1] + "-data-v0", "--quiet"])
+# 12 episodes, 6 side by side: the shapes of the two-device collect above
+data = CliRunner().invoke(app, ["data", "generate", "realax/Spectrum-v0", "--episodes", "12", "--num-envs", "6",
+                                "--devices", "2", "--out", sys.argv[1] + "-data-v0", "--quiet"])
 verify = CliRunner().invoke(app, ["data", "verify", sys.argv[1] + "-data-v0"])
 out["data_cli"] = [data.exit_code, data.output[-1500:], verify.exit_code, verify.output[-500:]]
 print("RESULT " + json.dumps(out))
