@@ -39,6 +39,34 @@ class Interrupted(Exception):
         super().__init__(f"interrupted after {chunks_done} of {chunks} chunks ({step:,} steps per seed); {saved}")
 
 
+class Diverged(RealaxError):
+    """Training produced a non-finite loss: which one, for which seed, at which step, and what was kept."""
+
+
+def _divergence(m: dict[str, np.ndarray], trail: dict[str, np.ndarray], steps: np.ndarray, period: int) -> str | None:
+    """Whether a loss of this chunk's metrics ``m`` (``[seeds, updates]`` each) has broken, as a sentence
+    (``None`` if none has).
+
+    A loss is NaN by design on updates that do not learn: before ``learning_starts`` (DQN, QMIX, SAC, SlateQ)
+    and between the learning updates of ``train_every = period``. So a single NaN says nothing; a loss that
+    was finite and has then been NaN or infinite for ``period`` updates in a row has broken: once the
+    parameters are NaN every later loss is. ``trail`` holds, per loss and seed, the count of non-finite values
+    since its last finite one (-1: never finite yet), carried from chunk to chunk and updated in place."""
+    for name in sorted(k for k in m if k.endswith("loss")):
+        v = np.asarray(m[name], np.float64).reshape(len(m[name]), -1)
+        finite = np.isfinite(v)
+        last = np.where(finite.any(1), v.shape[1] - 1 - np.argmax(finite[:, ::-1], 1), -1)  # last finite index
+        before = trail.get(name, np.full(len(v), -1))
+        now = np.where(last >= 0, v.shape[1] - 1 - last, np.where(before >= 0, before + v.shape[1], -1))
+        trail[name] = now
+        broken = np.flatnonzero(now >= period)
+        if broken.size:
+            seed = int(broken[0])
+            return (f"{name} of seed {seed} is {v[seed, -1]} and has had no finite value for {int(now[seed])} updates, "
+                    f"to env step {int(steps[-1]):,}")
+    return None
+
+
 @dataclasses.dataclass
 class Result:
     algo: str
@@ -159,7 +187,8 @@ def run(algo: str, env: Any, params: Any, overrides: dict, seed: int = 0, episod
     seeds, chunk by chunk; log each chunk into ``folder`` when given, and checkpoint it there (``_Saver``: after
     every chunk for small carries, less often for large ones, and on Ctrl-C); continue the checkpoint of
     ``resume_from`` when given (the same result as a run never interrupted). Ctrl-C stops after the chunk in
-    flight and raises ``Interrupted``. Then evaluate every seed's greedy policy for ``episodes`` episodes, and
+    flight and raises ``Interrupted``; a loss that breaks (``_divergence``) stops the run after its chunk and
+    raises ``Diverged``. Then evaluate every seed's greedy policy for ``episodes`` episodes, and
     (online) the env's fast baselines for as many; ``evaluate=False`` skips both (for callers that evaluate the
     trained carry their own way: ``agent_returns`` is then empty).
 
@@ -190,6 +219,10 @@ def run(algo: str, env: Any, params: Any, overrides: dict, seed: int = 0, episod
     bar = _bar(progress, trainer.num_chunks, done, f"{algo} {type(env.unwrapped).__name__}")
     t0 = time.perf_counter() - wall0
     saver = _Saver(folder, done)
+    trail: dict[str, np.ndarray] = {}
+    period = int(getattr(config, "train_every", 1))
+    if metrics:  # resumed: the losses' history so far
+        _divergence(metrics, trail, np.zeros(1), period)
     with _ctrl_c_after_chunk() as ctrl_c:
         try:
             while done < trainer.num_chunks and not ctrl_c["stop"]:
@@ -206,6 +239,10 @@ def run(algo: str, env: Any, params: Any, overrides: dict, seed: int = 0, episod
                 x = m["env_steps"][0] if "env_steps" in m else (done - 1) * per_chunk + np.arange(1, per_chunk + 1)
                 if folder is not None:
                     folder.chunk(done, trainer.num_chunks, m, x, time.perf_counter() - t0, time.perf_counter() - tc, per_chunk)
+                broke = _divergence(m, trail, x, period)
+                if broke is not None:  # before any checkpoint of this chunk: the folder keeps the last good one
+                    bar.close()
+                    raise _diverged(broke, done, trainer.num_chunks, folder, saver.done if processes == 1 else done - 1)
                 if processes > 1:  # every process gathers the carry (a collective); the one with the folder writes it
                     host = sharding.to_host(carry)
                     if folder is not None:
@@ -228,6 +265,17 @@ def run(algo: str, env: Any, params: Any, overrides: dict, seed: int = 0, episod
     result = _evaluate(algo, config, env, params, trainer, carry, metrics, wall, seed, episodes if evaluate else 0,
                        offline or not evaluate)
     return result
+
+
+def _diverged(what: str, done: int, chunks: int, folder: RunFolder | None, saved: int) -> Diverged:
+    """The error for a run that diverged in chunk ``done``; the folder (if any) records it and keeps the
+    checkpoint of chunk ``saved``, written before the divergence."""
+    msg = (f"training diverged: {what} (chunk {done} of {chunks}); lower lr, or clip gradients (max_grad_norm) "
+           "or rewards (reward_scale) where the learner has them")
+    if folder is not None:
+        folder.diverged(saved, msg)
+        msg += (f"; {folder.path} keeps the checkpoint of chunk {saved}" if saved else f"; nothing was saved in {folder.path}")
+    return Diverged(msg)
 
 
 class _NoBar:

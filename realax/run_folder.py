@@ -24,7 +24,7 @@ from realax.errors import RealaxError
 CHECKPOINT = "checkpoint.msgpack"
 META = "meta.json"
 #: what ``meta.json``'s ``status`` says
-RUNNING, INTERRUPTED, COMPLETE = "running", "interrupted", "complete"
+RUNNING, INTERRUPTED, COMPLETE, DIVERGED = "running", "interrupted", "complete", "diverged"
 
 
 def is_run_folder(path: Path) -> bool:
@@ -142,6 +142,7 @@ class RunFolder:
         if not (Path(path) / CHECKPOINT).is_file():
             raise RealaxError(f"{path} has no {CHECKPOINT}: the run stopped before its first chunk finished; "
                               f"start it again")
+        meta.pop("error", None)  # a diverged run's message
         return cls(Path(path), {**meta, "status": RUNNING}, wandb or bool(meta.get("wandb_id")))
 
     def write_meta(self) -> None:
@@ -172,6 +173,12 @@ class RunFolder:
     # -- at the end -------------------------------------------------------------------------------------
     def interrupted(self, done: int) -> None:
         self.meta.update(status=INTERRUPTED, chunks_done=done)
+        self.write_meta()
+        self.logs.close()
+
+    def diverged(self, saved: int, message: str) -> None:
+        """A loss turned non-finite: the checkpoint (if any) is the one of chunk ``saved``, from before."""
+        self.meta.update(status=DIVERGED, chunks_done=saved, error=message)
         self.write_meta()
         self.logs.close()
 

@@ -28,8 +28,9 @@ worker process and of the subprocesses it waited for (setup, call and teardown),
 tracing, lowering and compiling (JAX's monitoring events; subprocesses not counted), how many of its programs
 came from the persistent compilation cache and the compile seconds that saved (``cache_hits``,
 ``cache_saved``: a program compiled before, in this worker or the other, was traced and lowered again), the
-xdist worker and the end time -- for finding where the suite's time goes on a busy machine, where wall times mislead, and whether a
-test's time is compilation (fewer or smaller programs help) or running (a smaller budget helps).
+xdist worker and the end time -- for finding where the suite's time goes on a busy machine, where wall times
+mislead, and whether a test's time is compilation (fewer or smaller programs help) or running (a smaller
+budget helps).
 """
 
 import json

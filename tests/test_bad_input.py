@@ -9,6 +9,7 @@ import shutil
 import stat
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -156,6 +157,48 @@ def test_ctrl_c_leaves_a_clear_message_and_a_checkpoint_to_resume(tmp_path, monk
     assert meta["status"] == "interrupted" and meta["chunks_done"] == 2 and (out / "checkpoint.msgpack").is_file()
     assert not (out / "agent.msgpack").exists()
     _refused(["eval", "realax/Spectrum-v0", "--policy", str(out)], "the run is interrupted", "--resume")
+
+
+def test_a_diverging_run_stops_naming_the_loss_and_keeps_the_last_good_checkpoint(tmp_path):
+    """DQN at lr = 1e12: its TD loss is NaN by design until ``learning_starts`` (all of chunk 1 here), then
+    finite, then NaN for good once the weights overflow (in chunk 2). The run stops there, exit 2, with the
+    loss, the seed and the step named; the folder says so and keeps chunk 1's checkpoint, not the broken one."""
+    out = tmp_path / "run"
+    text = _refused(["train", "dqn", *TINY[1:-6], "--total-timesteps", "4096", "--num-seeds", "2", "--set", "lr=1e12",
+                     "--set", "num_envs=8", "--set", "updates_per_chunk=64", "--set", "learning_starts=600",
+                     "--out", str(out)],
+                    "training diverged: td_loss of seed 0 is nan", "(chunk 2 of 8)", "lower lr",
+                    f"{out} keeps the checkpoint of chunk 1")
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["status"] == "diverged" and meta["chunks_done"] == 1 and meta["error"] in text
+    assert (out / "checkpoint.msgpack").is_file() and not (out / "agent.msgpack").exists()
+    lines = (out / "metrics.jsonl").read_text().splitlines()
+    assert len(lines) == 2 and json.loads(lines[1])["chunk"] == 2  # the broken chunk is logged, not saved
+    _refused(["eval", "realax/Spectrum-v0", "--policy", str(out)], "the run diverged: training diverged")
+
+
+def test_a_loss_is_broken_only_after_a_whole_training_period_without_a_finite_value():
+    """``experiment._divergence``: NaN before learning starts and between ``train_every`` updates is by design;
+    NaN or inf for ``train_every`` updates in a row after a finite value is not, across chunk boundaries too."""
+    nan, inf = float("nan"), float("inf")
+    steps = np.arange(1, 5)
+    trail: dict = {}
+    assert experiment._divergence({"td_loss": np.array([[nan] * 4, [nan, nan, 1.0, nan]])}, trail, steps, 2) is None
+    assert trail["td_loss"].tolist() == [-1, 1]  # seed 0 never learnt; seed 1 one NaN since its last finite value
+    assert experiment._divergence({"td_loss": np.array([[nan, 2.0, nan, 3.0], [nan, 5.0, nan, 6.0]])},
+                                  trail, steps, 2) is None
+    assert trail["td_loss"].tolist() == [0, 0]
+    # seed 1: two NaNs in a row at train_every = 2 means a learning update gave NaN
+    msg = experiment._divergence({"td_loss": np.array([[nan, 2.0, nan, 3.0], [nan, 5.0, nan, nan]])}, trail, steps, 2)
+    assert msg == "td_loss of seed 1 is nan and has had no finite value for 2 updates, to env step 4", msg
+    trail = {}
+    assert experiment._divergence({"td_loss": np.array([[1.0, nan, 1.0, nan]])}, trail, steps, 2) is None
+    msg = experiment._divergence({"td_loss": np.array([[nan, inf, 4.0, 5.0]]), "q_loss": np.array([[inf] * 4])},
+                                 {"q_loss": np.array([0])}, steps, 1)
+    assert msg == "q_loss of seed 0 is inf and has had no finite value for 4 updates, to env step 4", msg
+    trail = {"loss": np.array([1])}
+    assert experiment._divergence({"loss": np.array([[nan]])}, trail, steps[:1], 2) is not None  # 1 + 1 >= 2
+    assert experiment._divergence({"value": np.array([[nan] * 4])}, {}, steps, 1) is None  # not a loss
 
 
 # -- case 7: saved agents that cannot be loaded -----------------------------------------------------------

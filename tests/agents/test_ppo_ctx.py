@@ -35,7 +35,6 @@ def trained():
     env = ce.HiddenSide()
     params = env.default_params
     trainer = ppo_ctx.make_train(CONFIG, env, params)
-    space = env.action_space(params)
 
     @jax.vmap
     def run(key):
