@@ -50,8 +50,9 @@ def _divergence(m: dict[str, np.ndarray], trail: dict[str, np.ndarray], steps: n
     A loss is NaN by design on updates that do not learn: before ``learning_starts`` (DQN, QMIX, SAC, SlateQ)
     and between the learning updates of ``train_every = period``. So a single NaN says nothing; a loss that
     was finite and has then been NaN or infinite for two learning updates in a row (``2 * period`` updates:
-    one non-finite spike is let pass) has broken: once the parameters are NaN every later loss is. ``trail`` holds, per loss and seed, the count of non-finite values
-    since its last finite one (-1: never finite yet), carried from chunk to chunk and updated in place."""
+    one non-finite spike is let pass) has broken: once the parameters are NaN every later loss is. ``trail``
+    holds, per loss and seed, the count of non-finite values since its last finite one (-1: never finite
+    yet), carried from chunk to chunk and updated in place."""
     for name in sorted(k for k in m if k.endswith("loss")):
         v = np.asarray(m[name], np.float64).reshape(len(m[name]), -1)
         finite = np.isfinite(v)
