@@ -92,6 +92,16 @@ class _Logs:
             self.wandb.log({f"train/{k}": line[k] for k in series if k in line} |
                            {"perf/steps_per_second": line["steps_per_second"]}, step=line["step"])
 
+    def trim(self, done: int) -> None:
+        """Drop the ``metrics.jsonl`` lines of chunks after ``done`` (logged but not checkpointed: a run that
+        diverged, or one killed between sparse checkpoints), so a resumed run does not log them twice."""
+        if not self.jsonl.is_file():
+            return
+        lines = self.jsonl.read_text().splitlines()
+        kept = [line for line in lines if json.loads(line).get("chunk", 0) <= done]
+        if len(kept) < len(lines):
+            files.write_atomic(self.jsonl, lambda p: Path(p).write_text("".join(f"{line}\n" for line in kept)))
+
     def scalars(self, values: dict[str, float], step: int) -> None:
         for k, v in values.items():
             if v is not None and math.isfinite(v):
@@ -167,6 +177,7 @@ class RunFolder:
         """``(carry, metrics so far, chunks done, wall seconds so far)``."""
         state, extra = checkpoint.read(self.path / CHECKPOINT)
         carry = checkpoint.restore(template, state.get("carry", {}), str(self.path / CHECKPOINT))
+        self.logs.trim(int(extra["chunk"]))
         return carry, {k: np.asarray(v) for k, v in state.get("metrics", {}).items()}, int(extra["chunk"]), \
             float(extra["wall_seconds"])
 

@@ -175,6 +175,10 @@ def test_a_diverging_run_stops_naming_the_loss_and_keeps_the_last_good_checkpoin
     lines = (out / "metrics.jsonl").read_text().splitlines()
     assert len(lines) == 2 and json.loads(lines[1])["chunk"] == 2  # the broken chunk is logged, not saved
     _refused(["eval", "realax/Spectrum-v0", "--policy", str(out)], "the run diverged: training diverged")
+    # resumed from chunk 1 it diverges again in chunk 2 (the same run), which is logged once, not twice
+    _refused(["train", "--resume", str(out)], "training diverged")
+    assert json.loads((out / "meta.json").read_text())["error"] == meta["error"]
+    assert [json.loads(x)["chunk"] for x in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2]
 
 
 def test_a_loss_is_broken_only_after_two_learning_updates_without_a_finite_value():
