@@ -174,7 +174,7 @@ def test_a_diverging_run_stops_naming_the_loss_and_keeps_the_last_good_checkpoin
     assert (out / "checkpoint.msgpack").is_file() and not (out / "agent.msgpack").exists()
     lines = (out / "metrics.jsonl").read_text().splitlines()
     assert len(lines) == 2 and json.loads(lines[1])["chunk"] == 2  # the broken chunk is logged, not saved
-    _refused(["eval", "realax/Spectrum-v0", "--policy", str(out)], "the run diverged: training diverged")
+    _refused(["eval", "realax/Spectrum-v0", "--policy", str(out)], "has no agent.msgpack (training diverged: td_loss")
     # resumed from chunk 1 it diverges again in chunk 2 (the same run), which is logged once, not twice
     _refused(["train", "--resume", str(out)], "training diverged")
     assert json.loads((out / "meta.json").read_text())["error"] == meta["error"]

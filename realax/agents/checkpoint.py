@@ -164,7 +164,7 @@ def load_policy(folder: Path | str, env: Any, params: Any, data: Any = None) -> 
     if not (folder / AGENT_FILE).is_file():
         status = meta.get("status")
         hint = (f"the run is {status}: finish it with `realax train --resume {folder}`" if status in ("running", "interrupted")
-                else f"the run diverged: {meta.get('error', '')}" if status == "diverged"
+                else meta.get("error", "the run diverged") if status == "diverged"
                 else "an interrupted or partial copy of a run?")
         raise RealaxError(f"{folder} has no {AGENT_FILE} ({hint})")
     if entry.offline and data is None:
