@@ -175,13 +175,16 @@ def mpc_episodes(env, params, key, episodes: int, lookahead: int | None = None, 
     demand_fn, default = MPC[kind]
     lookahead = default if lookahead is None else lookahead
     reset, step = jax.jit(env.reset_env), jax.jit(env.step_env)
+    # jitted: unjitted, each of its ops would compile on its own on the first step
+    horizon = jax.jit(lambda state: demand_fn(env, state, params, lookahead))
     keys = ("profit", "rebalancing_cost", "served", "demand")
     out = {k: np.zeros(episodes) for k in ("reward", *keys)}
     for e, k in enumerate(jax.random.split(key, episodes)):
         k, _ = jax.random.split(k)  # the reset key of ``episode_totals``: same demand for the same key
         _, state = reset(k, params)
         for _ in range(int(params.max_steps)):
-            a = jnp.asarray(mpc_action(env, state, params, lookahead, demand_fn))
+            a = jnp.asarray(_plan_action(env, int(state.t), state.idle, state.arrivals, np.asarray(horizon(state)),
+                                         params, lookahead))
             _, state, r, _, _, info = step(k, state, a, params)
             out["reward"][e] += float(r)
             for name in keys:

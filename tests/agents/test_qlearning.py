@@ -19,7 +19,7 @@ def greedy_returns(scenario: str, history: int, total_timesteps: int = 40_000) -
     """Mean greedy return per seed, the seeds trained in one vmapped call."""
     env, params = realax.make("realax/Spectrum-v0", scenario=scenario, history=history)
     trainer = make_train(QConfig(total_timesteps=total_timesteps, num_seeds=len(SEEDS)), env, params)
-    carry, _ = jax.vmap(trainer.train)(jnp.stack([jax.random.key(s) for s in SEEDS]))
+    carry, _ = jax.jit(jax.vmap(trainer.train))(jnp.stack([jax.random.key(s) for s in SEEDS]))
     returns = jax.jit(jax.vmap(lambda c, k: evaluate(env, params, trainer.policy(c), k, 3)))(
         carry, jax.random.split(jax.random.key(7), len(SEEDS)))
     return np.asarray(returns.mean(axis=1))

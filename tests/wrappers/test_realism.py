@@ -102,7 +102,8 @@ def test_disturbance_is_an_ar1_process_set_through_params():
     assert (info0["disturbance"] == 0).all()
     # and a batch of params vmaps
     batch = jax.tree.map(lambda *x: jnp.stack(x), params.replace(sigma=0.0), params)
-    ws = jax.vmap(lambda p: env.step(jax.random.key(0), env.reset(jax.random.key(1), p)[1], 1, p)[5]["disturbance"])(batch)
+    first = lambda p: env.step(jax.random.key(0), env.reset(jax.random.key(1), p)[1], 1, p)[5]["disturbance"]
+    ws = jax.jit(jax.vmap(first))(batch)
     assert ws[0] == 0 and ws[1] != 0
 
 

@@ -129,7 +129,7 @@ def test_train_and_test_layouts_are_disjoint_and_fixed_by_the_seed():
     for split, table in (("train", train), ("test", test)):  # every episode's pair comes from its split
         env = AGV("complex_static", split=split)
         p = env.default_params
-        _, st = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(jax.random.key(5), 256), p)
+        _, st = jax.jit(jax.vmap(env.reset, in_axes=(0, None)))(jax.random.split(jax.random.key(5), 256), p)
         si = np.argmin(np.linalg.norm(np.asarray(st.pos)[:, None] - np.asarray(p.starts)[None], axis=-1), axis=1)
         gi = np.argmin(np.linalg.norm(np.asarray(st.goal)[:, None] - np.asarray(p.goals)[None], axis=-1), axis=1)
         assert table[si, gi].all() and len(set(zip(si, gi, strict=True))) > 10
@@ -144,7 +144,7 @@ def test_routes_keep_k_pairs_of_the_split_and_one_is_a_fixed_route():
     assert (split_table(s, "train", 0, routes=1) & three).sum() == 1  # the first of a fixed order
     assert not np.array_equal(split_table(s, "train", 1, routes=3), three)  # another seed, other routes
     env = AGV("complex_static", routes=1)
-    _, st = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(jax.random.key(2), 64), env.default_params)
+    _, st = jax.jit(jax.vmap(env.reset, in_axes=(0, None)))(jax.random.split(jax.random.key(2), 64), env.default_params)
     assert len({tuple(x) for x in np.asarray(st.pos)}) == 1 and len({tuple(x) for x in np.asarray(st.goal)}) == 1
     with pytest.raises(RealaxError, match=rf"routes={train.sum() + 1}, but .* holds only {train.sum()} .*allowed"):
         AGV("complex_static", routes=int(train.sum()) + 1)

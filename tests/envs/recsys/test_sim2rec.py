@@ -118,7 +118,7 @@ def test_train_domains_exclude_the_held_out_14_and_its_neighbours():
     np.testing.assert_array_equal(np.asarray(test.choc_mean), 14.0)
     proxy_error = np.asarray(test.proxy) - 14.0  # the observed proxy ~ N(choc_mean, 3)
     assert abs(proxy_error.mean()) < 0.6 and 2.6 < proxy_error.std() < 3.4
-    obs = jax.vmap(env_for("test").get_obs, in_axes=(0, None))(test, env_for("test").default_params)
+    obs = jax.jit(jax.vmap(env_for("test").get_obs, in_axes=(0, None)))(test, env_for("test").default_params)
     np.testing.assert_array_equal(np.asarray(obs[:, 0]), np.asarray(test.proxy))
     np.testing.assert_array_equal(np.asarray(obs[:, 1:]), 0.0)  # no response before the first step
 

@@ -19,7 +19,7 @@ def duel(ax=10.0, ex=13.0, ally="marine", enemy="marine", self_play=True):
     """One unit per side at y = 16; with self_play the enemy is an agent too (it stops unless told)."""
     env = SMAX(custom({ally: 1}, {enemy: 1}, [(ax, 16.0)], [(ex, 16.0)]), self_play=self_play)
     params = env.default_params
-    _, state = env.reset(jax.random.key(0), params)
+    _, state = jax.jit(env.reset)(jax.random.key(0), params)  # one program: eager ops compile one by one
     return env, params, state
 
 
@@ -35,7 +35,7 @@ def test_start_positions_and_stats():
     env3 = SMAX("3m")
     assert env3.action_space(params).n == 8 and env3.obs_size == 75 and env3.agents == ("ally_0", "ally_1", "ally_2")
     assert SMAX("2s3z").obs_size == 127 and SMAX("27m_vs_30m").obs_size == 738  # §2.5
-    _, s = env3.reset(jax.random.key(3), params)  # default starts: (8, 16) and (24, 16), each +- 2
+    _, s = jax.jit(env3.reset)(jax.random.key(3), params)  # default starts: (8, 16) and (24, 16), each +- 2
     p = np.asarray(s.pos)
     assert np.all(np.abs(p[:3] - [8, 16]) <= 2.5) and np.all(np.abs(p[3:] - [24, 16]) <= 2.5)
 
@@ -86,7 +86,7 @@ def test_out_of_range_attack_is_masked_and_replaced_by_stop():
 
 def test_dead_units_cannot_act_and_leave_the_alive_mask():
     env, params, state = SMAX("3m"), SMAX("3m").default_params, None
-    _, state = env.reset(jax.random.key(0), params)
+    _, state = jax.jit(env.reset)(jax.random.key(0), params)
     state = state.replace(health=state.health.at[1].set(0.0), alive=state.alive.at[1].set(False))
     mask = np.asarray(env.action_mask(state, params))
     np.testing.assert_array_equal(mask[1], [False] * 4 + [True] + [False] * 3)
@@ -128,7 +128,7 @@ def test_walls_kill_and_count_as_damage():
 def test_time_limit_truncates_at_100_steps():
     env = SMAX("3m", self_play=True)
     params = env.default_params
-    _, state = env.reset(jax.random.key(0), params)
+    _, state = jax.jit(env.reset)(jax.random.key(0), params)
 
     def body(s, k):
         _, s, _r, term, trunc, _ = env.step_env(k, s, jnp.full((6,), STOP, jnp.int32), params)
@@ -143,22 +143,23 @@ def test_heuristic_shoots_closest_keeps_target_and_walks_to_default():
     pos_e, pos_a = jnp.array([[20.0, 16.0]]), jnp.array([[16.0, 16.0], [17.0, 16.0], [0.0, 0.0]])
     alive_a, alive_e = jnp.ones(3, bool), jnp.ones(1, bool)
     args = (pos_e, pos_a, alive_e, alive_a, jnp.array([9.0]), jnp.array([5.0]), jnp.array([[12.0, 16.0]]))
-    act, last = heuristic_actions(dist, *args, jnp.array([-1]), jnp.array([0.3]))
+    heuristic = jax.jit(heuristic_actions)  # one program for the four calls
+    act, last = heuristic(dist, *args, jnp.array([-1]), jnp.array([0.3]))
     assert int(last[0]) == 1 and int(act[0]) == 5 + (3 - 1 - 1)  # closest ally 1; enemies count allies backwards
-    act, last = heuristic_actions(dist, *args, jnp.array([0]), jnp.array([0.3]))
+    act, last = heuristic(dist, *args, jnp.array([0]), jnp.array([0.3]))
     assert int(last[0]) == 0 and int(act[0]) == 5 + 2  # keeps shooting its last target
     far = jnp.full((1, 3), 30.0)
-    act, last = heuristic_actions(far, *args, jnp.array([0]), jnp.array([0.3]))
+    act, last = heuristic(far, *args, jnp.array([0]), jnp.array([0.3]))
     assert int(act[0]) == 3 and int(last[0]) == -1  # default target (12, 16) lies in -x
     seen = jnp.array([[7.0, 30.0, 30.0]])  # sees ally 0 (16, 16) but cannot shoot: walks -x toward it
-    act, _ = heuristic_actions(seen, *args, jnp.array([-1]), jnp.array([0.9]))
+    act, _ = heuristic(seen, *args, jnp.array([-1]), jnp.array([0.9]))
     assert int(act[0]) == 3
 
 
 def test_heuristic_enemy_attacks_in_the_env():
     env = SMAX(custom({"marine": 1}, {"marine": 1}, [(10.0, 16.0)], [(13.0, 16.0)]))
     params = env.default_params
-    _, state = env.reset(jax.random.key(0), params)
+    _, state = jax.jit(env.reset)(jax.random.key(0), params)
     _, s, r, *_ = step(env, params, state, [STOP])
     np.testing.assert_allclose(np.asarray(s.health), [36, 45])
     assert int(s.enemy_last[0]) == 0 and np.asarray(r).shape == (1,)
@@ -192,7 +193,7 @@ def test_self_play_scenarios_step_under_jit_and_vmap():
 def test_smacv2_draws_types_and_positions():
     env = SMAX("smacv2_10_units")
     params = env.default_params
-    _, states = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(jax.random.key(0), 64), params)
+    _, states = jax.jit(jax.vmap(env.reset, in_axes=(0, None)))(jax.random.split(jax.random.key(0), 64), params)
     types = np.asarray(states.types)
     np.testing.assert_array_equal(types[:, :10], types[:, 10:])  # enemies copy the allies' types
     assert set(np.unique(types)) == set(range(6))
@@ -205,7 +206,7 @@ def test_self_play_enemy_observes_its_own_team_first():
     env = SMAX(custom({"marine": 1}, {"stalker": 1, "zealot": 1}, [(10.0, 16.0)], [(13.0, 16.0), (13.0, 19.0)]),
                self_play=True)
     params = env.default_params
-    obs, _ = env.reset(jax.random.key(0), params)
+    obs, _ = jax.jit(env.reset)(jax.random.key(0), params)
     obs = np.asarray(obs)  # agents: ally_0, enemy_0 (stalker), enemy_1 (zealot)
     type_of = lambda block: int(np.argmax(block[7:13]))
     assert [type_of(obs[0, 0:13]), type_of(obs[0, 13:26])] == [2, 3]
@@ -234,7 +235,7 @@ def test_bad_input_errors():
 
 def test_registered_render_and_determinism():
     env, params = realax.make("realax/SMAX-v0", scenario="2s3z")
-    _, state = env.reset(jax.random.key(0), params)
+    _, state = jax.jit(env.reset)(jax.random.key(0), params)
     img = env.render(state, params)  # its speed is benchmarks/render_speed.py's, not a timed test's
     assert img.shape[1] >= 640 and img.dtype == np.uint8
     # both team colours (render.ALLY #3c6eff, render.ENEMY #eb3c32) on the map, left of the side panel

@@ -23,7 +23,7 @@ def _env(tmp_path, entities, obs="classify", reward="dsa", target=None, history=
 
 
 def _play(env, params, actions, seed=0):
-    obs, state = env.reset(jax.random.key(seed), params)
+    obs, state = jax.jit(env.reset)(jax.random.key(seed), params)  # jitted: eager ops compile one by one
     frames, rewards, states = [np.asarray(state.frame)], [], [state]
     step = jax.jit(env.step)
     for i, a in enumerate(actions):
@@ -70,15 +70,16 @@ def test_dsa_reward_detect_obs_and_collision_code(tmp_path):
     assert frames[0][2] == 4 and frames[0][6] == 3  # collision code is E+1 = 4; entity c is 3
     np.testing.assert_array_equal(rewards, [-1, -1, 1, 0])
     env, params = _env(tmp_path, ents, obs="detect", history=3)
-    obs, _ = env.reset(jax.random.key(0), params)
+    obs, _ = jax.jit(env.reset)(jax.random.key(0), params)
     assert obs.shape == (3, 10) and obs[-1].tolist() == [0, 0, 1, 0, 0, 0, 1, 0, 0, 0] and obs[:2].sum() == 0
 
 
 def test_waterfall_keeps_history_in_order(tmp_path):
     env, params = realax.make("realax/Spectrum-v0", scenario="hopper", history=4)
-    obs, state = env.reset(jax.random.key(0), params)
+    obs, state = jax.jit(env.reset)(jax.random.key(0), params)
+    step = jax.jit(env.step)
     for i in range(3):
-        obs, state, *_ = env.step(jax.random.key(i), state, jnp.int32(0), params)
+        obs, state, *_ = step(jax.random.key(i), state, jnp.int32(0), params)
     assert [int(np.flatnonzero(row)[0]) for row in np.asarray(obs)] == [4, 4, 5, 4]
 
 
@@ -114,7 +115,7 @@ def test_stochastic_entities_follow_their_probabilities(tmp_path):
             "p": {"type": "StochasticConstantFreq", "channels": [5], "percent_on": 0.3}}
     env, params = _env(tmp_path, ents)
     keys = jax.random.split(jax.random.key(0), 4000)
-    _, states = jax.vmap(env.reset, in_axes=(0, None))(keys, params)
+    _, states = jax.jit(jax.vmap(env.reset, in_axes=(0, None)))(keys, params)
     ch = np.asarray(states.ent.chan)
     assert set(np.unique(ch[:, 0])) == {1, 8} and abs((ch[:, 0] == 1).mean() - 0.8) < 0.03
     assert abs((ch[:, 1] == 5).mean() - 0.3) < 0.03
@@ -125,10 +126,11 @@ def test_multi_agent_radios_collide_with_each_other(tmp_path):
           "r2": {"observation_mode": "detect", "reward_mode": "dsa"},
           "r3": {"observation_mode": "classify", "reward_mode": "jam", "target_entity": "tv"}}
     env, params = _env(tmp_path, {"tv": {"type": "ConstantFreq", "channels": [0]}}, ma=ma, history=2)
-    obs, state = env.reset(jax.random.key(0), params)
-    obs, state, r, *_ = env.step(jax.random.key(1), state, jnp.array([3, 3, 1]), params)
+    obs, state = jax.jit(env.reset)(jax.random.key(0), params)
+    step = jax.jit(env.step)
+    obs, state, r, *_ = step(jax.random.key(1), state, jnp.array([3, 3, 1]), params)
     np.testing.assert_array_equal(np.asarray(r), [-1, -1, 1])  # r1, r2 share ch2; r3 hits the target
-    obs, state, r, *_ = env.step(jax.random.key(2), state, jnp.array([3, 4, 0]), params)
+    obs, state, r, *_ = step(jax.random.key(2), state, jnp.array([3, 4, 0]), params)
     np.testing.assert_array_equal(np.asarray(r), [1, 1, 0])
     view = np.asarray(obs)
     # classify view: tv=1, radios are E+1+j = 2, 3, 4; collision E+A+1 = 5
@@ -148,9 +150,10 @@ def test_random_scenarios_vmap_over_params():
 
 def test_own_transmissions_are_marked_when_asked():
     env, params = realax.make("realax/Spectrum-v0", scenario="constant", history=2, own_tx=True)
-    obs, state = env.reset(jax.random.key(0), params)
-    obs, state, *_ = env.step(jax.random.key(1), state, jnp.int32(5), params)  # jam the tv on ch4
-    obs, state, *_ = env.step(jax.random.key(2), state, jnp.int32(2), params)  # then ch1
+    obs, state = jax.jit(env.reset)(jax.random.key(0), params)
+    step = jax.jit(env.step)
+    obs, state, *_ = step(jax.random.key(1), state, jnp.int32(5), params)  # jam the tv on ch4
+    obs, state, *_ = step(jax.random.key(2), state, jnp.int32(2), params)  # then ch1
     K = 1 + 2  # classify codes with one entity: free, tv, collision
     assert np.asarray(obs).tolist() == [[0, 0, 0, 0, 1 + K, 0, 0, 0, 0, 0], [0, K, 0, 0, 1, 0, 0, 0, 0, 0]]
     assert env.observation_space(params).high.max() == 2 * K - 1

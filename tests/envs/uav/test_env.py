@@ -126,7 +126,7 @@ def test_a_batch_of_user_drops_is_one_vmap():
     # and a batch of user densities (hotspot spreads) likewise
     spreads = jnp.array([10.0, 50.0, 200.0])
     batch = jax.vmap(lambda sd: params.replace(hotspots=params.hotspots.at[:, 2].set(sd), uniform_fraction=0.0))(spreads)
-    _, states = jax.vmap(env.reset, in_axes=(None, 0))(jax.random.key(0), batch)
+    _, states = jax.jit(jax.vmap(env.reset, in_axes=(None, 0)))(jax.random.key(0), batch)
     centres = np.asarray(params.hotspots[:, :2])
     near = [np.min(np.linalg.norm(np.asarray(u)[:, None] - centres[None], axis=-1), axis=1).mean() for u in states.user]
     assert near[0] < near[1] < near[2]
