@@ -337,7 +337,13 @@ def finish(result: Result, folder: RunFolder, title: str) -> None:
     if "env_steps" in r.metrics:
         summary["env_steps_per_seed"] = int(r.curve_steps[-1])
     plot = (lambda path: _plot(r, path, title)) if np.isfinite(r.curve_returns).any() else None
-    folder.finish(jax.tree.map(lambda x: x[best], r.carry), summary, best, plot)
+    folder.finish(_seed(r.carry, best), summary, best, plot)
+
+
+@jax.jit
+def _seed(carry: Any, i: int | jax.Array) -> Any:
+    """Seed ``i``'s slice of a vmapped carry, in one program (op by op, every leaf's shape compiles its own)."""
+    return jax.tree.map(lambda x: x[i], carry)
 
 
 def resume(path: Path | str, progress: bool = True, wandb: bool = False, devices: int | None = None

@@ -123,10 +123,13 @@ def propensity_of(setup: Setup, spec: DataSpec):
     fn = policies.resolve(spec.policy, spec.env_id, setup.base_env, setup.base_params)
     is_random = spec.policy == "random"
     if not is_random:
+        def draws(keys: jax.Array, other: jax.Array) -> jax.Array:  # one program (op by op, each op compiles alone)
+            obs, state = jax.vmap(setup.env.reset, in_axes=(0, None))(keys, setup.params)
+            act = jax.vmap(actor(setup.env, setup.params, fn))
+            return jnp.any(act(keys, obs, state) != act(other, obs, state))
+
         keys = jax.random.split(jax.random.key(spec.seed + 17), 64)
-        obs, state = jax.vmap(setup.env.reset, in_axes=(0, None))(keys, setup.params)
-        act = jax.vmap(actor(setup.env, setup.params, fn))
-        if not bool(jnp.all(act(keys, obs, state) == act(jax.random.split(keys[0], 64), obs, state))):
+        if bool(jax.jit(draws)(keys, jax.random.split(keys[0], 64))):
             raise RealaxError(f"policy {spec.policy!r} draws its actions at random: propensities are recorded "
                               f"for random and deterministic policies only")
     return policies.propensity(setup.env, setup.params, setup.base_env, setup.base_params, fn, is_random)

@@ -57,7 +57,12 @@ def reset_keys(seeds: Any) -> jax.Array:
     from gymnasium.utils import seeding
 
     draws = np.array([_draw(seeding.np_random(int(s))[0]) for s in np.asarray(seeds).reshape(-1)], np.uint32)
-    return jax.vmap(lambda d: jax.random.split(jax.random.key(d))[1])(jnp.asarray(draws))
+    return _keys_of_draws(jnp.asarray(draws))
+
+
+@jax.jit  # one program per batch size (op by op, each op would compile its own)
+def _keys_of_draws(draws: jax.Array) -> jax.Array:
+    return jax.vmap(lambda d: jax.random.split(jax.random.key(d))[1])(draws)
 
 
 class GymnasiumEnv(gymnasium.Env):

@@ -18,12 +18,12 @@ def test_smax_through_jaxmarls_interface_matches_the_stacked_env():
     env = JaxMARLEnv("realax/SMAX-v0", scenario="3m")
     base, params = realax.make("realax/SMAX-v0", scenario="3m")
     obs, state = jax.jit(env.reset)(jax.random.key(0))
-    obs_b, state_b = base.reset(jax.random.key(0), params)
+    obs_b, state_b = jax.jit(base.reset)(jax.random.key(0), params)  # jitted: op by op, each op compiles alone
     assert list(obs) == [*env.agents, "world_state"] and env.agents == list(base.agents)
-    np.testing.assert_array_equal(np.asarray(obs["world_state"]), np.asarray(base.global_state(state_b, params)))
+    np.testing.assert_array_equal(np.asarray(obs["world_state"]), np.asarray(jax.jit(base.global_state)(state_b, params)))
     np.testing.assert_array_equal(np.asarray(obs[env.agents[1]]), np.asarray(obs_b[1]))
 
-    avail = env.get_avail_actions(state)
+    avail = jax.jit(env.get_avail_actions)(state)
     actions = {a: jnp.argmax(avail[a]).astype(jnp.int32) for a in env.agents}  # first valid action each
 
     @jax.jit
@@ -40,8 +40,9 @@ def test_smax_through_jaxmarls_interface_matches_the_stacked_env():
     _, (rew, done_all, term, trunc) = rollout(jax.random.key(1), state)
     assert set(rew) == set(env.agents) and np.asarray(done_all).any()
     np.testing.assert_array_equal(np.asarray(done_all), np.asarray(term | trunc))
-    o, s, r, d, i = env.step(jax.random.key(2), state, actions)
-    o_b, s_b, r_b, te, tr, i_b = base.step(jax.random.key(2), state_b, jnp.stack([actions[a] for a in env.agents]), params)
+    o, s, r, d, i = jax.jit(env.step)(jax.random.key(2), state, actions)
+    o_b, s_b, r_b, te, tr, i_b = jax.jit(base.step)(jax.random.key(2), state_b, jnp.stack([actions[a] for a in env.agents]),
+                                                    params)
     np.testing.assert_allclose(np.asarray(r[env.agents[0]]), np.asarray(r_b[0]))
     assert env.get_world_state(s).shape == base.global_state_space(params).shape
 
