@@ -158,10 +158,10 @@ def test_smax_more_allies_than_enemies_steps(self_play):
     trace (``bool[1, 2]`` into ``bool[1, 1]``); JaxMARL's maps all have as many or more enemies."""
     env = SMAX(smax_sc.custom({"marine": 2}, ["marine"]), self_play=self_play)
     params = env.default_params
-    obs, state = env.reset(jax.random.key(0), params)
-    mask = env.action_mask(state, params)
+    obs, state = jax.jit(env.reset)(jax.random.key(0), params)  # jitted: op by op, each op compiles alone
+    mask = jax.jit(env.action_mask)(state, params)
     assert mask.shape == (env.num_agents, env.n_actions)
-    obs, state, *_ = env.step(jax.random.key(1), state, jnp.full(env.num_agents, 4), params)
+    obs, state, *_ = jax.jit(env.step)(jax.random.key(1), state, jnp.full(env.num_agents, 4), params)
     assert obs.shape == (env.num_agents, env.obs_size)
 
 

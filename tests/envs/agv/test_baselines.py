@@ -60,8 +60,8 @@ def test_astar_reaches_the_goal_in_the_static_scene_where_random_play_does_not()
 def test_astar_drives_several_agvs_to_distinct_goals_and_takes_discrete_actions():
     env, params = realax.make("realax/MultiAGV-v0")  # three AGVs, discrete actions, navigate
     policy = B.astar(env, params)
-    obs, state = env.reset(jax.random.key(1), params)
-    action = policy(jax.random.key(2), obs, state)
+    obs, state = jax.jit(env.reset)(jax.random.key(1), params)  # jitted: op by op, each op compiles alone
+    action = jax.jit(policy)(jax.random.key(2), obs, state)
     assert action.shape == (3,) and action.dtype == jnp.int32
     success, collision = _first_episodes(env, params, policy, 4)
     assert success.all() and not collision.any()

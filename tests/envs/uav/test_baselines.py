@@ -72,8 +72,8 @@ def test_greedy_targets_spread_over_the_hotspots():
     from realax.baselines.uav import greedy_targets
 
     env, params = realax.make("realax/UAVOffload-v0")
-    _, state = env.reset(jax.random.key(0), params)
-    targets = np.asarray(greedy_targets(env, state))
+    _, state = jax.jit(env.reset)(jax.random.key(0), params)  # jitted: op by op, each op compiles alone
+    targets = np.asarray(jax.jit(lambda s: greedy_targets(env, s))(state))
     centres = np.asarray(params.hotspots[:, :2])
     nearest = np.argmin(np.linalg.norm(targets[:, None] - centres[None], axis=-1), axis=1)
     assert sorted(nearest.tolist()) == [0, 1, 2, 3]  # one UAV per hotspot
