@@ -95,8 +95,8 @@ def test_standing_still_is_truncated_at_the_time_limit_only(straight):
 def test_a_moving_obstacle_moves_and_the_lidar_sees_it():
     env = AGV(MOVER, num_beams=8, split="all")
     params = env.default_params
-    _, state = env.reset(jax.random.key(0), params)
-    state = env.sync(state.replace(theta=jnp.float32(0.0), phase=jnp.zeros(1, jnp.float32)), params)
+    _, state = jax.jit(env.reset)(jax.random.key(0), params)  # jitted: op by op, each op compiles alone
+    state = jax.jit(env.sync)(state.replace(theta=jnp.float32(0.0), phase=jnp.zeros(1, jnp.float32)), params)
     assert float(env.lidar_ranges(state)[4]) == pytest.approx(12.0 - 0.45 - 1.5, abs=1e-4)  # beam 4: ahead
     out = _run(env, params, state, [STOP] * 10)
     moved = out[-1][0]

@@ -150,7 +150,7 @@ def test_random_waypoint_users_walk_at_their_speed():
 def test_every_preset_runs_and_episodes_truncate(preset):
     env, params = realax.make("realax/UAVOffload-v0", scenario=preset)
     assert env.scenario.name == preset
-    obs, s = env.reset(jax.random.key(0), params)
+    obs, s = jax.jit(env.reset)(jax.random.key(0), params)  # jitted: op by op, each op compiles alone
     step = jax.jit(env.step)
     for _ in range(int(params.max_steps)):
         obs, s, r, term, trunc, info = step(jax.random.key(1), s, jnp.zeros(env.num_agents, jnp.int32), params)
@@ -164,7 +164,7 @@ def test_json_scenario_round_trip(tmp_path):
                              "base_stations": [], "environment": "suburban", "sinr_threshold_db": 3}))
     env, params = realax.make("realax/UAVOffload-v0", scenario=str(f))
     assert env.scenario.name == "two_cells" and env.grid == 2 and env.num_users == 2
-    _, s = env.reset(jax.random.key(0), params)
+    _, s = jax.jit(env.reset)(jax.random.key(0), params)
     assert np.asarray(s.user).tolist() == [[10, 10], [190, 190]]
 
 
@@ -218,12 +218,12 @@ def test_adapters_refuse_actions_outside_the_space():
 def test_central_view_flies_every_uav_and_averages_rewards():
     central, cp = realax.make("realax/UAVOffloadCentral-v0")
     multi = UAVOffload(obs="vector")
-    obs, s = central.reset(jax.random.key(0), cp)
-    _, ms = multi.reset(jax.random.key(0), multi.default_params)
-    np.testing.assert_array_equal(np.asarray(obs), np.asarray(multi.global_state(ms, multi.default_params)))
+    obs, s = jax.jit(central.reset)(jax.random.key(0), cp)
+    _, ms = jax.jit(multi.reset)(jax.random.key(0), multi.default_params)
+    np.testing.assert_array_equal(np.asarray(obs), np.asarray(jax.jit(multi.global_state)(ms, multi.default_params)))
     a = jnp.array([1, 2, 3, 4])
-    out_c = central.step_env(jax.random.key(1), s, a, cp)
-    out_m = multi.step_env(jax.random.key(1), ms, a, multi.default_params)
+    out_c = jax.jit(central.step_env)(jax.random.key(1), s, a, cp)
+    out_m = jax.jit(multi.step_env)(jax.random.key(1), ms, a, multi.default_params)
     assert float(out_c[2]) == pytest.approx(float(np.asarray(out_m[2]).mean()))
     assert isinstance(central, UAVOffloadCentral) and central.action_space().nvec.tolist() == [5, 5, 5, 5]
 
