@@ -25,7 +25,9 @@ PPO+RND training of ``tests/agents/test_ppo_rnd.py`` hung for good, every runtim
 
 ``REALAX_TEST_CPU_LOG=FILE`` appends one JSON line per test -- its node id, wall and CPU seconds of the
 worker process and of the subprocesses it waited for (setup, call and teardown), the seconds the worker spent
-tracing, lowering and compiling (JAX's monitoring events; subprocesses not counted), how many of its programs
+tracing, lowering and compiling (JAX's monitoring events; subprocesses not counted), how many programs it
+compiled (``programs``: JAX code run outside ``jit`` compiles every op as a program of its own, so an unjitted
+env reset shows up as hundreds, and one ``jax.jit`` around it is several times cheaper), how many of its programs
 came from the persistent compilation cache and the compile seconds that saved (``cache_hits``,
 ``cache_saved``: a program compiled before, in this worker or the other, was traced and lowered again), the
 xdist worker and the end time -- for finding where the suite's time goes on a busy machine, where wall times
@@ -56,12 +58,13 @@ for _flag in ("--xla_backend_optimization_level=0", "--xla_cpu_use_fusion_emitte
 _COMPILE_EVENTS = {"/jax/core/compile/jaxpr_trace_duration": "trace",
                    "/jax/core/compile/jaxpr_to_mlir_module_duration": "lower",
                    "/jax/core/compile/backend_compile_duration": "compile"}
-_compile_seconds = dict.fromkeys([*_COMPILE_EVENTS.values(), "cache_hits", "cache_saved"], 0.0)
+_compile_seconds = dict.fromkeys([*_COMPILE_EVENTS.values(), "programs", "cache_hits", "cache_saved"], 0.0)
 
 
 def _count_compile_seconds(event, seconds, **_):
     if event in _COMPILE_EVENTS:
         _compile_seconds[_COMPILE_EVENTS[event]] += seconds
+        _compile_seconds["programs"] += event == "/jax/core/compile/backend_compile_duration"
     elif event == "/jax/compilation_cache/compile_time_saved_sec":
         _compile_seconds["cache_saved"] += seconds
 
