@@ -174,7 +174,7 @@ def test_jaxmarl_dict_actions_work_or_raise_realax_error(data):
 @functools.cache
 def _jitted(env_id):
     env, params = realax.make(env_id)
-    obs, state = env.reset(jax.random.key(0), params)
+    obs, state = jax.jit(env.reset)(jax.random.key(0), params)
     step = jax.jit(lambda a: env.step_env(jax.random.key(1), state, a, params))
     mask = np.asarray(env.action_mask(state, params)) if hasattr(env, "action_mask") else None
     lead = (env.num_agents,) if mask is not None else ()

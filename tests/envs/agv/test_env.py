@@ -155,8 +155,8 @@ def test_routes_keep_k_pairs_of_the_split_and_one_is_a_fixed_route():
 def test_agv_agv_collision_parks_both_and_ends_the_episode():
     env = MultiAGV(DUO, num_agvs=2)
     params = env.default_params
-    _, state = env.reset(jax.random.key(0), params)
-    state = env.sync(state.replace(pos=jnp.array([[1.5, 1.5], [6.5, 1.5]]), theta=jnp.array([0.0, np.pi])), params)
+    _, state = jax.jit(env.reset)(jax.random.key(0), params)
+    state = jax.jit(env.sync)(state.replace(pos=jnp.array([[1.5, 1.5], [6.5, 1.5]]), theta=jnp.array([0.0, np.pi])), params)
     out = _run(env, params, state, [jnp.array([10, 10])] * 100)  # DISCRETE[10] = full speed ahead
     last, r, te, tr, info = out[-1]
     assert te and np.asarray(info["agv_collision"]).all() and not np.asarray(info["alive"]).any()
@@ -168,7 +168,7 @@ def test_agv_agv_collision_parks_both_and_ends_the_episode():
 def test_a_parked_agv_is_masked_to_stop_and_earns_nothing():
     env = MultiAGV(DUO, num_agvs=2)
     params = env.default_params
-    _, state = env.reset(jax.random.key(0), params)
+    _, state = jax.jit(env.reset)(jax.random.key(0), params)
     state = state.replace(alive=jnp.array([False, True]))
     mask = np.asarray(env.action_mask(state, params))
     assert mask[0].tolist() == [True] + [False] * 14 and mask[1].all()
@@ -180,9 +180,9 @@ def test_a_parked_agv_is_masked_to_stop_and_earns_nothing():
 def test_pick_then_deliver_is_counted():
     env = MultiAGV(OPEN, num_agvs=1, task="deliver", action_mode="continuous")
     params = env.default_params
-    _, state = env.reset(jax.random.key(0), params)
+    _, state = jax.jit(env.reset)(jax.random.key(0), params)
     np.testing.assert_allclose(np.asarray(state.goal[0]), [6.5, 1.5])  # the only pick station
-    state = env.sync(state.replace(theta=jnp.array([0.0])), params)
+    state = jax.jit(env.sync)(state.replace(theta=jnp.array([0.0])), params)
     go = [FWD[None]] * 100
     out = _run(env, params, state, go)
     picked = next(i for i, o in enumerate(out) if bool(o[0].carrying[0]))
@@ -190,7 +190,7 @@ def test_pick_then_deliver_is_counted():
     assert int(info["deliveries"]) == 0 and int(info["delivered"][0]) == 0
     np.testing.assert_allclose(np.asarray(s.goal[0]), [1.5, 1.5])  # now back to its depot
     assert float(r[0]) == 0.0  # sparse: a pick-up earns nothing, a delivery +1 (RWARE)
-    back = env.sync(s.replace(theta=jnp.array([np.pi]), vel=jnp.zeros((1, 2))), params)
+    back = jax.jit(env.sync)(s.replace(theta=jnp.array([np.pi]), vel=jnp.zeros((1, 2))), params)
     out2 = _run(env, params, back, go)
     done = next(i for i, o in enumerate(out2) if int(o[4]["delivered"][0]))
     s2, r2, te, tr, info2 = out2[done]
