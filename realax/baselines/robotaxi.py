@@ -183,8 +183,7 @@ def mpc_episodes(env, params, key, episodes: int, lookahead: int | None = None, 
         k, _ = jax.random.split(k)  # the reset key of ``episode_totals``: same demand for the same key
         _, state = reset(k, params)
         for _ in range(int(params.max_steps)):
-            a = jnp.asarray(_plan_action(env, int(state.t), state.idle, state.arrivals, np.asarray(horizon(state)),
-                                         params, lookahead))
+            a = jnp.asarray(mpc_action(env, state, params, lookahead, lambda _env, s, *_: horizon(s)))
             _, state, r, _, _, info = step(k, state, a, params)
             out["reward"][e] += float(r)
             for name in keys:
