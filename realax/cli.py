@@ -6,6 +6,7 @@ import dataclasses
 import json
 import os
 import shlex
+import sys
 from pathlib import Path
 from typing import Optional
 
@@ -339,6 +340,8 @@ def main() -> None:
     from realax import _xla
 
     _xla.configure()
+    if sys.argv[1:2] != ["bench"]:  # bench reports compile times: it compiles afresh
+        _xla.use_compilation_cache()
     app()
 
 

@@ -9,6 +9,7 @@ unbatched that run completes with or without the flag, so it no longer tested th
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 
 import pytest
@@ -47,3 +48,30 @@ def test_nothing_changes_once_jax_is_imported(monkeypatch):
     monkeypatch.setenv("XLA_FLAGS", "")
     _xla.configure()
     assert os.environ["XLA_FLAGS"] == ""
+
+
+def test_the_command_caches_programs_in_the_users_cache_folder(before_jax, tmp_path):
+    before_jax.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)  # the test session sets its own
+    before_jax.delenv("JAX_COMPILATION_CACHE_MAX_SIZE", raising=False)
+    before_jax.setenv("XDG_CACHE_HOME", str(tmp_path))
+    _xla.use_compilation_cache()
+    assert os.environ["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / "realax" / "jax")
+    assert os.environ["JAX_COMPILATION_CACHE_MAX_SIZE"] == str(_xla.CACHE_MAX_BYTES)
+    before_jax.setenv("JAX_COMPILATION_CACHE_DIR", "/elsewhere")  # the user's folder is kept
+    _xla.use_compilation_cache()
+    assert os.environ["JAX_COMPILATION_CACHE_DIR"] == "/elsewhere"
+
+
+def test_a_second_command_reads_the_first_ones_programs_and_bench_compiles_afresh(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_COMPILATION_CACHE")}
+    env.update(XDG_CACHE_HOME=str(tmp_path), JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0")  # keep every program
+    folder = tmp_path / "realax" / "jax"
+
+    def realax(*args: str) -> set[str]:
+        subprocess.run([sys.executable, "-m", "realax.cli", *args], env=env, check=True, capture_output=True)
+        return {p.name for p in folder.glob("*-cache")} if folder.exists() else set()
+
+    first = realax("eval", "realax/Spectrum-v0", "--policy", "random", "--episodes", "1", "--json")
+    assert first  # programs written
+    assert realax("eval", "realax/Spectrum-v0", "--policy", "random", "--episodes", "1", "--json") == first  # all read back
+    assert realax("bench", "realax/Spectrum-v0", "--num-envs", "8", "--num-steps", "2") == first  # nothing written
