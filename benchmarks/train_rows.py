@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -26,10 +27,11 @@ class Row:
 
 
 def train(cmd: str, out: Path) -> Row:
-    """Run ``realax <cmd> --out <out> --overwrite`` and summarise the run it writes."""
+    """Run ``realax <cmd> --out <out> --overwrite`` and summarise the run it writes. The command compiles
+    everything afresh (its compilation cache off), so ``wall`` includes compilation whatever ran before."""
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-m", "realax.cli", *shlex.split(cmd), "--out", str(out), "--overwrite"],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, env={**os.environ, "JAX_ENABLE_COMPILATION_CACHE": "false"})
     wall = time.perf_counter() - t0
     m = json.loads((Path(out) / "metrics.json").read_text())
     seeds = m["agent_seed_means"]
