@@ -38,8 +38,8 @@ def use_compilation_cache() -> None:
     """Turn on JAX's persistent compilation cache for the ``realax`` command, before JAX starts: programs compiled
     by one command are read back by the next that builds the same ones (the same env, options and learner
     settings), instead of compiled again. Measured on the 2-core CPU (jax 0.10.2): ``realax data generate
-    realax/Spectrum-v0 --episodes 10000`` 23.1 s the first time and 16.5 s the second; ``realax train ppo
-    realax/Spectrum-v0 --scenario hopper`` 56.3 s and 47.8 s.
+    realax/Spectrum-v0 --episodes 10000`` 22.8 s the first time and 19.7 s the second
+    (``benchmarks/data_generate.py``); ``realax train ppo realax/Spectrum-v0 --scenario hopper`` 56.3 s and 47.8 s.
 
     JAX keys every entry on the program, the backend, the flags and its own version, so a hit is the same
     executable. The folder is ``$XDG_CACHE_HOME/realax/jax`` (``~/.cache/realax/jax``), capped at
