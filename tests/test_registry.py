@@ -26,7 +26,7 @@ def test_baselines_and_multi_agent_are_found_through_wrappers():
     env, params = realax.make("realax/SpectrumMA-v0")
     wrapped = FlattenObservation(env)
     assert is_multi_agent(wrapped) and wrapped.unwrapped is env
-    assert baselines.names(wrapped) == baselines.names(env) == ["random", "sense_and_avoid"]
+    assert baselines.names(wrapped) == baselines.names(env) == ["random", "sense_and_avoid", "predictive"]
     single, _ = realax.make("realax/RoboTaxi-v0")
     assert not is_multi_agent(single) and "mpc_oracle" in baselines.names(single)
     assert "mpc_oracle" not in baselines.fast_names(single)

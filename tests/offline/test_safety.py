@@ -316,8 +316,8 @@ def test_expert_is_the_best_candidate_on_a_jam_scenario():
     random_return = gen.mean_return(setup, gen.behaviour_of(setup, spec, "random", plain=True), key, 100)
     meta = {"ref_min_score": random_return, **gen.choose_expert(setup, spec, key, random_return)}
     cands = meta["expert_candidates"]
-    assert set(cands) == {"chain_env:transmit_on_4", "sense_and_avoid"}  # the behaviour and the env's baselines
-    assert cands["sense_and_avoid"] < random_return < cands["chain_env:transmit_on_4"] == 20.0
+    assert set(cands) == {"chain_env:transmit_on_4", "sense_and_avoid", "predictive"}  # the behaviour, the baselines
+    assert cands["sense_and_avoid"] < random_return < cands["predictive"] < cands["chain_env:transmit_on_4"] == 20.0
     assert meta["expert_policy"] == "chain_env:transmit_on_4" and meta["reference_ordered"] is True
     assert meta["ref_max_score"] == 20.0 and "reference_warning" not in meta
     assert loader.normalised_score([20.0], meta).tolist() == [100.0]  # the good policy scores 100, not -1432
