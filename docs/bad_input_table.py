@@ -29,7 +29,8 @@ ROWS: list[tuple[str, str, str, str, str]] = []
 
 def _clean(text: str) -> str:
     text = " ".join(text.translate({ord(c): " " for c in "│╭╮╰╯─"}).split())
-    return text.removeprefix("Error ").replace("|", "\\|")
+    # escaped for Markdown: a table cell ("|"), and brackets that would read as links ("[algo] [env_id]")
+    return text.removeprefix("Error ").replace("|", "\\|").replace("[", "\\[").replace("]", "\\]")
 
 
 def cli(kind: str, args: list[str], test: str, shown: str | None = None) -> None:
