@@ -24,13 +24,14 @@ ROWS = [
 
 
 def main() -> None:
-    print("| scenario | command | env steps / seed | wall | agent | sense-and-avoid | random |")
-    print("|---|---|---|---|---|---|---|")
+    print("| scenario | command | env steps / seed | wall | agent | predictive | sense-and-avoid | random |")
+    print("|---|---|---|---|---|---|---|---|")
     for i, (name, cmd) in enumerate(ROWS):
         r = train(cmd, Path("runs") / f"results_{i}")
         b = r.baselines
         print(f"| {name} | `realax {cmd}` | {r.steps_per_seed / 1e3:.0f} k | {r.wall:.0f} s | "
-              f"**{r.mean:.1f} ± {r.std:.1f}** | {b['sense_and_avoid']:.1f} | {b['random']:.1f} |", flush=True)
+              f"**{r.mean:.1f} ± {r.std:.1f}** | {b['predictive']:.1f} | {b['sense_and_avoid']:.1f} | {b['random']:.1f} |",
+              flush=True)
 
 
 if __name__ == "__main__":
