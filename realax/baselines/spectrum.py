@@ -26,10 +26,14 @@ from realax.core import is_multi_agent
 from realax.envs.sampling import choice
 
 
-def _one(key: jax.Array, obs: jax.Array, busy=None) -> jax.Array:
-    free = obs[-1] == 0 if busy is None else ~busy(obs[-1])
+def _pick(key: jax.Array, allowed: jax.Array) -> jax.Array:
+    """A channel drawn uniformly among the ``allowed`` ones (action = channel + 1); silent (0) when none is."""
     u = jax.random.uniform(key)
-    return jnp.where(jnp.any(free), choice(free, u) + 1, 0).astype(jnp.int32)
+    return jnp.where(jnp.any(allowed), choice(allowed, u) + 1, 0).astype(jnp.int32)
+
+
+def _one(key: jax.Array, obs: jax.Array, busy=None) -> jax.Array:
+    return _pick(key, obs[-1] == 0 if busy is None else ~busy(obs[-1]))
 
 
 def sense_and_avoid(env, params):
@@ -57,9 +61,7 @@ def _predict(key: jax.Array, frames: jax.Array, jam: jax.Array, target: jax.Arra
     # dsa: the occupancy, repeated if periodic, else the last frame's (sense-and-avoid)
     hits, found = next_frame(jnp.where(classify, frames == target, frames > 0) & (target > 0))
     busy, _ = next_frame(frames > 0)
-    want = jnp.where(jam, hits & found, ~busy)
-    u = jax.random.uniform(key)
-    return jnp.where(jnp.any(want), choice(want, u) + 1, 0).astype(jnp.int32)
+    return _pick(key, jnp.where(jam, hits & found, ~busy))
 
 
 def predictive(env, params):
