@@ -142,10 +142,11 @@ def arc(pos: jax.Array, theta: jax.Array, v: jax.Array, w: jax.Array, dt: jax.Ar
     return pos + jnp.cumsum(steps, axis=0)
 
 
-def walkers_ahead(phase: jax.Array, params) -> jax.Array:
-    """``[HORIZON, O, 3]``: the scripted obstacles ``(x, y, radius)`` over the next ``HORIZON`` steps."""
+def walkers_ahead(phase: jax.Array, agvs: jax.Array, params) -> jax.Array:
+    """``[HORIZON, O, 3]``: the scripted obstacles ``(x, y, radius)`` over the next ``HORIZON`` steps, yielding
+    to AGVs standing at ``agvs [n, 2]``."""
     def advance(phase, _):
-        phase = advance_phase(phase, params)
+        phase = advance_phase(phase, params, agvs)
         return phase, obstacles_at(phase, params)
 
     return jax.lax.scan(advance, phase, None, HORIZON)[1]
@@ -178,11 +179,12 @@ def astar(env, params):
 
     def single(key, obs, state):
         cmd = pursue(state.pos, state.theta, planner.lookahead(state.pos, state.goal), params)
-        return _to_action(inner, guarded(state.pos, state.theta, cmd, walkers_ahead(state.phase, params), params))
+        movers = walkers_ahead(state.phase, state.pos[None], params)
+        return _to_action(inner, guarded(state.pos, state.theta, cmd, movers, params))
 
     def multi(key, obs, state):
         A = inner.num_agents
-        walkers = walkers_ahead(state.phase, params)
+        walkers = walkers_ahead(state.phase, state.pos, params)
         idx = jnp.arange(A)
         paths = jax.vmap(arc, in_axes=(0, 0, 0, 0, None))(state.pos, state.theta, state.vel[:, 0], state.vel[:, 1],
                                                           params.dt)  # [A, H, 2] at current velocities

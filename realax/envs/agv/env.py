@@ -11,7 +11,8 @@ One step (``dt`` seconds, 0.1 in every preset):
 1. the action commands ``(v, w)`` (continuous: ``Box [0, 1] x [-1, 1]`` times ``(v_max, w_max)``; discrete:
    one of ``DISCRETE`` = JaxNav's 15 pairs, ``v in {0, .5, 1} v_max`` x ``w in {0, +-.5, +-1} w_max``, index 0
    = stop = the no-op); the velocities move towards it within the acceleration limits (``kinematics``);
-2. the scripted obstacles walk along their paths;
+2. the scripted obstacles walk along their paths; one whose lane the AGV (where it is or where the step takes
+   it) takes less than ``yield_m`` ahead turns back (``advance_phase``);
 3. the AGV moves along the straight segment of its step; the first contact with a shelf, a wall, the map
    edge or an obstacle along it (swept, so no tunnelling at any speed) is a **collision**: the AGV stops
    there and the episode is **terminated**;
@@ -65,6 +66,8 @@ REWARD_MODES = ("sparse", "dense")
 SPLITS = ("train", "test", "all")
 #: positions kept for the picture's trail
 TRAIL = 32
+#: margin (m) beyond touching across a mover's lane within which an AGV ahead makes it wait
+YIELD_LANE_M = 0.05
 #: ``(goal, collision, step, progress weight, proximity, proximity distance m)`` of each reward mode
 REWARDS = {"sparse": (1.0, -1.0, 0.0, 0.0, 0.0, 0.1), "dense": (4.0, -5.0, -0.01, 0.25, -0.1, 0.1)}
 
@@ -102,6 +105,7 @@ class AGVParams(EnvParams):
     obstacle_path: jax.Array  # float32 [O, 4]
     obstacle_speed: jax.Array  # float32 [O] m/s
     obstacle_radius: jax.Array  # float32 [O]
+    yield_m: jax.Array
 
 
 @struct.dataclass
@@ -173,7 +177,8 @@ def params_of(s: Scenario, reward_mode: str = "sparse", split: str = "train", la
         starts=f32(lay.centres(lay.starts)), goals=f32(lay.centres(lay.goals)),
         pairs=jnp.asarray(np.argwhere(table), jnp.int32), allowed=jnp.asarray(table),
         depots=f32(lay.centres(lay.depots)), picks=f32(lay.centres(lay.pick_stations)),
-        obstacle_path=f32(obs[:, :4]), obstacle_speed=f32(obs[:, 4]), obstacle_radius=f32(obs[:, 5]))
+        obstacle_path=f32(obs[:, :4]), obstacle_speed=f32(obs[:, 4]), obstacle_radius=f32(obs[:, 5]),
+        yield_m=f32(s.yield_m))
 
 
 def rects_of(shelf_on: jax.Array, params: AGVParams) -> jax.Array:
@@ -188,10 +193,28 @@ def obstacles_at(phase: jax.Array, params: AGVParams) -> jax.Array:
     return jnp.concatenate([xy, params.obstacle_radius[:, None]], axis=1)
 
 
-def advance_phase(phase: jax.Array, params: AGVParams) -> jax.Array:
-    """The obstacles' phases one step later (a path of length L is walked out and back, phase 0 -> 2)."""
-    length = jnp.linalg.norm(params.obstacle_path[:, 2:4] - params.obstacle_path[:, 0:2], axis=1)
-    return jnp.mod(phase + params.obstacle_speed * params.dt / jnp.maximum(length, 1e-6), 2.0)
+def advance_phase(phase: jax.Array, params: AGVParams, agvs: jax.Array) -> jax.Array:
+    """The obstacles' phases one step later (a path of length L is walked out and back, phase 0 -> 2).
+
+    An obstacle gives way to the AGV discs at ``agvs [n, 2]``: when one lies in its protective field (in its
+    lane, centres less than the two radii plus 5 cm apart across it, and ahead of it, less than the two radii,
+    its step and ``yield_m`` along it) it turns back, as a worker who meets a robot in an aisle would; if an
+    AGV stands in its field behind it too, it waits. Moving otherwise cannot bring the discs into contact, so a
+    mover never runs into an AGV, and no AGV stays blocked by one."""
+    p0, p1 = params.obstacle_path[:, 0:2], params.obstacle_path[:, 2:4]
+    length = jnp.maximum(jnp.linalg.norm(p1 - p0, axis=1), 1e-6)
+    step = params.obstacle_speed * params.dt
+    heading = jnp.where((phase < 1.0)[:, None], p1 - p0, p0 - p1) / length[:, None]
+    rel = agvs[None] - kin.obstacle_positions(params.obstacle_path, phase)[:, None]  # [O, n, 2]
+    along = jnp.sum(rel * heading[:, None], axis=-1)
+    across = jnp.abs(rel[..., 0] * heading[:, None, 1] - rel[..., 1] * heading[:, None, 0])
+    reach = (params.obstacle_radius + params.radius)[:, None]
+    lane = across < reach + YIELD_LANE_M
+    field = reach + step[:, None] + params.yield_m
+    ahead = jnp.any(lane & (along > 0.0) & (along < field), axis=1)
+    behind = jnp.any(lane & (along < 0.0) & (along > -field), axis=1)
+    phase = jnp.where(ahead, 2.0 - phase, phase)  # the same point of the path, walked the other way
+    return jnp.mod(phase + jnp.where(ahead & behind, 0.0, step / length), 2.0)
 
 
 def initial_phase(u: jax.Array, start: jax.Array, params: AGVParams) -> jax.Array:
@@ -347,7 +370,7 @@ class AGV(Accessors, Environment[AGVState, AGVParams]):
         cmd, invalid, clipped = command(action, self.action_mode, params, ())
         vel = kin.drive(state.vel, cmd, params.dt, params.v_max, params.w_max, params.v_acc, params.w_acc)
         delta, theta = kin.advance(state.pos, state.theta, vel, params.dt)
-        phase = advance_phase(state.phase, params)
+        phase = advance_phase(state.phase, params, jnp.stack([state.pos, state.pos + delta]))
         o0, o1 = obstacles_at(state.phase, params), obstacles_at(phase, params)
         rects = rects_of(state.shelf_on, params)
         hit = kin.sweep_rects(state.pos, delta, rects, params.radius)

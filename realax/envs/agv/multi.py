@@ -199,10 +199,10 @@ class MultiAGV(Accessors, MultiAgentEnv[MultiAGVState, AGVParams]):
             phase=initial_phase(u[2 * A + R:2 * A + R + n_obs], home, params), trail=jnp.broadcast_to(home, (TRAIL, A, 2)))
         return self.get_obs(state, params), state
 
-    def _collide(self, state: MultiAGVState, delta: jax.Array, params: AGVParams) -> tuple[jax.Array, jax.Array, jax.Array]:
+    def _collide(self, state: MultiAGVState, delta: jax.Array, phase: jax.Array, params: AGVParams
+                 ) -> tuple[jax.Array, jax.Array, jax.Array]:
         """``(first contact fraction [A], collision [A], agv_collision [A])`` of the AGVs in play."""
         A = self.num_agents
-        phase = advance_phase(state.phase, params)
         o0, o1 = obstacles_at(state.phase, params), obstacles_at(phase, params)
         rects = rects_of(state.shelf_on, params)
         hit = jax.vmap(lambda p, d: kin.sweep_rects(p, d, rects, params.radius))(state.pos, delta)
@@ -223,7 +223,8 @@ class MultiAGV(Accessors, MultiAgentEnv[MultiAGVState, AGVParams]):
         vel = kin.drive(state.vel, cmd, params.dt, params.v_max, params.w_max, params.v_acc, params.w_acc)
         vel = jnp.where(state.alive[:, None], vel, 0.0)
         delta, theta = kin.advance(state.pos, state.theta, vel, params.dt)
-        hit, collision, agv_collision = self._collide(state, delta, params)
+        phase = advance_phase(state.phase, params, jnp.concatenate([state.pos, state.pos + delta]))
+        hit, collision, agv_collision = self._collide(state, delta, phase, params)
         length = jnp.linalg.norm(delta, axis=1)
         frac = jnp.where(collision, jnp.maximum(hit - kin.BACKOFF_M / jnp.maximum(length, 1e-9), 0.0), 1.0)
         moved = frac[:, None] * delta
@@ -232,7 +233,6 @@ class MultiAGV(Accessors, MultiAgentEnv[MultiAGVState, AGVParams]):
         reached = (kin.segment_point_distance(state.pos, moved, state.goal) <= params.goal_radius) & ~collision & state.alive
         d_old = jnp.linalg.norm(state.pos - state.goal, axis=1)
         d_new = jnp.linalg.norm(pos - state.goal, axis=1)
-        phase = advance_phase(state.phase, params)
         rects, discs = rects_of(state.shelf_on, params), self._discs(pos, phase, params)
         near = jax.vmap(lambda p, d: kin.clearance(p, rects, d))(pos, discs) - params.radius < params.proximity_m
         if self.task == "navigate":

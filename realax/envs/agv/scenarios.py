@@ -17,8 +17,10 @@ from:
   horizon 800 steps (longest route ~35 m);
 - ``*_dynamic``: the same floors with obstacles on scripted back-and-forth paths (the issue's "other AGVs or
   walking workers"): workers (radius 0.3 m, 0.5 m/s, a typical slow walk in a warehouse) along the main
-  aisles, and in ``complex_dynamic`` also two AGVs (radius 0.35 m, 0.8 m/s) along the cross aisles. The
-  paper's dynamic scenes may instead move the target; that reading is not confirmed.
+  aisles, and in ``complex_dynamic`` also two AGVs (radius 0.35 m, 0.8 m/s) along the cross aisles. One
+  turns back when an AGV takes its lane less than ``yield_m`` (0.5 m, ours) ahead of it -- a protective
+  field, as a driverless truck's safety scanner keeps one (ISO 3691-4) -- so movers never run into an AGV,
+  every collision is the AGV's own doing, and no aisle stays blocked. The paper's dynamic scenes may instead move the target; that reading is not confirmed.
 
 A JSON scenario is an object with any of the ``Scenario`` fields (``layout`` a layout object as
 ``layout.build`` reads it, else the generator fields ``shelf_rows`` ... ``num_depots``) and
@@ -69,6 +71,10 @@ class Scenario:
     obstacles: tuple[Obstacle, ...] = ()
     """Scripted obstacles: ``(x0, y0, x1, y1, speed_mps, radius_m)``, walking back and forth from ``(x0, y0)``
     to ``(x1, y1)``."""
+    yield_m: float = 0.5
+    """A scripted obstacle turns back when an AGV is in its lane less than this far ahead of it (gap between
+    the discs, beyond its next step), and waits when one is as close behind it too (``env.advance_phase``): a
+    worker who meets a robot in an aisle. So a mover never drives into an AGV nor blocks one for good."""
 
 
 _SIMPLE = lay.generate(2, 2, 4, 1, 2, num_depots=4, name="simple", radius=0.3)
@@ -92,7 +98,7 @@ _GENERATOR = {"shelf_rows", "shelf_cols", "shelf_length_m", "shelf_depth_m", "ai
 #: ``(low, high)``, low exclusive for the positive ones
 _POSITIVE = {"dt_s": 10.0, "radius_m": 5.0, "v_max_mps": 100.0, "w_max_radps": 100.0, "v_acc_mps2": 1000.0,
              "w_acc_radps2": 1000.0, "goal_radius_m": 50.0, "lidar_range_m": 1000.0}
-_NONNEGATIVE = {"lidar_resolution_m": 10.0, "min_goal_distance_m": 1000.0}
+_NONNEGATIVE = {"lidar_resolution_m": 10.0, "min_goal_distance_m": 1000.0, "yield_m": 100.0}
 
 
 def _fail(where: str, message: str) -> None:

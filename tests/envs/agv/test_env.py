@@ -102,10 +102,27 @@ def test_a_moving_obstacle_moves_and_the_lidar_sees_it():
     moved = out[-1][0]
     np.testing.assert_allclose(np.asarray(obstacles_at(moved.phase, params))[0], [11.0, 1.5, 0.45], atol=1e-4)
     assert float(env.lidar_ranges(moved)[4]) == pytest.approx(9.05, abs=1e-4)
-    # standing in its way, the AGV is hit: the obstacle's motion counts as a collision too
-    hit = _run(env, params, moved, [STOP] * 200)
-    # contact when the centres are 0.75 m apart: the obstacle at 2.25 m, 8.75 m on at 0.1 m a step: step 88
-    assert hit[-1][2] and bool(hit[-1][4]["collision"]) and len(hit) == 88
+    # standing in its lane, the AGV turns it back: its field (radii 0.75 + its step 0.1 + yield_m 0.5) ends
+    # 1.35 m ahead, so it walks to x = 2.8 (the AGV at 1.5), turns, and never runs into the AGV
+    held = _run(env, params, moved, [STOP] * 200)
+    assert len(held) == 200 and not any(bool(o[4]["collision"]) for o in held)
+    xs = np.array([float(obstacles_at(o[0].phase, params)[0, 0]) for o in held])
+    assert xs.min() == pytest.approx(2.8, abs=1e-4)
+    turn = int(np.argmin(xs))
+    np.testing.assert_allclose(xs[turn - 2:turn + 3], [3.0, 2.9, 2.8, 2.9, 3.0], atol=1e-4)
+
+
+def test_a_mover_turns_back_for_an_agv_ahead_and_waits_between_two():
+    """``advance_phase``: an AGV in the lane ahead turns the mover back (the same point, the other way); AGVs
+    ahead and behind make it wait; an AGV beside the lane (more than the radii + 5 cm across) changes nothing."""
+    params = AGV(MOVER).default_params  # the mover walks from x = 12 towards x = 1 along y = 1.5 at 1 m/s
+    phase = jnp.array([1.0 / 11.0])  # at x = 11, heading -x
+    at = lambda ph: np.asarray(obstacles_at(ph, params))[0, :2]  # noqa: E731
+    np.testing.assert_allclose(at(advance_phase(phase, params, jnp.array([[5.0, 1.5]]))), [10.9, 1.5], atol=1e-5)
+    np.testing.assert_allclose(at(advance_phase(phase, params, jnp.array([[9.7, 1.5]]))), [11.1, 1.5], atol=1e-5)
+    np.testing.assert_allclose(at(advance_phase(phase, params, jnp.array([[9.7, 2.35]]))), [10.9, 1.5], atol=1e-5)
+    both = jnp.array([[9.7, 1.6], [12.3, 1.4]])
+    np.testing.assert_allclose(at(advance_phase(phase, params, both)), [11.0, 1.5], atol=1e-5)
 
 
 def test_presets_dynamic_obstacles_move():
@@ -115,7 +132,7 @@ def test_presets_dynamic_obstacles_move():
     phase0 = jnp.array([0.1, 0.3, 0.5, 0.7])
     phase = phase0
     for _ in range(5):
-        phase = advance_phase(phase, params)
+        phase = advance_phase(phase, params, jnp.full((1, 2), -100.0))  # no AGV near: nothing to wait for
     gap = np.linalg.norm(np.asarray(obstacles_at(phase, params) - obstacles_at(phase0, params))[:, :2], axis=1)
     np.testing.assert_allclose(gap, 5 * 0.1 * np.asarray(params.obstacle_speed), atol=1e-4)
 

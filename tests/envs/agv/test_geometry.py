@@ -146,6 +146,7 @@ def test_layout_fields_are_checked(fields, message):
     ({"v_max_mps": -1.0}, r"v_max_mps must be in \(0, 100\]"),
     ({"w_acc_radps2": 0}, r"w_acc_radps2 must be in \(0, 1000\]"),
     ({"lidar_resolution_m": -0.1}, r"lidar_resolution_m must be in \[0, 10\]"),
+    ({"yield_m": -0.5}, r"yield_m must be in \[0, 100\]"),
     ({"gap_prob": 1.5}, r"gap_prob must be in \[0, 1\]"),
     ({"max_steps": 0}, r"max_steps must be in 1\.\."),
     ({"shelf_rows": 3, "height_m": 8.0}, r"need a 14 x 11 m map; width_m x height_m = 14 x 8 m is smaller"),
