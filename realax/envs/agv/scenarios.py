@@ -20,7 +20,8 @@ from:
   aisles, and in ``complex_dynamic`` also two AGVs (radius 0.35 m, 0.8 m/s) along the cross aisles. One
   turns back when an AGV takes its lane less than ``yield_m`` (0.5 m, ours) ahead of it -- a protective
   field, as a driverless truck's safety scanner keeps one (ISO 3691-4) -- so movers never run into an AGV,
-  every collision is the AGV's own doing, and no aisle stays blocked. The paper's dynamic scenes may instead move the target; that reading is not confirmed.
+  every collision is the AGV's own doing, and no aisle stays blocked. The paper's dynamic scenes may instead
+  move the target; that reading is not confirmed.
 
 A JSON scenario is an object with any of the ``Scenario`` fields (``layout`` a layout object as
 ``layout.build`` reads it, else the generator fields ``shelf_rows`` ... ``num_depots``) and
