@@ -66,7 +66,7 @@ REWARD_MODES = ("sparse", "dense")
 SPLITS = ("train", "test", "all")
 #: positions kept for the picture's trail
 TRAIL = 32
-#: margin (m) beyond touching across a mover's lane within which an AGV ahead makes it wait
+#: margin (m) beyond touching across a mover's lane within which an AGV ahead turns it back
 YIELD_LANE_M = 0.05
 #: ``(goal, collision, step, progress weight, proximity, proximity distance m)`` of each reward mode
 REWARDS = {"sparse": (1.0, -1.0, 0.0, 0.0, 0.0, 0.1), "dense": (4.0, -5.0, -0.01, 0.25, -0.1, 0.1)}
@@ -199,8 +199,9 @@ def advance_phase(phase: jax.Array, params: AGVParams, agvs: jax.Array) -> jax.A
     An obstacle gives way to the AGV discs at ``agvs [n, 2]``: when one lies in its protective field (in its
     lane, centres less than the two radii plus 5 cm apart across it, and ahead of it, less than the two radii,
     its step and ``yield_m`` along it) it turns back, as a worker who meets a robot in an aisle would; if an
-    AGV stands in its field behind it too, it waits. Moving otherwise cannot bring the discs into contact, so a
-    mover never runs into an AGV, and no AGV stays blocked by one."""
+    AGV stands in its field behind it too, or its path ends less than a step behind it, it waits. Moving
+    otherwise cannot bring the discs into contact, so a mover never runs into an AGV, and no AGV stays blocked
+    by one."""
     p0, p1 = params.obstacle_path[:, 0:2], params.obstacle_path[:, 2:4]
     length = jnp.maximum(jnp.linalg.norm(p1 - p0, axis=1), 1e-6)
     step = params.obstacle_speed * params.dt
@@ -213,8 +214,11 @@ def advance_phase(phase: jax.Array, params: AGVParams, agvs: jax.Array) -> jax.A
     field = reach + step[:, None] + params.yield_m
     ahead = jnp.any(lane & (along > 0.0) & (along < field), axis=1)
     behind = jnp.any(lane & (along < 0.0) & (along > -field), axis=1)
+    d = step / length
+    cornered = jnp.mod(phase, 1.0) <= d  # the path ends less than a step behind it: turning back turns it again
+    wait = ahead & (behind | cornered)
     phase = jnp.where(ahead, 2.0 - phase, phase)  # the same point of the path, walked the other way
-    return jnp.mod(phase + jnp.where(ahead & behind, 0.0, step / length), 2.0)
+    return jnp.mod(phase + jnp.where(wait, 0.0, d), 2.0)
 
 
 def initial_phase(u: jax.Array, start: jax.Array, params: AGVParams) -> jax.Array:

@@ -106,7 +106,7 @@ def test_a_moving_obstacle_moves_and_the_lidar_sees_it():
     # 1.35 m ahead, so it walks to x = 2.8 (the AGV at 1.5), turns, and never runs into the AGV
     held = _run(env, params, moved, [STOP] * 200)
     assert len(held) == 200 and not any(bool(o[4]["collision"]) for o in held)
-    xs = np.array([float(obstacles_at(o[0].phase, params)[0, 0]) for o in held])
+    xs = np.asarray(jax.vmap(obstacles_at, in_axes=(0, None))(jnp.stack([o[0].phase for o in held]), params))[:, 0, 0]
     assert xs.min() == pytest.approx(2.8, abs=1e-4)
     turn = int(np.argmin(xs))
     np.testing.assert_allclose(xs[turn - 2:turn + 3], [3.0, 2.9, 2.8, 2.9, 3.0], atol=1e-4)
@@ -123,6 +123,8 @@ def test_a_mover_turns_back_for_an_agv_ahead_and_waits_between_two():
     np.testing.assert_allclose(at(advance_phase(phase, params, jnp.array([[9.7, 2.35]]))), [10.9, 1.5], atol=1e-5)
     both = jnp.array([[9.7, 1.6], [12.3, 1.4]])
     np.testing.assert_allclose(at(advance_phase(phase, params, both)), [11.0, 1.5], atol=1e-5)
+    # at the end of its path (x = 12) it cannot turn back without turning again towards the AGV: it waits
+    np.testing.assert_allclose(at(advance_phase(jnp.zeros(1), params, jnp.array([[10.7, 1.5]]))), [12.0, 1.5], atol=1e-5)
 
 
 def test_presets_dynamic_obstacles_move():
