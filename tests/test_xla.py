@@ -53,18 +53,23 @@ def test_nothing_changes_once_jax_is_imported(monkeypatch):
 def test_the_command_caches_programs_in_the_users_cache_folder(before_jax, tmp_path):
     before_jax.delenv("JAX_COMPILATION_CACHE_DIR", raising=False)  # the test session sets its own
     before_jax.delenv("JAX_COMPILATION_CACHE_MAX_SIZE", raising=False)
+    before_jax.delenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", raising=False)
     before_jax.setenv("XDG_CACHE_HOME", str(tmp_path))
     _xla.use_compilation_cache()
     assert os.environ["JAX_COMPILATION_CACHE_DIR"] == str(tmp_path / "realax" / "jax")
     assert os.environ["JAX_COMPILATION_CACHE_MAX_SIZE"] == str(_xla.CACHE_MAX_BYTES)
+    assert os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] == "0"  # small programs too
     before_jax.setenv("JAX_COMPILATION_CACHE_DIR", "/elsewhere")  # the user's folder is kept
+    before_jax.setenv("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")  # and the user's threshold
     _xla.use_compilation_cache()
     assert os.environ["JAX_COMPILATION_CACHE_DIR"] == "/elsewhere"
+    assert os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] == "0.5"
 
 
 def test_a_second_command_reads_the_first_ones_programs_and_bench_compiles_afresh(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_COMPILATION_CACHE")}
-    env.update(XDG_CACHE_HOME=str(tmp_path), JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0")  # keep every program
+    env.pop("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", None)  # the command's own threshold: every program
+    env.update(XDG_CACHE_HOME=str(tmp_path))
     folder = tmp_path / "realax" / "jax"
 
     def realax(*args: str) -> set[str]:

@@ -78,8 +78,3 @@ class Episodes:
             return None
         per_step = self.costs.reshape(len(self.costs), -1).sum(-1).astype(np.float64)
         return np.add.reduceat(per_step, self.starts)
-
-    def episode_observations(self, i: int) -> np.ndarray:
-        """Minari's ``observations`` of episode ``i``: ``[T+1, *obs]``."""
-        s, n = int(self.starts[i]), int(self.lengths[i])
-        return np.concatenate([self.observations[s:s + n], self.next_observations[s + n - 1:s + n]])

@@ -70,16 +70,18 @@ def _dataset(group, name: str, value: np.ndarray) -> None:
     from h5py import h5d, h5s
 
     value = np.ascontiguousarray(value)
-    dset = h5d.create(group, name.encode(), _type(value.dtype), _space(value.shape))
+    kind = _type(value.dtype)
+    dset = h5d.create(group, name.encode(), kind, _space(value.shape))
     if value.size:
-        dset.write(h5s.ALL, h5s.ALL, value)
+        dset.write(h5s.ALL, h5s.ALL, value, mtype=kind)  # the type given: h5py would make it again per call
 
 
 def _attribute(group, name: str, value: Any) -> None:
     from h5py import h5a
 
     value = np.asarray(value)  # as h5py's ``attrs[name] = value``: a Python int is int64, a float float64
-    h5a.create(group, name.encode(), _type(value.dtype), _space(value.shape)).write(value)
+    kind = _type(value.dtype)
+    h5a.create(group, name.encode(), kind, _space(value.shape)).write(value, mtype=kind)
 
 
 @functools.lru_cache(maxsize=64)

@@ -68,22 +68,39 @@ def dataset_id_for(path: Path) -> str:
     return Path(path).name
 
 
+def _reward_stats(eps: Episodes, starts: np.ndarray) -> dict[str, np.ndarray]:
+    """``rewards_sum/_mean/_std/_max/_min`` of every episode, as Minari's ``EpisodeMetadataCallback`` gives them
+    (``float`` of numpy's ``sum``, ``mean``, ``std``, ``max``, ``min`` over the episode's rewards), computed for
+    all episodes of one length at once: numpy reduces each row of a ``[episodes, steps]`` array with the same
+    pairwise sums as one episode alone, so the values are the same bit for bit (a test compares them with the
+    callback). The callback, called per episode, took 0.8 s of the write of 10,000 episodes."""
+    out = {k: np.empty(eps.num_episodes) for k in ("rewards_sum", "rewards_mean", "rewards_std", "rewards_max",
+                                                   "rewards_min")}
+    for length in np.unique(eps.lengths):
+        sel = np.flatnonzero(eps.lengths == length)
+        rows = eps.rewards[starts[sel, None] + np.arange(length)].reshape(len(sel), -1)
+        for key, fn in (("rewards_sum", np.sum), ("rewards_mean", np.mean), ("rewards_std", np.std),
+                        ("rewards_max", np.max), ("rewards_min", np.min)):
+            out[key][sel] = fn(rows, axis=1)
+    return out
+
+
 def _episode_records(eps: Episodes, observation_space=None, action_space=None):
     """Each episode as Minari's ``DataCollector`` records it (``hdf5_episodes.Episode``): the reset ``seed``,
     observations and actions in the dtypes of the recorded spaces, ``infos`` always (empty when nothing was
     recorded) with T+1 rows like its observations (the reset's first; realax's reset has no info: zeros), and
-    the reward statistics of its ``EpisodeMetadataCallback`` (``rewards_sum``, ``_mean``, ``_std``, ``_max``,
-    ``_min``)."""
-    stats = require("minari.data_collector.callbacks", extra="offline").EpisodeMetadataCallback()
+    the reward statistics of its ``EpisodeMetadataCallback`` (``_reward_stats``)."""
     as_space = lambda x, space: np.asarray(x, getattr(space, "dtype", None) or np.asarray(x).dtype)
     per_step = {**eps.infos, **({"cost": eps.costs} if eps.costs is not None else {})}
-    for i, (s, n) in enumerate(zip(eps.starts, eps.lengths, strict=True)):
+    starts = eps.starts  # computed once: a cumulative sum over every episode
+    stats = _reward_stats(eps, starts)
+    for i, (s, n) in enumerate(zip(starts, eps.lengths, strict=True)):
         e = s + n
-        rewards = eps.rewards[s:e]
         attrs = {"id": i, **({} if eps.seeds is None else {"seed": int(eps.seeds[i])}), "total_steps": int(n),
-                 **stats({"rewards": rewards})}
-        arrays = {"observations": as_space(eps.episode_observations(i), observation_space),
-                  "actions": as_space(eps.actions[s:e], action_space), "rewards": rewards,
+                 **{k: float(v[i]) for k, v in stats.items()}}
+        arrays = {"observations": as_space(np.concatenate([eps.observations[s:e], eps.next_observations[e - 1:e]]),
+                                           observation_space),
+                  "actions": as_space(eps.actions[s:e], action_space), "rewards": eps.rewards[s:e],
                   "terminations": eps.terminations[s:e], "truncations": eps.truncations[s:e]}
         infos = {k: np.concatenate([np.zeros_like(v[s:s + 1]), v[s:e]]) for k, v in per_step.items()}
         yield hdf5_episodes.Episode(attrs, arrays, infos)

@@ -282,6 +282,27 @@ def _hdf5_contents(file: Path) -> dict:
     return out
 
 
+def test_reward_statistics_match_minaris_callback_bit_for_bit():
+    """``_reward_stats`` reduces all episodes of one length at once; each value must equal what Minari's
+    ``EpisodeMetadataCallback`` gives that episode alone (lengths past numpy's pairwise block of 128 and
+    per-agent reward rows included)."""
+    import minari
+
+    from realax.offline.episodes import Episodes
+
+    callback = minari.data_collector.callbacks.EpisodeMetadataCallback()
+    rng = np.random.default_rng(3)
+    for reward_shape in ((), (3,)):
+        lengths = np.array([300, 1, 300, 129, 7, 300, 129])
+        n = int(lengths.sum())
+        rewards = (rng.standard_normal((n, *reward_shape)) * 10).astype(np.float32)
+        eps = Episodes(np.zeros((n, 1)), np.zeros((n, 1)), np.zeros(n, int), rewards, np.zeros(n, bool),
+                       np.zeros(n, bool), lengths)
+        stats = minari_io._reward_stats(eps, eps.starts)
+        for i, (s, length) in enumerate(zip(eps.starts, lengths, strict=True)):
+            assert {k: float(v[i]) for k, v in stats.items()} == callback({"rewards": rewards[s:s + length]})
+
+
 def test_episodes_are_stored_as_minaris_own_writer_stores_them(tmp_path, monkeypatch):
     """``hdf5_episodes`` (h5py's low-level API) against Minari's ``create_dataset_from_buffers`` and its
     ``update_episode_metadata`` on the same episodes: the same groups, datasets (dtype, shape, values) and
