@@ -200,8 +200,9 @@ def advance_phase(phase: jax.Array, params: AGVParams, agvs: jax.Array) -> jax.A
     lane, centres less than the two radii plus 5 cm apart across it, and ahead of it, less than the two radii,
     its step and ``yield_m`` along it) it turns back, as a worker who meets a robot in an aisle would; if an
     AGV stands in its field behind it too, or its path ends less than a step behind it, it waits. Moving
-    otherwise cannot bring the discs into contact, so a mover never runs into an AGV, and no AGV stays blocked
-    by one."""
+    otherwise cannot bring the discs into contact, so a mover never runs into an AGV. It does not leave the
+    way free for good: near the end of its path it walks to the end, turns and comes back while an AGV stays
+    in its lane."""
     p0, p1 = params.obstacle_path[:, 0:2], params.obstacle_path[:, 2:4]
     length = jnp.maximum(jnp.linalg.norm(p1 - p0, axis=1), 1e-6)
     step = params.obstacle_speed * params.dt

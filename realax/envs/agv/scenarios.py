@@ -75,7 +75,9 @@ class Scenario:
     yield_m: float = 0.5
     """A scripted obstacle turns back when an AGV is in its lane less than this far ahead of it (gap between
     the discs, beyond its next step), and waits when one is as close behind it too (``env.advance_phase``): a
-    worker who meets a robot in an aisle. So a mover never drives into an AGV nor blocks one for good."""
+    worker who meets a robot in an aisle. So a mover never drives into an AGV. It may still stand in an
+    AGV's way: one turned back towards the end of its path walks to the end, turns, and comes back while the
+    AGV stays in its lane (docs/envs/agv.md, results)."""
 
 
 _SIMPLE = lay.generate(2, 2, 4, 1, 2, num_depots=4, name="simple", radius=0.3)
