@@ -55,6 +55,16 @@ class Episodes:
                    infos={k: cat(lambda p, k=k: p.infos[k]) for k in keys[0]},
                    seeds=None if parts[0].seeds is None else cat(lambda p: p.seeds))
 
+    def take(self, first: int, count: int) -> "Episodes":
+        """Episodes ``first`` to ``first + count - 1``."""
+        lengths = self.lengths[first:first + count]
+        s = int(self.lengths[:first].sum())
+        rows = slice(s, s + int(lengths.sum()))
+        return Episodes(self.observations[rows], self.next_observations[rows], self.actions[rows], self.rewards[rows],
+                        self.terminations[rows], self.truncations[rows], lengths,
+                        None if self.costs is None else self.costs[rows], {k: v[rows] for k, v in self.infos.items()},
+                        None if self.seeds is None else self.seeds[first:first + count])
+
     @property
     def num_episodes(self) -> int:
         return len(self.lengths)

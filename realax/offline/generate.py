@@ -181,6 +181,23 @@ def collect(env, params, act, key: jax.Array, episodes: int, level: float | tupl
     ``prop`` (``propensity_of``): also record each action's probability under the behaviour,
     ``infos["propensity"]``.
     """
+    return _collect(env, params, (act,), key, episodes, level, max_envs, chunk, progress, desc, devices, part, prop)[0]
+
+
+def collect_each(env, params, acts, key: jax.Array, episodes: int, level: float | tuple[float, float] = 1.0,
+                 max_envs: int = 1024, chunk: int | None = None, progress: bool = True, desc: str = "collect",
+                 devices: int | None = None) -> list[Episodes]:
+    """``[collect(env, params, act, key, episodes, ...) for act in acts]``, the same episodes, in one program: the
+    behaviours run side by side, each on its own copy of the parallel environments (the same keys and start
+    states), and one vmapped env step advances all copies. One compilation of the env instead of one per
+    behaviour: cold, ``realax data generate realax/Spectrum-v0`` spent most of its time compiling a program for
+    each of its three reference policies."""
+    return _collect(env, params, tuple(acts), key, episodes, level, max_envs, chunk, progress, desc, devices, (0, 1),
+                    None)
+
+
+def _collect(env, params, acts: tuple, key: jax.Array, episodes: int, level, max_envs: int, chunk: int | None,
+             progress: bool, desc: str, devices: int | None, part: tuple[int, int], prop) -> list[Episodes]:
     n, q = _layout(int(episodes), int(max_envs))
     i, k = part
     first, end = i * n // k, (i + 1) * n // k  # this part's parallel envs
@@ -197,17 +214,19 @@ def collect(env, params, act, key: jax.Array, episodes: int, level: float | tupl
     keys = jax.random.split(k_run, n)
     levels, starts, keys, seeds = levels[first:end], starts[first:end], keys[first:end], seeds[first * q:end * q]
     n, cut = end - first, min(max(int(episodes) - first * q, 0), (end - first) * q)  # its envs, episodes kept
-    mesh = sharding.mesh_for(n, devices, f"the parallel environments ({episodes} episodes, at most {max_envs} side by "
-                                         f"side{f', part {i} of {k}' if k > 1 else ''})")
+    b = len(acts)  # side by side: b copies of the n envs, copy j running acts[j] (collect_each)
+    if b > 1:
+        levels, starts, keys = jnp.tile(levels, b), jnp.tile(starts, (b, 1)), jnp.tile(keys, b)
+    mesh = sharding.mesh_for(n * b, devices, f"the parallel environments ({episodes} episodes, at most {max_envs} "
+                                             f"side by side{f', part {i} of {k}' if k > 1 else ''})")
     levels, starts = sharding.split_leading((levels, starts), mesh)
     obs, state = _reset_runner(env)(starts[:, 0], params)
-    probe = jax.eval_shape(lambda: env.step(k_run, jax.tree.map(lambda x: x[0], state),
-                                            act(k_run, obs[0], jax.tree.map(lambda x: x[0], state), levels[0]),
-                                            params)[5])
-    run_chunk = _chunk_runner(env, act, T, "cost" in probe, prop)
-    carry = sharding.split_leading((obs, state, keys, jnp.zeros(n, jnp.int32)), mesh)
+    state0 = jax.tree.map(lambda x: x[0], state)
+    probe = jax.eval_shape(lambda: env.step(k_run, state0, acts[0](k_run, obs[0], state0, levels[0]), params)[5])
+    run_chunk = _chunk_runner(env, acts, T, "cost" in probe, prop)
+    carry = sharding.split_leading((obs, state, keys, jnp.zeros(n * b, jnp.int32)), mesh)
     bound = math.ceil(q * max_steps / T) + 1
-    chunks, done_count = [], np.zeros(n, np.int64)
+    chunks, done_count = [], np.zeros(n * b, np.int64)
     from tqdm import tqdm
 
     bar = tqdm(total=bound - 1, desc=desc, unit="chunk", disable=not progress)
@@ -217,13 +236,16 @@ def collect(env, params, act, key: jax.Array, episodes: int, level: float | tupl
         chunks.append(rec)
         done_count += (rec["term"] | rec["trunc"]).sum(0)
         bar.update(1)
-        bar.set_postfix(episodes=int(np.minimum(done_count, q).sum()), transitions=len(chunks) * T * n)
+        bar.set_postfix(episodes=int(np.minimum(done_count, q).sum()), transitions=len(chunks) * T * n * b)
         if done_count.min() >= q:
             break
     bar.close()
     if done_count.min() < q:
         raise RuntimeError(f"episodes did not end within {bound} chunks of {T} steps (max_steps={max_steps})")
-    return _assemble(chunks, n, q, cut, "cost" in probe, seeds)
+    if b == 1:
+        return [_assemble(chunks, n, q, cut, "cost" in probe, seeds)]
+    every = _assemble(chunks, n * b, q, n * b * q, "cost" in probe, np.tile(seeds, b))
+    return [every.take(j * n * q, cut) for j in range(b)]
 
 
 def episode_seeds(key: jax.Array, count: int) -> np.ndarray:
@@ -237,17 +259,22 @@ def _reset_runner(env):
 
 
 @functools.lru_cache(maxsize=32)
-def _chunk_runner(env, act, T: int, has_cost: bool, prop=None):
+def _chunk_runner(env, acts: tuple, T: int, has_cost: bool, prop=None):
     """One jitted chunk, ``run_chunk(carry, levels, starts, params) -> (carry, records [T, N, ...])``; cached per
-    (env, behaviour), so collecting again with the same behaviour (other levels, keys) does not recompile.
+    (env, behaviours), so collecting again with the same behaviours (other levels, keys) does not recompile.
 
     Each step is the base class's ``step`` (``step_env``, then ``reset_env`` where the episode ended) with the
     step key it would use, but the reset key is the next of the stream's ``starts`` (the keys of the episodes'
-    recorded seeds) instead of one split from the step key."""
+    recorded seeds) instead of one split from the step key. With several behaviours (``collect_each``) the ``N``
+    envs are ``len(acts)`` equal blocks: each behaviour acts, vmapped, on its block only, then one vmapped step
+    advances them all."""
 
-    def one_env(k, o, s, count, lvl, starts, p):
-        k_act, k_env = jax.random.split(k)
-        a = act(k_act, o, s, lvl)
+    def act_all(k_act, o, s, lvl):
+        blocks = jax.tree.map(lambda x: x.reshape(len(acts), -1, *x.shape[1:]), (k_act, o, s, lvl))
+        a = [jax.vmap(act)(*jax.tree.map(lambda x, j=j: x[j], blocks)) for j, act in enumerate(acts)]
+        return jnp.concatenate(a) if len(a) > 1 else a[0]
+
+    def one_env(k_env, o, s, a, count, starts, p):
         key_step, _ = jax.random.split(k_env)  # as Environment.step splits its key
         o_end, s_end, r, te, tr, info = env.step_env(key_step, s, a, p)
         done = te | tr
@@ -259,8 +286,6 @@ def _chunk_runner(env, act, T: int, has_cost: bool, prop=None):
                "info": {key: v for key, v in info.items() if key not in ("cost", "final_obs")}}
         if has_cost:
             rec["cost"] = jnp.atleast_1d(info["cost"])
-        if prop is not None:
-            rec["info"]["propensity"] = prop(k_act, o, s, lvl, a)
         return o2, s2, count, rec
 
     @jax.jit
@@ -268,9 +293,13 @@ def _chunk_runner(env, act, T: int, has_cost: bool, prop=None):
         def body(c, _):
             o, s, k, count = c
             ks = jax.vmap(jax.random.split)(k)
-            o, s, count, rec = jax.vmap(one_env, in_axes=(0, 0, 0, 0, 0, 0, None))(ks[:, 0], o, s, count, levels,
-                                                                                    starts, p)
-            return (o, s, ks[:, 1], count), rec
+            kk = jax.vmap(jax.random.split)(ks[:, 0])  # as each env split its key: (action, step)
+            k_act, k_env = kk[:, 0], kk[:, 1]
+            a = act_all(k_act, o, s, levels)
+            o2, s2, count, rec = jax.vmap(one_env, in_axes=(0, 0, 0, 0, 0, 0, None))(k_env, o, s, a, count, starts, p)
+            if prop is not None:
+                rec["info"]["propensity"] = jax.vmap(prop)(k_act, o, s, levels, a)
+            return (o2, s2, ks[:, 1], count), rec
 
         return jax.lax.scan(body, carry, None, length=T)
 
@@ -294,8 +323,14 @@ def _assemble(chunks: list[dict], n: int, q: int, episodes: int, has_cost: bool,
 
 def mean_return(setup: Setup, act, key, episodes: int, progress: bool = False, desc: str = "reference",
                 devices: int | None = None) -> float:
-    eps = collect(setup.env, setup.params, act, key, episodes, progress=progress, desc=desc, devices=devices)
-    return float(eps.returns().mean())
+    return mean_returns(setup, [act], key, episodes, progress, desc, devices)[0]
+
+
+def mean_returns(setup: Setup, acts, key, episodes: int, progress: bool = False, desc: str = "reference",
+                 devices: int | None = None) -> list[float]:
+    """The mean return of each of ``acts`` over the same ``episodes`` starts (``collect_each``: one program)."""
+    each = collect_each(setup.env, setup.params, acts, key, episodes, progress=progress, desc=desc, devices=devices)
+    return [float(eps.returns().mean()) for eps in each]
 
 
 def calibrate_level(setup: Setup, spec: DataSpec, fraction: float, episodes: int = 64, iters: int = 8) -> float:
@@ -319,16 +354,24 @@ def calibrate_level(setup: Setup, spec: DataSpec, fraction: float, episodes: int
     return (lo + hi) / 2
 
 
-def choose_expert(setup: Setup, spec: DataSpec, key, random_return: float) -> dict:
+def expert_names(setup: Setup, spec: DataSpec) -> list[str]:
+    """The expert reference's candidates: the given expert, else ``policies.expert_candidates``."""
+    return [spec.expert] if spec.expert else policies.expert_candidates(spec.policy, setup.base_env)
+
+
+def choose_expert(setup: Setup, spec: DataSpec, key, random_return: float, returns: dict | None = None) -> dict:
     """The expert reference and what it was chosen from, as metadata: ``expert_policy`` (``spec.expert`` when
     given, else the best of ``policies.expert_candidates`` by mean return over ``REF_EPISODES`` episodes on the
     dataset's env), ``ref_max_score`` (its return), ``expert_candidates`` (every candidate's return),
     ``expert_choice`` and ``reference_ordered`` (expert above random: else normalised scores and TQ are
     undefined, and ``reference_warning`` says so). On RFRL's jam scenarios, for one, sense-and-avoid is worse
-    than random; taking it as the expert would invert every normalised score."""
+    than random; taking it as the expert would invert every normalised score. ``returns``: the candidates' mean
+    returns when they are measured already."""
     given = bool(spec.expert)
-    names = [spec.expert] if given else policies.expert_candidates(spec.policy, setup.base_env)
-    returns = {n: mean_return(setup, behaviour_of(setup, spec, n, plain=True), key, REF_EPISODES) for n in names}
+    names = expert_names(setup, spec)
+    if returns is None:
+        returns = dict(zip(names, mean_returns(setup, [behaviour_of(setup, spec, n, plain=True) for n in names], key,
+                                               REF_EPISODES), strict=True))
     out = {"expert_candidates": returns,
            "expert_choice": "given" if given else "best mean return of the candidates", "reference_ordered": False}
     if not returns:
@@ -387,8 +430,11 @@ def reference_meta(spec: DataSpec) -> dict:
     spec = spec.resolved()
     setup = build(spec)
     key = jax.random.key(spec.seed + 1_000_003)
-    meta = {"ref_min_score": mean_return(setup, behaviour_of(setup, spec, "random", plain=True), key, REF_EPISODES)}
-    meta.update(choose_expert(setup, spec, key, meta["ref_min_score"]))
+    names = expert_names(setup, spec)  # measured beside the random policy, in one program
+    random_return, *returns = mean_returns(setup, [behaviour_of(setup, spec, n, plain=True) for n in ["random", *names]],
+                                           key, REF_EPISODES)
+    meta = {"ref_min_score": random_return}
+    meta.update(choose_expert(setup, spec, key, random_return, dict(zip(names, returns, strict=True))))
     meta["num_episodes_average_score"] = REF_EPISODES
     return meta
 

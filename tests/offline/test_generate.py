@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from realax.cli import app
 from realax.offline import minari_io
 from realax.offline.dataset import generate_dataset
-from realax.offline.generate import DataSpec, behaviour_of, build, collect
+from realax.offline.generate import DataSpec, behaviour_of, build, collect, collect_each
 from realax.wrappers.realism import RealismConfig
 
 runner = CliRunner()
@@ -32,6 +32,24 @@ def test_collect_returns_whole_episodes_in_stream_order(chain_id):
     inner = np.setdiff1d(np.arange(eps.num_steps), ends)
     np.testing.assert_array_equal(eps.next_observations[inner], eps.observations[inner + 1])
     assert (eps.lengths <= 8).all() and (eps.truncations[ends] == (eps.lengths == 8) & ~eps.terminations[ends]).all()
+
+
+def test_behaviours_side_by_side_collect_what_each_collects_alone(chain_id):
+    """``collect_each`` (one program, the behaviours on copies of the envs) gives every behaviour the episodes
+    ``collect`` gives it alone, field by field, with a level schedule and several episodes per stream."""
+    spec = DataSpec(chain_id, policy="random", episodes=13)
+    setup = build(spec)
+    acts = [behaviour_of(setup, spec, name) for name in ("random", "chain_env:go_right", "chain_env:go_left")]
+    each = collect_each(setup.env, setup.params, acts, jax.random.key(4), 13, level=(0.2, 0.9), max_envs=5,
+                        chunk=3, progress=False)
+    for act, eps in zip(acts, each, strict=True):
+        alone = collect(setup.env, setup.params, act, jax.random.key(4), 13, level=(0.2, 0.9), max_envs=5, chunk=3,
+                        progress=False)
+        for field in ("observations", "next_observations", "actions", "rewards", "terminations", "truncations",
+                      "lengths", "seeds"):
+            np.testing.assert_array_equal(getattr(eps, field), getattr(alone, field), err_msg=field)
+    right, left = (eps.returns().mean() for eps in each[1:])
+    assert right > left  # the blocks are not mixed up: going right pays on the chain
 
 
 def test_multi_agent_dataset_keeps_the_agent_axis(tmp_path, monkeypatch):
