@@ -33,7 +33,7 @@ import numpy as np
 from realax.errors import RealaxError
 from realax.offline import minari_io
 from realax.offline.episodes import Episodes
-from realax.offline.generate import DataSpec, behaviour_of, build, collect
+from realax.offline.generate import DataSpec, behaviour_of, build, collect, collect_each
 
 EDGES = 100  # np.linspace(min, max, num=100) per dimension, as Schweighofer et al.'s get_unique_states
 REPLAY_PROXY = "replay proxy: expert with random actions, level linear 0 -> 1 over the streams"
@@ -123,15 +123,16 @@ def saco(data: Episodes, reference: Episodes, edges: int = EDGES) -> tuple[float
 
 
 def references(spec: DataSpec, expert: str, max_envs: int = 1024, progress: bool = False) -> dict[str, Episodes]:
-    """``{"random", "expert", "replay"}`` episodes for a dataset spec (see the module docstring)."""
+    """``{"random", "expert", "replay"}`` episodes for a dataset spec (see the module docstring). The random and
+    expert references run side by side in one program (``collect_each``: ``2 * max_envs`` envs at most)."""
     setup = build(spec)
     key = jax.random.key(spec.seed)
-    run = lambda policy, k, level, desc: collect(
-        setup.env, setup.params, behaviour_of(setup, spec, policy, plain=True), k, spec.episodes, level=level,
-        max_envs=max_envs, progress=progress, desc=desc)
-    return {"random": run("random", key, 1.0, "reference random"),
-            "expert": run(expert, key, 1.0, f"reference expert {expert}"),
-            "replay": run(expert, jax.random.key(spec.seed + 2_000_003), (0.0, 1.0), "reference replay proxy")}
+    rand, exp = (behaviour_of(setup, spec, policy, plain=True) for policy in ("random", expert))
+    random_eps, expert_eps = collect_each(setup.env, setup.params, [rand, exp], key, spec.episodes, max_envs=max_envs,
+                                          progress=progress, desc=f"references random, expert {expert}")
+    replay = collect(setup.env, setup.params, exp, jax.random.key(spec.seed + 2_000_003), spec.episodes,
+                     level=(0.0, 1.0), max_envs=max_envs, progress=progress, desc="reference replay proxy")
+    return {"random": random_eps, "expert": expert_eps, "replay": replay}
 
 
 def measure_episodes(data: Episodes, refs: dict[str, Episodes], edges: int = EDGES) -> dict:
