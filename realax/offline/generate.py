@@ -191,9 +191,13 @@ def collect_each(env, params, acts, key: jax.Array, episodes: int, level: float 
     behaviours run side by side, each on its own copy of the parallel environments (the same keys and start
     states), and one vmapped env step advances all copies. One compilation of the env instead of one per
     behaviour: cold, ``realax data generate realax/Spectrum-v0`` spent most of its time compiling a program for
-    each of its three reference policies."""
-    return _collect(env, params, tuple(acts), key, episodes, level, max_envs, chunk, progress, desc, devices, (0, 1),
-                    None)
+    each of its three reference policies. ``max_envs`` bounds all copies together: when they do not fit, the
+    behaviours run one after another (the same episodes)."""
+    acts = tuple(acts)
+    if len(acts) * _layout(int(episodes), int(max_envs))[0] > max_envs:
+        return [collect(env, params, act, key, episodes, level, max_envs, chunk, progress, desc, devices)
+                for act in acts]
+    return _collect(env, params, acts, key, episodes, level, max_envs, chunk, progress, desc, devices, (0, 1), None)
 
 
 def _collect(env, params, acts: tuple, key: jax.Array, episodes: int, level, max_envs: int, chunk: int | None,

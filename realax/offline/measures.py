@@ -124,7 +124,7 @@ def saco(data: Episodes, reference: Episodes, edges: int = EDGES) -> tuple[float
 
 def references(spec: DataSpec, expert: str, max_envs: int = 1024, progress: bool = False) -> dict[str, Episodes]:
     """``{"random", "expert", "replay"}`` episodes for a dataset spec (see the module docstring). The random and
-    expert references run side by side in one program (``collect_each``: ``2 * max_envs`` envs at most)."""
+    expert references run side by side in one program where both fit in ``max_envs`` (``collect_each``)."""
     setup = build(spec)
     key = jax.random.key(spec.seed)
     rand, exp = (behaviour_of(setup, spec, policy, plain=True) for policy in ("random", expert))

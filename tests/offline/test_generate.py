@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from typer.testing import CliRunner
@@ -34,22 +35,32 @@ def test_collect_returns_whole_episodes_in_stream_order(chain_id):
     assert (eps.lengths <= 8).all() and (eps.truncations[ends] == (eps.lengths == 8) & ~eps.terminations[ends]).all()
 
 
-def test_behaviours_side_by_side_collect_what_each_collects_alone(chain_id):
+def test_behaviours_side_by_side_collect_what_each_collects_alone(chain_id, monkeypatch):
     """``collect_each`` (one program, the behaviours on copies of the envs) gives every behaviour the episodes
-    ``collect`` gives it alone, field by field, with a level schedule and several episodes per stream."""
+    ``collect`` gives it alone, field by field, with a level schedule; copies that do not fit in ``max_envs``
+    together run one after another."""
+    from realax.offline import generate
+
     spec = DataSpec(chain_id, policy="random", episodes=13)
     setup = build(spec)
-    acts = [behaviour_of(setup, spec, name) for name in ("random", "chain_env:go_right", "chain_env:go_left")]
-    each = collect_each(setup.env, setup.params, acts, jax.random.key(4), 13, level=(0.2, 0.9), max_envs=5,
-                        chunk=3, progress=False)
-    for act, eps in zip(acts, each, strict=True):
-        alone = collect(setup.env, setup.params, act, jax.random.key(4), 13, level=(0.2, 0.9), max_envs=5, chunk=3,
-                        progress=False)
-        for field in ("observations", "next_observations", "actions", "rewards", "terminations", "truncations",
-                      "lengths", "seeds"):
-            np.testing.assert_array_equal(getattr(eps, field), getattr(alone, field), err_msg=field)
-    right, left = (eps.returns().mean() for eps in each[1:])
-    assert right > left  # the blocks are not mixed up: going right pays on the chain
+    bounce = lambda key, obs, state, level: (obs < 2).astype(jnp.int32)  # reads its own block's observation
+    acts = [behaviour_of(setup, spec, name) for name in ("random", "chain_env:go_right")] + [bounce]
+    programs = []  # the behaviours of each program run
+    run = generate._collect
+    monkeypatch.setattr(generate, "_collect", lambda env, params, a, *rest: programs.append(len(a)) or
+                        run(env, params, a, *rest))
+    for max_envs, want in ((39, [3]), (38, [1, 1, 1])):  # 3 copies of 13 envs: within the cap, then over it
+        programs.clear()
+        each = collect_each(setup.env, setup.params, acts, jax.random.key(4), 13, level=(0.2, 0.9),
+                            max_envs=max_envs, chunk=3, progress=False)
+        assert programs == want
+        for act, eps in zip(acts, each, strict=True):
+            alone = collect(setup.env, setup.params, act, jax.random.key(4), 13, level=(0.2, 0.9), max_envs=max_envs,
+                            chunk=3, progress=False)
+            for field in ("observations", "next_observations", "actions", "rewards", "terminations", "truncations",
+                          "lengths", "seeds"):
+                np.testing.assert_array_equal(getattr(eps, field), getattr(alone, field), err_msg=field)
+        assert each[1].returns().mean() > each[0].returns().mean() and each[2].returns().sum() == 0.0  # bounce: never
 
 
 def test_multi_agent_dataset_keeps_the_agent_axis(tmp_path, monkeypatch):
