@@ -194,6 +194,8 @@ def collect_each(env, params, acts, key: jax.Array, episodes: int, level: float 
     each of its three reference policies. ``max_envs`` bounds all copies together: when they do not fit, the
     behaviours run one after another (the same episodes)."""
     acts = tuple(acts)
+    if not acts:  # e.g. an env with no expert candidate (choose_expert)
+        return []
     if len(acts) * _layout(int(episodes), int(max_envs))[0] > max_envs:
         return [collect(env, params, act, key, episodes, level, max_envs, chunk, progress, desc, devices)
                 for act in acts]

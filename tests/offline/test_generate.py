@@ -61,6 +61,7 @@ def test_behaviours_side_by_side_collect_what_each_collects_alone(chain_id, monk
                           "lengths", "seeds"):
                 np.testing.assert_array_equal(getattr(eps, field), getattr(alone, field), err_msg=field)
         assert each[1].returns().mean() > each[0].returns().mean() and each[2].returns().sum() == 0.0  # bounce: never
+    assert collect_each(setup.env, setup.params, [], jax.random.key(4), 13) == []  # nothing to run: no program
 
 
 def test_multi_agent_dataset_keeps_the_agent_axis(tmp_path, monkeypatch):
