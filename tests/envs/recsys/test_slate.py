@@ -209,3 +209,20 @@ def test_adapters_refuse_repeated_and_unknown_items_naming_them():
         venv.step(np.array([[0, 1], [4, 4], [2, 3]]))
     batch = venv.action_space.sample()
     assert batch.shape == (3, 2) and all(len(set(row)) == 2 for row in batch.tolist())
+
+
+@pytest.mark.parametrize("n, k", [(4, 2), (10, 2), (32, 5), (33, 3), (6, 6)])
+def test_slate_space_samples_the_top_k_of_its_uniforms_uniformly(n, k):
+    """``Slate.sample`` (ranks by comparison for up to 32 items, ``top_k`` above) gives exactly the ``k`` largest
+    of the key's ``n`` uniforms in descending order, and every ordered k-subset about equally often."""
+    from realax.spaces import Slate
+
+    space = Slate(n, k)
+    keys = jax.random.split(jax.random.key(7), 12_000)
+    got = np.asarray(jax.jit(jax.vmap(space.sample))(keys))
+    want = np.asarray(jax.vmap(lambda q: jax.lax.top_k(jax.random.uniform(q, (n,)), k)[1])(keys))
+    np.testing.assert_array_equal(got, want)
+    assert got.dtype == np.int32 and all(len(set(row)) == k for row in got.tolist())
+    if (n, k) == (4, 2):  # 12 ordered pairs, 1,000 draws each expected: within 4 standard deviations
+        _, counts = np.unique(got[:, 0] * n + got[:, 1], return_counts=True)
+        assert len(counts) == 12 and np.all(np.abs(counts - 1000) < 4 * np.sqrt(1000 * 11 / 12))
