@@ -5,7 +5,10 @@
 Each device count runs in its own subprocess (JAX fixes its devices when it starts): ``XLA_FLAGS=
 --xla_force_host_platform_device_count=2`` makes two CPU devices of the machine's cores, and
 ``realax.bench.measure`` shards the batch over every visible device (``jit(scan(vmap(step)))``, random valid
-actions, autoreset on, best of 3, compile apart). The ratio is two devices over one, same ids, same N.
+actions, autoreset on, best of 3, compile apart). The ratio is two devices over one, same ids, same N. The last
+column counts the collectives (all-reduce, all-gather, all-to-all, reduce-scatter, collective-permute) in the
+compiled two-device rollout: with none, each device runs the program on its half of the batch alone, and what
+limits the ratio is the machine (the cores, their caches and memory), not communication.
 """
 
 from __future__ import annotations
@@ -19,18 +22,28 @@ import sys
 IDS = ["realax/Spectrum-v0", "realax/SMAX-v0", "realax/RoboTaxi-v0"]
 
 CHILD = r"""
-import json, sys
+import json, re, sys
 from realax import _xla
 _xla.configure()
+import jax, numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 import realax
-from realax.bench import device_name, measure
+from realax.bench import _rollout, device_name, measure
 n, steps = int(sys.argv[1]), int(sys.argv[2])
+COLLECTIVES = r"\b(all-reduce|all-gather|all-to-all|reduce-scatter|collective-permute)(-start)?\("
 for env_id in sys.argv[3:]:
     env, params = realax.make(env_id)
     agents = env.num_agents if hasattr(env, "agents") else None
     r = measure(env, params, n, steps, num_agents=agents)
+    # the compiled rollout measure timed: any op that moves data between the devices, counted
+    keys = jax.random.split(jax.random.key(0), n)
+    if r.devices > 1:
+        mesh = Mesh(np.array(jax.devices()[: r.devices]), ("envs",))
+        keys = jax.device_put(keys, NamedSharding(mesh, PartitionSpec("envs")))
+    run = jax.jit(lambda k: _rollout(env, env.action_space(params), steps, agents)(k, params))
+    text = run.lower(keys).compile().as_text()
     print(json.dumps({"id": env_id, "device": device_name(), "devices": r.devices, "sps": r.steps_per_second,
-                      "compile": r.compile_seconds}), flush=True)
+                      "compile": r.compile_seconds, "collectives": len(re.findall(COLLECTIVES, text))}), flush=True)
 """
 
 
@@ -52,10 +65,12 @@ def main() -> None:
     one = run(1, args.num_envs, args.num_steps, args.ids)
     two = run(2, args.num_envs, args.num_steps, args.ids)
     print(f"N = {args.num_envs}, {args.num_steps} steps a timed run")
-    print("| id | device | 1 device steps/s | 2 devices steps/s | ratio |\n|---|---|---|---|---|")
+    print("| id | device | 1 device steps/s | 2 devices steps/s | ratio | ops between the devices |\n"
+          "|---|---|---|---|---|---|")
     for i in args.ids:
         a, b = one[i], two[i]
-        print(f"| `{i}` | {b['device']} | {a['sps']:,.0f} | {b['sps']:,.0f} | {b['sps'] / a['sps']:.2f} |")
+        print(f"| `{i}` | {b['device']} | {a['sps']:,.0f} | {b['sps']:,.0f} | {b['sps'] / a['sps']:.2f} | "
+              f"{b['collectives']} |")
 
 
 if __name__ == "__main__":
