@@ -17,6 +17,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from realax.envs.sampling import uniforms
+
 
 @dataclasses.dataclass
 class Throughput:
@@ -80,6 +82,41 @@ def measure(env, params, num_envs: int, num_steps: int = 100, repeats: int = 3,
         compiled(k, params).block_until_ready()
         best = min(best, time.perf_counter() - t0)
     return Throughput(num_envs, num_envs * num_steps / best, compile_s, ndev)
+
+
+class NullEnv:
+    """An env that does nothing, with ``env``'s action space and observation shape: ``measure`` on it times the
+    harness alone (key splits, drawing the random actions, reading every observation), the most any env with
+    those spaces can reach under the same protocol. Its state is a step counter; each observation is filled
+    with the sum of the action taken, so the harness's read depends on every draw (nothing is dead code).
+
+    ``draws > 0`` also draws that many uniforms a step from the step's key with realax's counter-based hash
+    (``realax.envs.sampling.uniforms``, the cheapest generator the envs use) and adds their sum to the
+    observation: the harness plus the random numbers an env's step cannot do without."""
+
+    def __init__(self, env, params, draws: int = 0) -> None:
+        self._space = env.action_space(params)
+        self._obs = jax.eval_shape(env.reset, jax.random.key(0), params)[0]
+        self._draws = int(draws)
+
+    def action_space(self, params=None):
+        return self._space
+
+    def reset(self, key, params):
+        return jnp.zeros(self._obs.shape, self._obs.dtype), jnp.int32(0)
+
+    def step(self, key, state, action, params):
+        value = jnp.sum(jnp.asarray(action, jnp.float32))
+        if self._draws:
+            value = value + jnp.sum(uniforms(key, (self._draws,)))
+        obs = jnp.full(self._obs.shape, value, self._obs.dtype)
+        return obs, state + 1, jnp.float32(0), jnp.bool_(False), jnp.bool_(False), {}
+
+
+def measure_floor(env, params, num_envs: int, num_steps: int = 100, repeats: int = 3, draws: int = 0) -> Throughput:
+    """``measure`` of ``NullEnv(env, params, draws)``: the harness's own ceiling for ``env``'s spaces (plus
+    ``draws`` uniforms a step)."""
+    return measure(NullEnv(env, params, draws), params, num_envs, num_steps, repeats)
 
 
 def state_bytes(env, params) -> int:
