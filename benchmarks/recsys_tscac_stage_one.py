@@ -8,7 +8,7 @@ WWW 2023); with ``kl_coef`` 1-10 the advantage term barely tilts it (docs/envs/r
 that stage two can reach are bounded by what those mixtures reach. This script trains stage one exactly as the
 published TSCAC row of ``benchmarks/recsys_constrained.py`` does (3 seeds, 500,000 env steps per stage-one
 policy, signals undiscounted; stage two is given a single update and not used), then evaluates, greedily and
-with that script's evaluation (200 episodes per seed, the same keys, per-request rates), each stage-one policy
+with that script's evaluation (``EPISODES`` per seed, the same keys, per-request rates), each stage-one policy
 alone and the geometric means ``argmax_a sum_i w_i log pi_i(a|s)`` for a few weightings ``w`` (the paper's
 ``lambda_i``, normalised): equal (the paper's production setting) and ones that favour the short signals.
 """
@@ -27,7 +27,7 @@ from pathlib import Path  # noqa: E402
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
-from recsys_constrained import AUX_DISCOUNT, ENV_ID, KL_COEF, SHARED, STAGE1, rates  # noqa: E402
+from recsys_constrained import AUX_DISCOUNT, ENV_ID, EPISODES, KL_COEF, SHARED, STAGE1, rates  # noqa: E402
 
 import realax  # noqa: E402
 from realax import experiment  # noqa: E402
@@ -46,7 +46,7 @@ MIXTURES = {"equal (the paper's production setting)": (1, 1, 1, 1, 1), "comment 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=3)
-    ap.add_argument("--episodes", type=int, default=200)
+    ap.add_argument("--episodes", type=int, default=EPISODES)
     ap.add_argument("--stage1", type=int, default=STAGE1)
     args = ap.parse_args()
     env, params = realax.make(ENV_ID)
