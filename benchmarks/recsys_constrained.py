@@ -190,7 +190,7 @@ def header(args, rows: list[dict]) -> str:
     cost = ", ".join(f"{r['name']} {r['train_s'] / 60:.0f} min ({r['cpu_s'] / 60:.0f} min CPU)" for r in rows
                      if r["train_s"])
     return (f"`python benchmarks/recsys_constrained.py --seeds {args.seeds} --episodes {args.episodes}` on "
-            f"{device_name()} ({platform.machine()}, jax {jax.__version__}), shared with other jobs; `{ENV_ID}` "
+            f"{device_name()} ({platform.machine()}, jax {jax.__version__}); `{ENV_ID}` "
             f"defaults (8 candidates, 6 topics, 200 slots, the default thresholds). Watch time: mean episode return "
             f"(10 s units) ± std over {args.seeds} seeds, {args.episodes} evaluation episodes each, greedy policy; "
             f"each signal: its per-request rate (signals / requests over the episodes), mean ± std over seeds, ✓ or ✗ "
